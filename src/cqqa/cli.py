@@ -104,6 +104,18 @@ def cmd_search(args) -> int:
     return 0
 
 
+def cmd_bench(args) -> int:
+    from cqqa import bench
+
+    result = bench.run(_settings(args), runs=args.runs, progress=_err)
+    if args.json:
+        _print_json(result)
+    else:
+        for key, value in result.items():
+            print(f"{key:32} {value}")
+    return 0
+
+
 # ---------------------------------------------------------------- parser
 
 
@@ -155,6 +167,15 @@ def build_parser() -> argparse.ArgumentParser:
     search.add_argument("--source", help="source folder, to check the index is up to date")
     search.add_argument("--json", action="store_true", help="print JSON: {query, hits: [...]}")
     search.set_defaults(func=cmd_search)
+
+    bench = sub.add_parser("bench", help="time index builds and searches (medians over runs)",
+                           description="Build the index from the sources several times in a temporary folder "
+                                       "and run a fixed set of English and Chinese queries; report medians, "
+                                       "the query-embedding baseline, chunk sizes and peak memory.")
+    bench.add_argument("--runs", type=int, default=5, help="repetitions (default 5)")
+    bench.add_argument("--source", help="folder of articles (default: docs_src)")
+    bench.add_argument("--json", action="store_true", help="print JSON")
+    bench.set_defaults(func=cmd_bench)
     return parser
 
 
