@@ -1,0 +1,91 @@
+"""Speed benchmark: index build and search timings, as medians over several runs.
+
+Each figure comes with its baseline measured in the same run: search latency is
+compared with embedding the query alone (the floor any dense search pays), a
+cold build with a no-op rebuild.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import resource
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+from cqqa.chunking import chunk_document
+from cqqa.config import Settings
+from cqqa.sources import load_documents
+from cqqa.tokens import count_tokens
+
+QUERIES = [
+    "what did Yin Qi say about AI 2.0", "What role does Changan play in Chongqing?",
+    "How many new-energy vehicles did Chongqing produce in 2024?", "What is the 33618 system?",
+    "Who is the chairman of Seres?", "What did Li Shufu say about safety?",
+    "How much did Avatr pay for its Yinwang stake?", "super-charging stations by the end of 2025",
+    "What does Bosch Hydrogen make in Chongqing?", "How many users does Dongchedi cover?",
+    "CITIC Bank financing for the car industry", "Zhu Huarong four roles of future cars",
+    "印奇如何评价AI 2.0时代？", "长安汽车前三季度累计销量是多少？", "赛力斯与华为的合作是什么模式？",
+    "重庆的超充站建设目标", "北斗智联公司的年营收", "国科础石成立于哪一年？",
+    "李書福認為AI技術會給汽車行業帶來什麼？", "重慶新能源汽車產量目標是多少？", "千里科技由哪家企業蛻變而來？",
+    "中信銀行重慶分行今年提供了多少融資？", "張興海如何定位未來汽車？", "車路雲一體化試點的目標",
+]
+
+
+def _median_ms(samples: list[float]) -> float:
+    return round(statistics.median(samples) * 1000, 1)
+
+
+def run(settings: Settings, runs: int = 5, progress=lambda message: None) -> dict:
+    from cqqa.embedding import Embedder
+    from cqqa.index import build_index
+    from cqqa.search import Searcher
+
+    started = time.perf_counter()
+    embedder = Embedder(settings.model, settings.dtype)
+    model_load = time.perf_counter() - started
+
+    docs = load_documents(settings.source_dir)
+    chunks = [c for d in docs for c in chunk_document(d, settings.chunks)]
+    tokens = [count_tokens(c.text, settings.chunks.encoding) for c in chunks]
+    chars = [len(c.text) for c in chunks]
+
+    cold, noop = [], []
+    with tempfile.TemporaryDirectory(prefix="cqqa-bench-") as tmp:
+        for i in range(runs):
+            bench_settings = dataclasses.replace(settings, index_dir=Path(tmp) / f"index{i}")
+            cold.append(build_index(bench_settings, embedder_factory=lambda: embedder).seconds)
+            noop.append(build_index(bench_settings, embedder_factory=lambda: embedder).seconds)
+            progress(f"build run {i + 1}/{runs}: cold {cold[-1]:.1f} s, no-op {noop[-1]:.3f} s")
+        searcher = Searcher(bench_settings, embedder=embedder)
+        searcher.search(QUERIES[0])  # warm-up
+        embed_only, search = [], []
+        for i in range(runs):
+            for query in QUERIES:
+                t0 = time.perf_counter()
+                embedder.encode_queries([query])
+                t1 = time.perf_counter()
+                searcher.search(query, k=10)
+                search.append(time.perf_counter() - t1)
+                embed_only.append(t1 - t0)
+            progress(f"search run {i + 1}/{runs}: median {_median_ms(search)} ms")
+
+    return {
+        "runs": runs,
+        "dtype": embedder.dtype,
+        "docs": len(docs),
+        "chunks": len(chunks),
+        "chunk_tokens": {"min": min(tokens), "median": statistics.median(tokens), "max": max(tokens)},
+        "chunk_chars": {"min": min(chars), "median": statistics.median(chars), "max": max(chars)},
+        "model_load_s": round(model_load, 2),
+        "cold_build_s_median": round(statistics.median(cold), 2),
+        "noop_rebuild_s_median": round(statistics.median(noop), 3),
+        "cold_build_per_100_chunks_s": round(statistics.median(cold) / len(chunks) * 100, 2),
+        "search_queries": len(search),
+        "search_ms_median": _median_ms(search),
+        "search_ms_p90": round(sorted(search)[int(0.9 * len(search))] * 1000, 1),
+        "query_embedding_ms_median": _median_ms(embed_only),
+        "search_vs_query_embedding_ratio": round(statistics.median(search) / statistics.median(embed_only), 3),
+        "peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+    }
