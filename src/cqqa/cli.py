@@ -104,6 +104,34 @@ def cmd_search(args) -> int:
     return 0
 
 
+def cmd_eval(args) -> int:
+    from cqqa import evaluate
+    from cqqa.evalset import load_eval_set
+    from cqqa.index import build_index, staleness
+    from cqqa.search import Searcher
+
+    if args.compare:
+        result = evaluate.compare(Path(args.compare[0]), Path(args.compare[1]))
+        _print_json(result) if args.json else print(evaluate.format_comparison(result))
+        return 0
+    if not args.set:
+        raise CqqaError("give an evaluation file with --set FILE (or two result files with --compare A B)")
+    if args.source and not args.index:
+        raise CqqaError("--source needs --index: give that corpus its own index folder, so the default index is kept")
+    items = load_eval_set(Path(args.set))
+    settings = _settings(args)
+    if staleness(settings.index_dir, settings):
+        _err(f"building the index for {settings.source_dir} in {settings.index_dir} first")
+        build_index(settings, progress=True, warn=lambda m: _err(f"warning: {m}"))
+    result = evaluate.evaluate(items, Searcher(settings), k=args.k, progress=_err)
+    if args.hits_out:
+        with open(args.hits_out, "w", encoding="utf-8") as out:
+            for row in result.hits:
+                out.write(json.dumps(row, ensure_ascii=False) + "\n")
+    _print_json(result.to_dict()) if args.json else print(evaluate.format_table(result))
+    return 0
+
+
 def cmd_bench(args) -> int:
     from cqqa import bench
 
@@ -167,6 +195,22 @@ def build_parser() -> argparse.ArgumentParser:
     search.add_argument("--source", help="source folder, to check the index is up to date")
     search.add_argument("--json", action="store_true", help="print JSON: {query, hits: [...]}")
     search.set_defaults(func=cmd_search)
+
+    ev = sub.add_parser("eval", help="score retrieval on an evaluation set (Recall@k, MRR, nDCG)",
+                        description="Run every question of a JSONL evaluation set through the product's own "
+                                    "retrieval path (follow-up handling included) and score it with ranx, "
+                                    "overall and per language and kind. The index is built first if it is "
+                                    "missing or stale.")
+    ev.add_argument("--set", help="evaluation file (JSONL: id, kind, lang, question, history, evidence, doc)")
+    ev.add_argument("--index", help="index folder (default: index); required with --source")
+    ev.add_argument("--source", help="folder of articles the set is about (default: docs_src)")
+    ev.add_argument("--k", type=int, default=10, help="passages retrieved per question (default 10)")
+    ev.add_argument("--json", action="store_true",
+                    help="print JSON: {n, metrics, by_lang, by_kind, unanswerable, per_query, ...}")
+    ev.add_argument("--hits-out", metavar="FILE", help="write one JSON line per question with its hits")
+    ev.add_argument("--compare", nargs=2, metavar=("RUN_A.json", "RUN_B.json"),
+                    help="compare two `--json` results with a paired significance test")
+    ev.set_defaults(func=cmd_eval)
 
     bench = sub.add_parser("bench", help="time index builds and searches (medians over runs)",
                            description="Build the index from the sources several times in a temporary folder "

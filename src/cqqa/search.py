@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from cqqa.config import Settings
 from cqqa.errors import IndexProblem, QueryError
+from cqqa.followup import standalone_query
 from cqqa.index import Index, load_index
 
 MAX_QUERY_CHARS = 1000
@@ -59,16 +61,28 @@ class Searcher:
             )
         self.embedder = embedder
 
-    def search(self, query: str, k: int = 5) -> list[Hit]:
-        query = check_query(query)
+    def search(self, query: str, k: int = 5, history: Sequence[str] = ()) -> list[Hit]:
+        """Passages for one question, asked after `history` (earlier user turns, oldest first)."""
+        return self.search_many([(query, history)], k)[0]
+
+    def search_many(self, requests: Sequence[tuple[str, Sequence[str]]], k: int = 5,
+                    batch_size: int = 32) -> list[list[Hit]]:
+        """The same as search() for many (question, history) pairs, embedding them in batches."""
         if k < 1:
             raise QueryError(f"k must be at least 1, not {k}")
-        scores, rows = self.index.search(self.embedder.encode_queries([query]), k)
+        queries = [standalone_query(check_query(question), history) for question, history in requests]
+        results = []
+        for at in range(0, len(queries), batch_size):
+            scores, rows = self.index.search(self.embedder.encode_queries(queries[at:at + batch_size]), k)
+            results.extend(self._hits(s, r) for s, r in zip(scores, rows))
+        return results
+
+    def _hits(self, scores, rows) -> list[Hit]:
         hits = []
-        for rank, (score, row) in enumerate(zip(scores[0], rows[0]), start=1):
+        for score, row in zip(scores, rows):
             if row < 0:
                 continue
             chunk = self.index.chunks[row]
-            hits.append(Hit(rank, chunk.chunk_id, chunk.doc_id, chunk.title, chunk.heading, chunk.text,
+            hits.append(Hit(len(hits) + 1, chunk.chunk_id, chunk.doc_id, chunk.title, chunk.heading, chunk.text,
                             chunk.start, chunk.end, float(score)))
         return hits

@@ -1,0 +1,98 @@
+"""Evaluation sets: JSONL, one question per line.
+
+    {"id": "s001", "kind": "single", "lang": "en", "question": "...", "history": [],
+     "evidence": ["..."], "doc": "..."}
+
+`kind` is single, conversation (uses history) or unanswerable (empty evidence).
+`lang` (en, zh-Hans, zh-Hant) is optional. A passage is relevant when it contains
+one of the evidence strings after folding (see textnorm.fold), so re-chunking
+never invalidates the labels. A malformed file is reported with its line number.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from cqqa.errors import CqqaError
+
+KINDS = ("single", "conversation", "unanswerable")
+LANGS = ("en", "zh-Hans", "zh-Hant")
+
+
+class EvalSetError(CqqaError):
+    """The evaluation file is malformed."""
+
+
+@dataclass(frozen=True)
+class EvalItem:
+    id: str
+    kind: str
+    question: str
+    evidence: tuple[str, ...]
+    history: tuple[str, ...] = ()
+    lang: str = "unknown"
+    doc: str = ""
+    extra: dict = field(default_factory=dict, compare=False)
+
+    @property
+    def answerable(self) -> bool:
+        return self.kind != "unanswerable"
+
+
+def _check(row: dict, where: str) -> EvalItem:
+    if not isinstance(row, dict):
+        raise EvalSetError(f"{where}: expected a JSON object, got {type(row).__name__}")
+    for name in ("id", "kind", "question", "evidence"):
+        if name not in row:
+            raise EvalSetError(f"{where}: missing field {name!r}")
+    if not isinstance(row["id"], str) or not row["id"]:
+        raise EvalSetError(f"{where}: 'id' must be a non-empty string")
+    if row["kind"] not in KINDS:
+        raise EvalSetError(f"{where}: kind {row['kind']!r} is not one of {', '.join(KINDS)}")
+    if not isinstance(row["question"], str) or not row["question"].strip():
+        raise EvalSetError(f"{where}: 'question' must be a non-empty string")
+    evidence, history = row["evidence"], row.get("history", [])
+    if not isinstance(evidence, list) or not all(isinstance(e, str) and e.strip() for e in evidence):
+        raise EvalSetError(f"{where}: 'evidence' must be a list of non-empty strings")
+    if not isinstance(history, list) or not all(isinstance(h, str) for h in history):
+        raise EvalSetError(f"{where}: 'history' must be a list of strings")
+    if row["kind"] == "unanswerable" and evidence:
+        raise EvalSetError(f"{where}: an unanswerable question must have empty evidence")
+    if row["kind"] != "unanswerable" and not evidence:
+        raise EvalSetError(f"{where}: a {row['kind']} question needs at least one evidence string")
+    if row["kind"] == "conversation" and not history:
+        raise EvalSetError(f"{where}: a conversation question needs its history")
+    lang = row.get("lang", "unknown")
+    if lang != "unknown" and lang not in LANGS:
+        raise EvalSetError(f"{where}: lang {lang!r} is not one of {', '.join(LANGS)}")
+    known = {"id", "kind", "question", "evidence", "history", "lang", "doc"}
+    return EvalItem(row["id"], row["kind"], row["question"].strip(), tuple(evidence), tuple(history), lang,
+                    str(row.get("doc", "")), {k: v for k, v in row.items() if k not in known})
+
+
+def load_eval_set(path: Path) -> list[EvalItem]:
+    try:
+        lines = Path(path).read_text(encoding="utf-8").splitlines()
+    except FileNotFoundError:
+        raise EvalSetError(f"evaluation file {path} does not exist") from None
+    except UnicodeDecodeError as exc:
+        raise EvalSetError(f"evaluation file {path} is not UTF-8 ({exc.reason} at byte {exc.start})") from None
+    items, seen = [], {}
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        where = f"{path} line {number}"
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise EvalSetError(f"{where}: invalid JSON ({exc.msg} at column {exc.colno})") from None
+        item = _check(row, where)
+        if item.id in seen:
+            raise EvalSetError(f"{where}: id {item.id!r} already used on line {seen[item.id]}")
+        seen[item.id] = number
+        items.append(item)
+    if not items:
+        raise EvalSetError(f"evaluation file {path} has no questions")
+    return items

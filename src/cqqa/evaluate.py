@@ -1,0 +1,182 @@
+"""Score retrieval on an evaluation set, and compare two scored runs.
+
+Metrics come from ranx. "Recall@k" is the fraction of questions with a relevant
+passage in the top k (ranx `hit_rate@k`): any passage containing the evidence
+answers the question, and with overlapping chunks a question can have several
+relevant passages. MRR@10 and nDCG@10 are ranx's `mrr@10` and `ndcg@10`.
+
+Questions whose evidence lies in no chunk at all (split by a chunk boundary)
+count as misses and are listed as `unreachable`.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections import defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from cqqa.evalset import EvalItem
+from cqqa.textnorm import fold
+
+METRICS = {  # our name -> ranx name
+    "recall@1": "hit_rate@1",
+    "recall@3": "hit_rate@3",
+    "recall@5": "hit_rate@5",
+    "recall@10": "hit_rate@10",
+    "mrr@10": "mrr@10",
+    "ndcg@10": "ndcg@10",
+}
+UNREACHABLE = "__no_chunk_contains_the_evidence__"
+
+
+def relevant_chunks(items: list[EvalItem], chunks) -> dict[str, set[str]]:
+    """question id -> ids of every indexed chunk that contains one of its evidence strings."""
+    folded = [(c.chunk_id, fold(c.text)) for c in chunks]
+    out = {}
+    for item in items:
+        needles = [fold(e) for e in item.evidence]
+        out[item.id] = {cid for cid, text in folded if any(n in text for n in needles)}
+    return out
+
+
+@dataclass
+class EvalResult:
+    n: int
+    metrics: dict[str, float]
+    by_lang: dict[str, dict]
+    by_kind: dict[str, dict]
+    unanswerable: dict
+    per_query: dict[str, dict[str, float]]
+    unreachable: list[str]
+    seconds: float
+    hits: list[dict]
+
+    def to_dict(self) -> dict:
+        return {"n": self.n, "metrics": self.metrics, "by_lang": self.by_lang, "by_kind": self.by_kind,
+                "unanswerable": self.unanswerable, "unreachable": self.unreachable,
+                "seconds": round(self.seconds, 2), "per_query": self.per_query}
+
+
+def _mean(rows: list[dict[str, float]]) -> dict[str, float]:
+    return {name: round(float(np.mean([r[name] for r in rows])), 4) for name in METRICS}
+
+
+def evaluate(items: list[EvalItem], searcher, k: int = 10, progress=lambda message: None) -> EvalResult:
+    import warnings
+
+    from numba.core.errors import NumbaTypeSafetyWarning
+    from ranx import Qrels, Run
+    from ranx import evaluate as ranx_evaluate
+
+    warnings.filterwarnings("ignore", category=NumbaTypeSafetyWarning)  # ranx's uint64 cast, harmless
+
+    started = time.perf_counter()
+    results = searcher.search_many([(item.question, item.history) for item in items], k=k)
+    progress(f"retrieved {len(items)} questions in {time.perf_counter() - started:.1f} s")
+
+    answerable = [item for item in items if item.answerable]
+    relevant = relevant_chunks(answerable, searcher.index.chunks)
+    unreachable = sorted(item.id for item in answerable if not relevant[item.id])
+    per_query: dict[str, dict[str, float]] = {}
+    if answerable:
+        qrels = Qrels.from_dict({i.id: ({c: 1 for c in relevant[i.id]} or {UNREACHABLE: 1}) for i in answerable})
+        by_id = dict(zip((i.id for i in items), results))
+        run = Run.from_dict({i.id: ({h.chunk_id: float(k - h.rank + 1) for h in by_id[i.id]} or {"__none__": 0.0})
+                             for i in answerable})
+        ranx_evaluate(qrels, run, list(METRICS.values()), save_results_in_run=True)
+        for item in answerable:
+            per_query[item.id] = {name: float(run.scores[ranx_name][item.id]) for name, ranx_name in METRICS.items()}
+
+    groups_lang, groups_kind = defaultdict(list), defaultdict(list)
+    for item in answerable:
+        groups_lang[item.lang].append(per_query[item.id])
+        groups_kind[item.kind].append(per_query[item.id])
+
+    # The retriever's "not in the articles" flag, once it has one (Searcher.answerable).
+    judge = getattr(searcher, "answerable", None)
+    flags = [judge(item.question, hits) if judge else None for item, hits in zip(items, results)]
+    flagged = [item for item, flag in zip(items, flags) if flag is False]
+    unanswerable_items = [i for i in items if not i.answerable]
+    has_flag = judge is not None
+    unanswerable = {
+        "n": len(unanswerable_items),
+        "flagged": sum(1 for i in flagged if not i.answerable) if has_flag else "n/a",
+        "answerable_wrongly_flagged": sum(1 for i in flagged if i.answerable) if has_flag else "n/a",
+    }
+
+    hits_out = []
+    for item, hits, flag in zip(items, results, flags):
+        rel = relevant.get(item.id, set())
+        hits_out.append({"id": item.id, "answerable": flag, "relevant": sorted(rel),
+                         "hits": [{"rank": h.rank, "chunk_id": h.chunk_id, "doc": h.doc, "text": h.text,
+                                   "start": h.start, "end": h.end, "score": round(h.score, 4),
+                                   "relevant": h.chunk_id in rel} for h in hits]})
+    return EvalResult(
+        n=len(answerable),
+        metrics=_mean(list(per_query.values())) if per_query else {},
+        by_lang={lang: {"n": len(rows), **_mean(rows)} for lang, rows in sorted(groups_lang.items())},
+        by_kind={kind: {"n": len(rows), **_mean(rows)} for kind, rows in sorted(groups_kind.items())},
+        unanswerable=unanswerable,
+        per_query=per_query,
+        unreachable=unreachable,
+        seconds=time.perf_counter() - started,
+        hits=hits_out,
+    )
+
+
+def format_table(result: EvalResult) -> str:
+    names = list(METRICS)
+    lines = [f"{'':18}{'n':>5}" + "".join(f"{n:>11}" for n in names)]
+
+    def row(label: str, values: dict, n: int) -> None:
+        lines.append(f"{label:18}{n:>5}" + "".join(f"{values[name]:>11.3f}" for name in names))
+
+    row("all", result.metrics, result.n)
+    for lang, values in result.by_lang.items():
+        row(f"lang={lang}", values, values["n"])
+    for kind, values in result.by_kind.items():
+        row(f"kind={kind}", values, values["n"])
+    u = result.unanswerable
+    lines.append(f"unanswerable: {u['n']} questions, flagged {u['flagged']}; "
+                 f"answerable wrongly flagged: {u['answerable_wrongly_flagged']}")
+    if result.unreachable:
+        lines.append(f"unreachable (evidence in no chunk): {len(result.unreachable)}: "
+                     f"{', '.join(result.unreachable[:10])}")
+    lines.append(f"{result.seconds:.1f} s")
+    return "\n".join(lines)
+
+
+def compare(path_a: Path, path_b: Path, n_permutations: int = 10000, max_p: float = 0.05) -> dict:
+    """Paired Fisher randomisation test (ranx) on the questions both runs scored."""
+    from ranx.statistical_tests import fisher_randomization_test
+
+    a, b = (json.loads(Path(p).read_text(encoding="utf-8")) for p in (path_a, path_b))
+    for path, data in ((path_a, a), (path_b, b)):
+        if "per_query" not in data:
+            from cqqa.errors import CqqaError
+
+            raise CqqaError(f"{path} has no per-query scores; write it with `cqqa eval --json > FILE`")
+    common = sorted(set(a["per_query"]) & set(b["per_query"]))
+    out = {"a": str(path_a), "b": str(path_b), "n": len(common), "max_p": max_p, "metrics": {}}
+    for name in METRICS:
+        xa = np.array([a["per_query"][q][name] for q in common])
+        xb = np.array([b["per_query"][q][name] for q in common])
+        p_value, significant = fisher_randomization_test(xa, xb, n_permutations, max_p, 42)
+        out["metrics"][name] = {"a": round(float(xa.mean()), 4), "b": round(float(xb.mean()), 4),
+                                "delta": round(float(xb.mean() - xa.mean()), 4),
+                                "p_value": round(float(p_value), 4), "significant": bool(significant)}
+    return out
+
+
+def format_comparison(result: dict) -> str:
+    lines = [f"A = {result['a']}", f"B = {result['b']}", f"{result['n']} questions in both; "
+             f"paired Fisher randomisation test, significant when p <= {result['max_p']}",
+             f"{'metric':12}{'A':>9}{'B':>9}{'B-A':>9}{'p':>9}"]
+    for name, m in result["metrics"].items():
+        mark = " *" if m["significant"] else ""
+        lines.append(f"{name:12}{m['a']:>9.3f}{m['b']:>9.3f}{m['delta']:>+9.3f}{m['p_value']:>9.4f}{mark}")
+    return "\n".join(lines)

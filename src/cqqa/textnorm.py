@@ -1,0 +1,24 @@
+"""Text folding for matching: whitespace removed, Traditional folded to Simplified (OpenCC)."""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+_SPACE = re.compile(r"\s+")
+
+
+@lru_cache(maxsize=1)
+def _t2s():
+    import opencc
+
+    return opencc.OpenCC("t2s")
+
+
+def to_simplified(text: str) -> str:
+    return _t2s().convert(text)
+
+
+def fold(text: str) -> str:
+    """The form in which evidence and passages are compared."""
+    return to_simplified(_SPACE.sub("", text))
