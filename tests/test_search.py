@@ -44,3 +44,23 @@ def test_empty_query_is_rejected(searcher, query):
 def test_huge_query_is_rejected(searcher):
     with pytest.raises(QueryError, match="limit is"):
         searcher.search("汽车" * 5000)
+
+
+def test_a_follow_up_finds_the_passage_about_the_earlier_subject(searcher):
+    hits = searcher.search("And what did he say about safety?", k=3, history=["What did Li Shufu say about AI?"])
+    assert "智能化发展不能以牺牲安全为代价" in hits[0].text
+
+
+def test_explain_shows_every_stage(searcher):
+    plan = searcher.plan("what did Yin Qi say about AI 2.0")
+    assert plan.names == ["印奇"] and "印奇" in plan.tokens and plan.coverage == 1.0
+    hit = searcher.search("what did Yin Qi say about AI 2.0", k=1)[0]
+    assert hit.dense_rank >= 1 and hit.lexical_rank == 1
+    assert "2.0时代" in hit.best_sentence and hit.best_sentence in hit.text
+
+
+def test_english_without_names_is_not_steered_by_the_lexical_list(searcher):
+    plan = searcher.plan("How do young people use their cars compared with phones?")
+    assert plan.coverage == 0.0
+    hits = searcher.search("How do young people use their cars compared with phones?", k=1)
+    assert "对手机的使用差不多" in hits[0].text

@@ -10,6 +10,7 @@ its original span contains only its own text (plus line breaks).
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import asdict, dataclass
 
 from cqqa.cleaning import Section, clean, sections
@@ -27,6 +28,21 @@ SEPARATORS = [
     r" ",
     r"",
 ]
+
+
+SENTENCE = re.compile(r"[^。！？!?；;]*[。！？!?；;]+[”’」』\"'）)]*|[^。！？!?；;]+$")
+MIN_SENTENCE_CHARS = 4
+
+
+def sentences(text: str) -> list[str]:
+    """The sentences of a chunk's text, as scored by the sentence-level stage of search."""
+    out = []
+    for paragraph in text.split(PARAGRAPH_SEP):
+        for match in SENTENCE.finditer(paragraph):
+            sentence = match.group().strip()
+            if len(sentence) >= MIN_SENTENCE_CHARS:
+                out.append(sentence)
+    return out
 
 
 @dataclass

@@ -27,7 +27,8 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import lru_cache
+
+from cqqa.textnorm import jieba
 
 # A sentence ends with one of these, possibly followed by closing quotes/brackets.
 SENTENCE_END = set("。！？!?；;…")
@@ -88,24 +89,13 @@ def _heading_shaped(text: str) -> bool:
     )
 
 
-@lru_cache(maxsize=1)
-def _jieba():
-    import logging
-
-    import jieba
-
-    jieba.setLogLevel(logging.WARNING)
-    jieba.initialize()
-    return jieba
-
-
 def breaks_word(before: str, after: str) -> bool:
     """True when the last char of `before` and the first of `after` belong to one word."""
     if not before or not after or not (_is_cjk(before[-1]) and _is_cjk(after[0])):
         return False
     left, right = before[-3:], after[:3]
     position = 0
-    for token in _jieba().lcut(left + right, HMM=False):
+    for token in jieba().lcut(left + right, HMM=False):
         if position < len(left) < position + len(token):
             return True
         position += len(token)

@@ -16,6 +16,8 @@ from cqqa import __version__
 from cqqa.config import Settings
 from cqqa.errors import CqqaError
 
+MODES = ("hybrid", "dense", "lexical", "rrf")  # as in cqqa.search, without importing it (and torch) for --help
+
 
 def _settings(args) -> Settings:
     settings = Settings.from_env()
@@ -72,13 +74,14 @@ def cmd_index(args) -> int:
     settings = _settings(args)
     report = build_index(settings, progress=not args.json, warn=lambda m: _err(f"warning: {m}"))
     if args.json:
-        _print_json({k: v for k, v in report.to_dict().items() if k in ("docs", "chunks", "embedded_chunks", "seconds")}
-                    | {"seconds": round(report.seconds, 2), "up_to_date": report.up_to_date})
+        keys = ("docs", "chunks", "embedded_chunks", "embedded_sentences", "up_to_date")
+        _print_json({k: v for k, v in report.to_dict().items() if k in keys} | {"seconds": round(report.seconds, 2)})
     elif report.up_to_date:
         print(f"index in {settings.index_dir} is up to date: {report.docs} documents, {report.chunks} chunks")
     else:
         print(f"indexed {report.docs} documents into {report.chunks} chunks "
-              f"({report.embedded_chunks} embedded) in {report.seconds:.1f} s -> {settings.index_dir}")
+              f"({report.embedded_chunks} chunks and {report.embedded_sentences} sentences embedded) "
+              f"in {report.seconds:.1f} s -> {settings.index_dir}")
     return 0
 
 
@@ -91,13 +94,30 @@ def cmd_search(args) -> int:
     stale = staleness(settings.index_dir, settings)
     if stale and not stale[0].startswith("no index"):
         _err(f"warning: the index is stale ({'; '.join(stale[:3])}); run `cqqa index` to update it")
-    hits = Searcher(settings).search(args.query, k=args.k)
+    searcher = Searcher(settings, mode=args.mode)
+    hits = searcher.search(args.query, k=args.k)
+    plan = searcher.plan(args.query)
     if args.json:
-        fields = ("rank", "chunk_id", "doc", "title", "text", "start", "end", "score")
-        _print_json({"query": args.query, "hits": [{f: getattr(h, f) for f in fields} for h in hits]})
+        fields = ["rank", "chunk_id", "doc", "title", "text", "start", "end", "score"]
+        if args.explain:
+            fields += ["dense_rank", "lexical_rank", "dense_score", "lexical_score", "best_sentence",
+                       "best_sentence_score"]
+        data = {"query": args.query, "hits": [{f: getattr(h, f) for f in fields} for h in hits]}
+        if args.explain:
+            data["plan"] = dataclasses.asdict(plan)
+        _print_json(data)
         return 0
+    if args.explain:
+        print(f"mode {args.mode}; names bridged: {', '.join(plan.names) or 'none'}; lexical tokens: "
+              f"{' '.join(plan.tokens) or 'none'}; lexical coverage {plan.coverage:.2f}\n")
     for hit in hits:
         print(f"[{hit.rank}] {hit.score:.3f}  {hit.title}  ({hit.doc}, chars {hit.start}-{hit.end})")
+        if args.explain:
+            print(f"    dense rank {hit.dense_rank} ({hit.dense_score:.3f}), lexical rank {hit.lexical_rank} "
+                  f"(BM25 {hit.lexical_score:.2f})" if hit.dense_score is not None else
+                  f"    lexical rank {hit.lexical_rank} (BM25 {hit.lexical_score:.2f})")
+            if hit.best_sentence:
+                print(f"    best sentence ({hit.best_sentence_score:.3f}): {hit.best_sentence}")
         if hit.heading:
             print(f"    § {hit.heading}")
         print("    " + hit.text.replace("\n\n", "\n    ") + "\n")
@@ -107,7 +127,6 @@ def cmd_search(args) -> int:
 def cmd_eval(args) -> int:
     from cqqa import evaluate
     from cqqa.evalset import load_eval_set
-    from cqqa.index import build_index, staleness
     from cqqa.search import Searcher
 
     if args.compare:
@@ -116,19 +135,36 @@ def cmd_eval(args) -> int:
         return 0
     if not args.set:
         raise CqqaError("give an evaluation file with --set FILE (or two result files with --compare A B)")
-    if args.source and not args.index:
-        raise CqqaError("--source needs --index: give that corpus its own index folder, so the default index is kept")
     items = load_eval_set(Path(args.set))
-    settings = _settings(args)
-    if staleness(settings.index_dir, settings):
-        _err(f"building the index for {settings.source_dir} in {settings.index_dir} first")
-        build_index(settings, progress=True, warn=lambda m: _err(f"warning: {m}"))
-    result = evaluate.evaluate(items, Searcher(settings), k=args.k, progress=_err)
+    settings = _index_for_eval(args)
+    result = evaluate.evaluate(items, Searcher(settings, mode=args.mode), k=args.k, progress=_err)
     if args.hits_out:
         with open(args.hits_out, "w", encoding="utf-8") as out:
             for row in result.hits:
                 out.write(json.dumps(row, ensure_ascii=False) + "\n")
     _print_json(result.to_dict()) if args.json else print(evaluate.format_table(result))
+    return 0
+
+
+def _index_for_eval(args) -> Settings:
+    from cqqa.index import build_index, staleness
+
+    if args.source and not args.index:
+        raise CqqaError("--source needs --index: give that corpus its own index folder, so the default index is kept")
+    settings = _settings(args)
+    if staleness(settings.index_dir, settings):
+        _err(f"building the index for {settings.source_dir} in {settings.index_dir} first")
+        build_index(settings, progress=True, warn=lambda m: _err(f"warning: {m}"))
+    return settings
+
+
+def cmd_ablate(args) -> int:
+    from cqqa import evaluate
+    from cqqa.evalset import load_eval_set
+
+    items = load_eval_set(Path(args.set))
+    result = evaluate.ablate(items, _index_for_eval(args), progress=_err)
+    _print_json(result) if args.json else print(evaluate.format_ablation(result))
     return 0
 
 
@@ -194,6 +230,11 @@ def build_parser() -> argparse.ArgumentParser:
     search.add_argument("--index", help="index folder (default: index or $CQQA_INDEX_DIR)")
     search.add_argument("--source", help="source folder, to check the index is up to date")
     search.add_argument("--json", action="store_true", help="print JSON: {query, hits: [...]}")
+    search.add_argument("--explain", action="store_true",
+                        help="show each stage: bridged names, lexical tokens and coverage, dense and lexical "
+                             "rank of every hit")
+    search.add_argument("--mode", choices=MODES, default="hybrid",
+                        help="retrieval: hybrid (default), dense, lexical or rrf (naive fusion), for comparison")
     search.set_defaults(func=cmd_search)
 
     ev = sub.add_parser("eval", help="score retrieval on an evaluation set (Recall@k, MRR, nDCG)",
@@ -210,7 +251,17 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--hits-out", metavar="FILE", help="write one JSON line per question with its hits")
     ev.add_argument("--compare", nargs=2, metavar=("RUN_A.json", "RUN_B.json"),
                     help="compare two `--json` results with a paired significance test")
+    ev.add_argument("--mode", choices=MODES, default="hybrid", help="retrieval mode to score (default hybrid)")
     ev.set_defaults(func=cmd_eval)
+
+    ab = sub.add_parser("ablate", help="score every retrieval stage on an evaluation set, per language",
+                        description="Run the set through lexical only, dense only, naive fusion (RRF), "
+                                    "the product's fusion without and with the name bridge; print one table.")
+    ab.add_argument("--set", required=True, help="evaluation file")
+    ab.add_argument("--index", help="index folder (default: index); required with --source")
+    ab.add_argument("--source", help="folder of articles (default: docs_src)")
+    ab.add_argument("--json", action="store_true", help="print JSON")
+    ab.set_defaults(func=cmd_ablate)
 
     bench = sub.add_parser("bench", help="time index builds and searches (medians over runs)",
                            description="Build the index from the sources several times in a temporary folder "

@@ -180,3 +180,38 @@ def format_comparison(result: dict) -> str:
         mark = " *" if m["significant"] else ""
         lines.append(f"{name:12}{m['a']:>9.3f}{m['b']:>9.3f}{m['delta']:>+9.3f}{m['p_value']:>9.4f}{mark}")
     return "\n".join(lines)
+
+
+ABLATIONS = [  # label, Searcher options (follow-up handling is the same in every row)
+    ("lexical only", {"mode": "lexical", "bridge_names": False}),
+    ("dense only", {"mode": "dense", "sentence_level": False}),
+    ("naive fusion (RRF)", {"mode": "rrf", "bridge_names": False, "sentence_level": False}),
+    ("our fusion", {"mode": "hybrid", "bridge_names": False, "sentence_level": False}),
+    ("+ name bridge", {"mode": "hybrid", "sentence_level": False}),
+    ("+ sentence level", {"mode": "hybrid"}),
+]
+
+
+def ablate(items: list[EvalItem], settings, progress=lambda message: None) -> dict:
+    """Every retrieval stage on one set: overall and per-language figures for each."""
+    from cqqa.embedding import Embedder
+    from cqqa.search import Searcher
+
+    embedder = Embedder(settings.model, settings.dtype)
+    rows = {}
+    for label, options in ABLATIONS:
+        result = evaluate(items, Searcher(settings, embedder=embedder, **options), progress=progress)
+        rows[label] = {"all": {"n": result.n, **result.metrics}, **result.by_lang,
+                       **{f"kind={k}": v for k, v in result.by_kind.items()}}
+        progress(f"{label}: recall@1 {result.metrics['recall@1']:.3f}")
+    return rows
+
+
+def format_ablation(rows: dict) -> str:
+    groups = list(next(iter(rows.values())))
+    lines = [f"{'':22}" + "".join(f"{g:>20}" for g in groups),
+             f"{'':22}" + "".join(f"{'R@1 / R@5 / MRR':>20}" for _ in groups)]
+    for label, values in rows.items():
+        cells = [f"{v['recall@1']:.3f}/{v['recall@5']:.3f}/{v['mrr@10']:.3f}" for v in values.values()]
+        lines.append(f"{label:22}" + "".join(f"{c:>20}" for c in cells))
+    return "\n".join(lines)

@@ -9,6 +9,10 @@ Layout of the index folder:
         chunks.jsonl          the chunk table, one chunk per line
         vectors.npy           normalised float32 vectors, row i = chunk i
         faiss.index           FAISS index over vectors.npy
+        sentences.jsonl       every sentence of the chunks, once; sentence_vectors.npy their vectors;
+        sentence_owner.npy    (chunk row, sentence row) pairs
+        bm25/                 lexical index (bm25s) over the same chunks, same order
+        names.json            the name bridge built from this corpus (names.py)
       .lock                   held while building
 
 A build writes a new version folder, then points CURRENT at it with one atomic
@@ -20,6 +24,7 @@ nothing changed writes nothing at all.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -33,13 +38,15 @@ import numpy as np
 from filelock import FileLock, Timeout
 
 from cqqa import __version__
-from cqqa.chunking import Chunk, chunk_document
+from cqqa.chunking import Chunk, chunk_document, sentences
 from cqqa.config import Settings
 from cqqa.embedding import ModelIdentity
 from cqqa.errors import IndexProblem
+from cqqa.lexical import LexicalIndex
+from cqqa.names import NameBridge
 from cqqa.sources import Document, load_documents
 
-FORMAT = 1
+FORMAT = 3
 KEEP_VERSIONS = 2
 
 
@@ -50,6 +57,9 @@ class Index:
     chunks: list[Chunk]
     vectors: np.ndarray
     faiss: object
+    lexical: LexicalIndex
+    names: NameBridge
+    sentences: "SentenceUnits"
 
     @property
     def model(self) -> ModelIdentity:
@@ -71,6 +81,7 @@ class BuildReport:
     seconds: float
     version: str
     up_to_date: bool = False
+    embedded_sentences: int = 0
     warnings: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict:
@@ -121,11 +132,18 @@ def load_index(index_dir: Path) -> Index:
                   for line in (version / "chunks.jsonl").read_text(encoding="utf-8").splitlines()]
         vectors = np.load(version / "vectors.npy")
         faiss_index = faiss.read_index(str(version / "faiss.index"))
-    except (OSError, ValueError, TypeError, RuntimeError) as exc:
+        lexical = LexicalIndex.load(version / "bm25")
+        units = SentenceUnits.load(version)
+        names = NameBridge.load(version / "names.json")
+    except (OSError, ValueError, TypeError, KeyError, RuntimeError) as exc:
         raise IndexProblem(f"the index in {version} is corrupt ({exc}); rebuild it with `cqqa index`") from exc
-    if not (len(chunks) == len(vectors) == faiss_index.ntotal == manifest["chunks"]):
-        raise IndexProblem(f"the index in {version} is inconsistent (chunk and vector counts differ); rebuild it")
-    return Index(version, manifest, chunks, vectors, faiss_index)
+    counts = {len(chunks), len(vectors), faiss_index.ntotal, lexical.size, manifest["chunks"]}
+    if len(counts) != 1:
+        raise IndexProblem(f"the index in {version} is inconsistent (chunk, vector and lexical counts differ); "
+                           "rebuild it with `cqqa index`")
+    if len(units.texts) != len(units.vectors) or (len(units.owner) and units.owner[:, 0].max() >= len(chunks)):
+        raise IndexProblem(f"the sentence table in {version} is inconsistent; rebuild it with `cqqa index`")
+    return Index(version, manifest, chunks, vectors, faiss_index, lexical, names, units)
 
 
 def staleness(index_dir: Path, settings: Settings) -> list[str]:
@@ -172,17 +190,68 @@ def _make_faiss(vectors: np.ndarray, kind: str, dim: int):
 
 
 def _previous_vectors(index_dir: Path) -> dict[str, np.ndarray]:
-    """text_hash -> vector from the current version."""
+    """vector_key(embedded text) -> vector, for every chunk and sentence of the current version."""
     version = current_version(index_dir)
     if version is None:
         return {}
     try:
-        lines = (version / "chunks.jsonl").read_text("utf-8").splitlines()
-        hashes = [json.loads(line)["text_hash"] for line in lines]
-        vectors = np.load(version / "vectors.npy")
+        rows = [json.loads(line) for line in (version / "chunks.jsonl").read_text("utf-8").splitlines()]
+        chunks = [Chunk(**{k: v for k, v in row.items() if k != "text_hash"}) for row in rows]
+        out = dict(zip((vector_key(embed_input(c)) for c in chunks), np.load(version / "vectors.npy")))
+        if (version / SentenceUnits.TEXTS).exists():
+            units = SentenceUnits.load(version)
+            out.update(zip((vector_key(t) for t in units.texts), units.vectors))
     except (OSError, ValueError, KeyError, TypeError):
         return {}  # an unreadable old version is simply not reused
-    return dict(zip(hashes, vectors))
+    return out
+
+
+def vector_key(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:20]
+
+
+@dataclass
+class SentenceUnits:
+    """The sentences of all chunks (each text once) and which chunk holds which sentence."""
+
+    TEXTS = "sentences.jsonl"
+    VECTORS = "sentence_vectors.npy"
+    OWNER = "sentence_owner.npy"
+
+    texts: list[str]
+    vectors: np.ndarray  # row j = texts[j]
+    owner: np.ndarray  # (m, 2) int32 pairs: (chunk row, sentence row)
+
+    def save(self, folder: Path) -> None:
+        with open(folder / self.TEXTS, "w", encoding="utf-8") as out:
+            for text in self.texts:
+                out.write(json.dumps({"text": text}, ensure_ascii=False) + "\n")
+        np.save(folder / self.VECTORS, self.vectors)
+        np.save(folder / self.OWNER, self.owner)
+
+    @classmethod
+    def load(cls, folder: Path) -> "SentenceUnits":
+        texts = [json.loads(line)["text"] for line in (folder / cls.TEXTS).read_text("utf-8").splitlines()]
+        return cls(texts, np.load(folder / cls.VECTORS), np.load(folder / cls.OWNER))
+
+    def best(self, query_vector: np.ndarray, n_chunks: int) -> tuple[np.ndarray, np.ndarray]:
+        """Per chunk: the best sentence similarity and that sentence's row (-1 for none)."""
+        sims = self.vectors @ query_vector
+        best = np.full(n_chunks, -1.0, dtype=np.float32)
+        np.maximum.at(best, self.owner[:, 0], sims[self.owner[:, 1]])
+        which = np.full(n_chunks, -1, dtype=np.int64)
+        is_best = sims[self.owner[:, 1]] >= best[self.owner[:, 0]]
+        which[self.owner[is_best, 0]] = self.owner[is_best, 1]
+        return best, which
+
+
+def sentence_units(chunks: list[Chunk]) -> tuple[list[str], np.ndarray]:
+    texts: dict[str, int] = {}
+    owner = []
+    for row, chunk in enumerate(chunks):
+        for sentence in sentences(chunk.text):
+            owner.append((row, texts.setdefault(sentence, len(texts))))
+    return list(texts), np.array(owner, dtype=np.int32).reshape(-1, 2)
 
 
 def embed_input(chunk: Chunk) -> str:
@@ -190,7 +259,13 @@ def embed_input(chunk: Chunk) -> str:
     return chunk.text
 
 
-def _write_version(index_dir: Path, manifest: dict, chunks: list[Chunk], vectors: np.ndarray, kind: str) -> str:
+def lexical_input(chunk: Chunk) -> str:
+    """The text the lexical index sees for a chunk."""
+    return chunk.text
+
+
+def _write_version(index_dir: Path, manifest: dict, chunks: list[Chunk], vectors: np.ndarray, kind: str,
+                   docs: list[Document], units: "SentenceUnits") -> str:
     import faiss
 
     versions = index_dir / "versions"
@@ -202,11 +277,15 @@ def _write_version(index_dir: Path, manifest: dict, chunks: list[Chunk], vectors
             for chunk in chunks:
                 out.write(json.dumps({**chunk.to_dict(), "text_hash": chunk.text_hash}, ensure_ascii=False) + "\n")
         np.save(staging / "vectors.npy", vectors)
+        units.save(staging)
         faiss.write_index(_make_faiss(vectors, kind, manifest["model"]["dim"]), str(staging / "faiss.index"))
+        LexicalIndex.build([lexical_input(c) for c in chunks]).save(staging / "bm25")
+        NameBridge.build([doc.text for doc in docs]).save(staging / "names.json")
         (staging / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=1), encoding="utf-8")
-        for path in staging.iterdir():  # durable before it becomes visible
-            with open(path, "rb") as handle:
-                os.fsync(handle.fileno())
+        for path in staging.rglob("*"):  # durable before it becomes visible
+            if path.is_file():
+                with open(path, "rb") as handle:
+                    os.fsync(handle.fileno())
         staging.rename(versions / name)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
@@ -269,22 +348,28 @@ def build_index(
         if not chunks:
             raise IndexProblem(f"the articles in {settings.source_dir} produced no text to index")
 
-        # Vectors of unchanged chunk texts are reused when the same model built them.
+        # Chunks and their sentences are both embedded; vectors of unchanged texts are reused
+        # when the same model built them.
+        chunk_texts = [embed_input(c) for c in chunks]
+        sentence_texts, owner = sentence_units(chunks)
+        texts = chunk_texts + sentence_texts
         previous = _manifest_model(index_dir, settings)
         reuse = _previous_vectors(index_dir) if previous else {}
-        todo = [i for i, chunk in enumerate(chunks) if chunk.text_hash not in reuse]
+        todo = [i for i, text in enumerate(texts) if vector_key(text) not in reuse]
         model, embedder = previous, None
         if todo:
             embedder = (embedder_factory or (lambda: _default_embedder(settings)))()
             model = embedder.identity
             if previous is None or not previous.compatible_with(model):
-                reuse, todo = {}, list(range(len(chunks)))
-        vectors = np.zeros((len(chunks), model.dim), dtype=np.float32)
-        for i, chunk in enumerate(chunks):
-            if chunk.text_hash in reuse:
-                vectors[i] = reuse[chunk.text_hash]
+                reuse, todo = {}, list(range(len(texts)))
+        all_vectors = np.zeros((len(texts), model.dim), dtype=np.float32)
+        for i, text in enumerate(texts):
+            if vector_key(text) in reuse:
+                all_vectors[i] = reuse[vector_key(text)]
         if todo:
-            vectors[todo] = embedder.encode_documents([embed_input(chunks[i]) for i in todo], progress=progress)
+            all_vectors[todo] = embedder.encode_documents([texts[i] for i in todo], progress=progress)
+        vectors, sentence_vectors = all_vectors[:len(chunks)], all_vectors[len(chunks):]
+        embedded_chunks = sum(1 for i in todo if i < len(chunks))
 
         manifest = {
             "format": FORMAT,
@@ -296,10 +381,13 @@ def build_index(
             "documents": [_doc_entry(doc, chunks) for doc in docs],
             "skipped": warnings,
             "chunks": len(chunks),
+            "sentences": len(sentence_texts),
         }
-        name = _write_version(index_dir, manifest, chunks, vectors, settings.faiss_index)
+        units = SentenceUnits(sentence_texts, sentence_vectors, owner)
+        name = _write_version(index_dir, manifest, chunks, vectors, settings.faiss_index, docs, units)
         _prune(index_dir)
-        return BuildReport(len(docs), len(chunks), len(todo), time.monotonic() - started, name, warnings=warnings)
+        return BuildReport(len(docs), len(chunks), embedded_chunks, time.monotonic() - started, name,
+                           embedded_sentences=len(todo) - embedded_chunks, warnings=warnings)
     finally:
         lock.release()
 

@@ -1,4 +1,17 @@
-"""Search the index: a query in, ranked passages with their original spans out."""
+"""Search the index: a question in, ranked passages with their original spans out.
+
+The pipeline for one question (asked after `history`):
+
+1. make it self-contained (followup.standalone_query: names from the history are carried);
+2. dense: embed it, take FAISS's top candidate chunks; score each candidate by the mean of
+   its own similarity and its best sentence's (a question usually targets one sentence);
+3. lexical: bridge romanised names to Chinese (names.py), tokenize, BM25 over all chunks;
+4. fuse the two over the union of candidates (fusion.py) and rank.
+
+`mode` selects a single stage for comparison: dense, lexical, rrf (naive
+fusion) or hybrid (the product's default); `sentence_level` and `bridge_names`
+switch those stages off, for the ablation table.
+"""
 
 from __future__ import annotations
 
@@ -6,12 +19,19 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+import numpy as np
+
+from cqqa import fusion
 from cqqa.config import Settings
 from cqqa.errors import IndexProblem, QueryError
 from cqqa.followup import standalone_query
 from cqqa.index import Index, load_index
+from cqqa.lexical import tokenize
 
 MAX_QUERY_CHARS = 1000
+MODES = ("hybrid", "dense", "lexical", "rrf")
+CANDIDATES = 100  # dense candidates per query, besides every chunk with a lexical match
+LEXICAL_WEIGHT = 0.2  # weight of the normalised BM25 score at full lexical coverage (tuned by `cqqa eval`)
 
 
 @dataclass
@@ -25,9 +45,25 @@ class Hit:
     start: int
     end: int
     score: float
+    dense_rank: int | None = None
+    lexical_rank: int | None = None
+    dense_score: float | None = None  # chunk similarity (mean with best_sentence_score when sentence-level)
+    lexical_score: float | None = None  # BM25
+    best_sentence: str | None = None  # the chunk's sentence closest to the question
+    best_sentence_score: float | None = None
 
     def to_dict(self) -> dict:
         return asdict(self)
+
+
+@dataclass
+class QueryPlan:
+    """What the pipeline made of a question: shown by `cqqa search --explain`."""
+
+    query: str
+    names: list[str]
+    tokens: list[str]
+    coverage: float
 
 
 def check_query(query: str) -> str:
@@ -42,8 +78,14 @@ def check_query(query: str) -> str:
 class Searcher:
     """Loads the index and the model once; answers many queries."""
 
-    def __init__(self, settings: Settings | None = None, *, index_dir: Path | None = None, embedder=None):
+    def __init__(self, settings: Settings | None = None, *, index_dir: Path | None = None, embedder=None,
+                 mode: str = "hybrid", lexical_weight: float = LEXICAL_WEIGHT, bridge_names: bool = True,
+                 sentence_level: bool = True):
+        if mode not in MODES:
+            raise QueryError(f"unknown retrieval mode {mode!r}; choose one of {', '.join(MODES)}")
         self.settings = settings or Settings.from_env()
+        self.mode, self.lexical_weight = mode, lexical_weight
+        self.bridge_names, self.sentence_level = bridge_names, sentence_level
         self.index: Index = load_index(index_dir or self.settings.index_dir)
         built_with = self.index.model
         if built_with.name != self.settings.model:
@@ -51,15 +93,22 @@ class Searcher:
                 f"the index was built with model {built_with.name}, but the configured model is "
                 f"{self.settings.model}; rebuild with `cqqa index` or set CQQA_MODEL={built_with.name}"
             )
-        if embedder is None:
+        if embedder is None and mode != "lexical":
             from cqqa.embedding import Embedder
 
             embedder = Embedder(self.settings.model, self.settings.dtype)
-        if not embedder.identity.compatible_with(built_with):
+        if embedder is not None and not embedder.identity.compatible_with(built_with):
             raise IndexProblem(
                 "the index was built with different model weights than the ones installed; rebuild with `cqqa index`"
             )
         self.embedder = embedder
+
+    def plan(self, question: str, history: Sequence[str] = ()) -> QueryPlan:
+        query = standalone_query(check_query(question), history, self.index.names.mentions)
+        names = self.index.names.expand(query) if self.bridge_names else []
+        rewritten = self.index.names.rewrite(query) if self.bridge_names else query
+        tokens = tokenize(rewritten)
+        return QueryPlan(query, names, tokens, self.index.lexical.coverage(tokens))
 
     def search(self, query: str, k: int = 5, history: Sequence[str] = ()) -> list[Hit]:
         """Passages for one question, asked after `history` (earlier user turns, oldest first)."""
@@ -70,19 +119,57 @@ class Searcher:
         """The same as search() for many (question, history) pairs, embedding them in batches."""
         if k < 1:
             raise QueryError(f"k must be at least 1, not {k}")
-        queries = [standalone_query(check_query(question), history) for question, history in requests]
+        plans = [self.plan(question, history) for question, history in requests]
         results = []
-        for at in range(0, len(queries), batch_size):
-            scores, rows = self.index.search(self.embedder.encode_queries(queries[at:at + batch_size]), k)
-            results.extend(self._hits(s, r) for s, r in zip(scores, rows))
+        for at in range(0, len(plans), batch_size):
+            batch = plans[at:at + batch_size]
+            vectors = self.embedder.encode_queries([p.query for p in batch]) if self.embedder else None
+            for i, plan in enumerate(batch):
+                results.append(self._rank(plan, None if vectors is None else vectors[i:i + 1], k))
         return results
 
-    def _hits(self, scores, rows) -> list[Hit]:
+    def _rank(self, plan: QueryPlan, query_vector: np.ndarray | None, k: int) -> list[Hit]:
+        index = self.index
+        n = len(index.chunks)
+        lexical = index.lexical.scores(plan.tokens)
+        best_sentence = np.full(n, -1, dtype=np.int64)
+        sentence_score = np.full(n, -1.0, dtype=np.float32)
+        if query_vector is None:  # lexical mode
+            dense = np.zeros(n, dtype=np.float32)
+            candidates = np.flatnonzero(lexical > 0)
+        else:
+            _, rows = index.search(query_vector, CANDIDATES)
+            candidates = np.union1d(rows[0][rows[0] >= 0], np.flatnonzero(lexical > 0))
+            dense = np.full(n, -1.0, dtype=np.float32)
+            dense[candidates] = index.vectors[candidates] @ query_vector[0]
+            if self.sentence_level and len(index.sentences.texts):
+                sentence_score, best_sentence = index.sentences.best(query_vector[0], n)
+                has = candidates[best_sentence[candidates] >= 0]
+                dense[has] = (dense[has] + sentence_score[has]) / 2
+        if len(candidates) == 0:
+            return []
+        if self.mode == "dense":
+            fused = dense
+        elif self.mode == "lexical":
+            fused = lexical
+        elif self.mode == "rrf":
+            fused = fusion.rrf(dense, lexical)
+        else:
+            fused = fusion.weighted(dense, lexical, plan.coverage, self.lexical_weight)
+        order = candidates[np.argsort(-fused[candidates], kind="stable")][:k]
+        dense_ranks, lexical_ranks = fusion.ranks(dense), fusion.ranks(lexical)
         hits = []
-        for score, row in zip(scores, rows):
-            if row < 0:
-                continue
-            chunk = self.index.chunks[row]
-            hits.append(Hit(len(hits) + 1, chunk.chunk_id, chunk.doc_id, chunk.title, chunk.heading, chunk.text,
-                            chunk.start, chunk.end, float(score)))
+        for row in order:
+            chunk = index.chunks[row]
+            sentence = int(best_sentence[row])
+            hits.append(Hit(
+                len(hits) + 1, chunk.chunk_id, chunk.doc_id, chunk.title, chunk.heading, chunk.text,
+                chunk.start, chunk.end, float(fused[row]),
+                dense_rank=int(dense_ranks[row]) if query_vector is not None else None,
+                lexical_rank=int(lexical_ranks[row]) if lexical[row] > 0 else None,
+                dense_score=float(dense[row]) if query_vector is not None else None,
+                lexical_score=float(lexical[row]),
+                best_sentence=index.sentences.texts[sentence] if sentence >= 0 else None,
+                best_sentence_score=float(sentence_score[row]) if sentence >= 0 else None,
+            ))
         return hits

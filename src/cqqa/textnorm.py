@@ -1,4 +1,4 @@
-"""Text folding for matching: whitespace removed, Traditional folded to Simplified (OpenCC)."""
+"""Text normalisation shared by cleaning, matching and lexical search: OpenCC folding, jieba."""
 
 from __future__ import annotations
 
@@ -6,6 +6,18 @@ import re
 from functools import lru_cache
 
 _SPACE = re.compile(r"\s+")
+
+
+@lru_cache(maxsize=1)
+def jieba():
+    """jieba, initialised once and quietly (it logs its dictionary loading otherwise)."""
+    import logging
+
+    import jieba as _jieba
+
+    _jieba.setLogLevel(logging.WARNING)
+    _jieba.initialize()
+    return _jieba
 
 
 @lru_cache(maxsize=1)
