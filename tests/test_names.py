@@ -27,7 +27,15 @@ def test_whole_words_only_and_longest_match_first():
     assert bridge.rewrite("what did Yin Qi say").split() == ["what", "did", "印奇", "say"]
 
 
-def test_mentions_find_romanised_and_chinese_names():
-    bridge = NameBridge({"yin qi": ["印奇"], "li shufu": ["李书福"], "citic bank": ["中信银行"]})
-    assert bridge.mentions("李書福對AI有什麼看法？") == ["李书福"]
-    assert bridge.mentions("Yin Qi and 中信银行") == ["印奇", "中信银行"]
+def test_subjects_are_people_and_organisations_romanised_or_chinese():
+    bridge = NameBridge({"yin qi": ["印奇"], "li shufu": ["李书福"], "citic bank": ["中信银行"],
+                         "super-charging": ["超充"]}, subjects=["印奇", "李书福", "中信银行"])
+    assert bridge.subjects_in("李書福對AI有什麼看法？") == ["李书福"]
+    assert bridge.subjects_in("Yin Qi and 中信银行") == ["印奇", "中信银行"]
+    assert bridge.subjects_in("What are the super-charging plans? 超充站") == []  # a topic, not a subject
+
+
+def test_built_bridge_knows_people_and_companies_as_subjects():
+    bridge = NameBridge.build([d.text for d in load_documents(DOCS_SRC)])
+    assert {"印奇", "李书福", "赛力斯", "长安"} <= set(bridge.subjects)
+    assert "超充" not in bridge.subjects and "重庆" not in bridge.subjects

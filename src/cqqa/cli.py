@@ -284,6 +284,9 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("cqqa: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # output piped into e.g. `head`, which stopped reading
+        sys.stderr.close()
+        return 0
 
 
 if __name__ == "__main__":

@@ -46,7 +46,7 @@ from cqqa.lexical import LexicalIndex
 from cqqa.names import NameBridge
 from cqqa.sources import Document, load_documents
 
-FORMAT = 3
+FORMAT = 4
 KEEP_VERSIONS = 2
 
 

@@ -10,7 +10,9 @@ Names appear only in Chinese in the articles, but users type "Yin Qi", "Seres",
   whose English names are not pinyin (Seres 赛力斯, AITO 问界, Bosch 博世 …).
 
 `expand(question)` returns the Chinese forms whose key occurs in the question as
-whole words, case-insensitively; the lexical query adds them.
+whole words, case-insensitively; the lexical query adds them. `subjects_in(text)`
+lists the people and organisations a text mentions: what a follow-up question
+inherits from the conversation (followup.py).
 """
 
 from __future__ import annotations
@@ -57,29 +59,37 @@ def find_people(texts: list[str]) -> set[str]:
     return found
 
 
-def curated_aliases() -> dict[str, list[str]]:
-    table = tomllib.loads(resources.files("cqqa").joinpath("data/aliases.toml").read_text(encoding="utf-8"))
-    return {key: forms for section in table.values() for key, forms in section.items()}
+def curated_aliases() -> dict[str, dict[str, list[str]]]:
+    """The curated table, by section (companies, places, terms)."""
+    return tomllib.loads(resources.files("cqqa").joinpath("data/aliases.toml").read_text(encoding="utf-8"))
+
+
+SUBJECT_SECTIONS = ("companies",)  # with the people found in the corpus: what a conversation is about
 
 
 class NameBridge:
-    def __init__(self, aliases: dict[str, list[str]]):
+    def __init__(self, aliases: dict[str, list[str]], subjects: list[str] | None = None):
         self.aliases = {key.lower(): sorted(set(forms)) for key, forms in aliases.items()}
-        self._forms = sorted({f for forms in self.aliases.values() for f in forms}, key=len, reverse=True)
+        all_forms = {f for forms in self.aliases.values() for f in forms}
+        self.subjects = sorted(all_forms if subjects is None else set(subjects) & all_forms)
+        self._forms = sorted(all_forms, key=len, reverse=True)
         keys = sorted(self.aliases, key=len, reverse=True)  # longest first: "citic bank" before "citic"
         self._pattern = re.compile(r"(?<![a-z0-9])(" + "|".join(re.escape(k) for k in keys) + r")(?![a-z0-9])") \
             if keys else None
 
     @classmethod
     def build(cls, texts: list[str]) -> "NameBridge":
-        aliases: dict[str, list[str]] = {k: list(v) for k, v in curated_aliases().items()}
+        table = curated_aliases()
+        aliases: dict[str, list[str]] = {k: list(v) for section in table.values() for k, v in section.items()}
+        subjects = {f for name in SUBJECT_SECTIONS for forms in table.get(name, {}).values() for f in forms}
         corpus = to_simplified("\n".join(texts))
         for person in find_people(texts):
+            subjects.add(person)
             for key in _pinyin_keys(person):
                 aliases.setdefault(key, []).append(person)
         # keep only forms that really occur in this corpus
         aliases = {k: [f for f in forms if f in corpus] for k, forms in aliases.items()}
-        return cls({k: forms for k, forms in aliases.items() if forms})
+        return cls({k: forms for k, forms in aliases.items() if forms}, sorted(subjects))
 
     def expand(self, question: str) -> list[str]:
         if self._pattern is None:
@@ -91,12 +101,13 @@ class NameBridge:
                     found.append(form)
         return found
 
-    def mentions(self, text: str) -> list[str]:
-        """Chinese forms of the names in a text: bridged from romanised names, or written in Chinese."""
-        found = self.expand(text)
+    def subjects_in(self, text: str) -> list[str]:
+        """The people and organisations a text mentions, in Chinese: bridged from romanised
+        names or written in Chinese. Places and topic terms are not subjects."""
+        found = [form for form in self.expand(text) if form in self.subjects]
         simplified = to_simplified(text)
         for form in self._forms:
-            if form in simplified and not any(form in longer for longer in found):
+            if form in self.subjects and form in simplified and not any(form in longer for longer in found):
                 found.append(form)
         return found
 
@@ -107,8 +118,10 @@ class NameBridge:
         return self._pattern.sub(lambda m: " " + " ".join(self.aliases[m.group(1)]) + " ", question.lower())
 
     def save(self, path: Path) -> None:
-        path.write_text(json.dumps(self.aliases, ensure_ascii=False, indent=0, sort_keys=True), encoding="utf-8")
+        data = {"aliases": self.aliases, "subjects": self.subjects}
+        path.write_text(json.dumps(data, ensure_ascii=False, indent=0, sort_keys=True), encoding="utf-8")
 
     @classmethod
     def load(cls, path: Path) -> "NameBridge":
-        return cls(json.loads(path.read_text(encoding="utf-8")))
+        data = json.loads(path.read_text(encoding="utf-8"))
+        return cls(data["aliases"], data["subjects"])

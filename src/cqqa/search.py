@@ -104,7 +104,7 @@ class Searcher:
         self.embedder = embedder
 
     def plan(self, question: str, history: Sequence[str] = ()) -> QueryPlan:
-        query = standalone_query(check_query(question), history, self.index.names.mentions)
+        query = standalone_query(check_query(question), history, self.index.names.subjects_in)
         names = self.index.names.expand(query) if self.bridge_names else []
         rewritten = self.index.names.rewrite(query) if self.bridge_names else query
         tokens = tokenize(rewritten)
