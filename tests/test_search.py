@@ -64,3 +64,13 @@ def test_english_without_names_is_not_steered_by_the_lexical_list(searcher):
     assert plan.coverage == 0.0
     hits = searcher.search("How do young people use their cars compared with phones?", k=1)
     assert "对手机的使用差不多" in hits[0].text
+
+
+@pytest.mark.parametrize("question", ["What is the recipe for Sichuan hotpot?", "明天北京的天气怎么样？"])
+def test_off_topic_questions_are_flagged_not_in_the_articles(searcher, question):
+    assert searcher.answerable(question, searcher.search(question, k=3)) is False
+
+
+def test_the_example_question_is_answerable(searcher):
+    question = "what did Yin Qi say about AI 2.0"
+    assert searcher.answerable(question, searcher.search(question, k=3)) is True

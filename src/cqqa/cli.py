@@ -102,11 +102,14 @@ def cmd_search(args) -> int:
         if args.explain:
             fields += ["dense_rank", "lexical_rank", "dense_score", "lexical_score", "best_sentence",
                        "best_sentence_score"]
-        data = {"query": args.query, "hits": [{f: getattr(h, f) for f in fields} for h in hits]}
+        data = {"query": args.query, "answerable": searcher.answerable(args.query, hits),
+                "hits": [{f: getattr(h, f) for f in fields} for h in hits]}
         if args.explain:
             data["plan"] = dataclasses.asdict(plan)
         _print_json(data)
         return 0
+    if not searcher.answerable(args.query, hits):
+        print("Probably not in the articles: nothing retrieved really answers this. The closest passages:\n")
     if args.explain:
         print(f"mode {args.mode}; names bridged: {', '.join(plan.names) or 'none'}; lexical tokens: "
               f"{' '.join(plan.tokens) or 'none'}; lexical coverage {plan.coverage:.2f}\n")
