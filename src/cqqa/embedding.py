@@ -16,6 +16,9 @@ import numpy as np
 from cqqa.models import resolve_model, weights_sha256
 
 
+QUERY_CACHE_SIZE = 20_000
+
+
 def cpu_has_bf16() -> bool:
     try:
         flags = Path("/proc/cpuinfo").read_text()
@@ -62,6 +65,7 @@ class Embedder:
         self.model = SentenceTransformer(
             location, device="cpu", model_kwargs={"dtype": getattr(torch, self.dtype)}
         )
+        self._query_cache: dict[str, np.ndarray] = {}
         self.identity = ModelIdentity(
             name=model,
             weights_sha256=weights_sha256(location) if Path(location).is_dir() else None,
@@ -70,7 +74,14 @@ class Embedder:
         )
 
     def encode_queries(self, queries: list[str]) -> np.ndarray:
-        return _unit(self.model.encode_query(queries, convert_to_numpy=True))
+        """Unit vectors for queries; repeated queries come from a small cache."""
+        missing = list(dict.fromkeys(q for q in queries if q not in self._query_cache))
+        if missing:
+            if len(self._query_cache) + len(missing) > QUERY_CACHE_SIZE:
+                self._query_cache.clear()
+            vectors = _unit(self.model.encode_query(missing, convert_to_numpy=True))
+            self._query_cache.update(zip(missing, vectors))
+        return np.stack([self._query_cache[q] for q in queries])
 
     def encode_documents(self, texts: list[str], batch_size: int = 16, progress: bool = False) -> np.ndarray:
         if not texts:
