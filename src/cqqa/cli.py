@@ -72,7 +72,7 @@ def cmd_index(args) -> int:
     from cqqa.index import build_index
 
     settings = _settings(args)
-    report = build_index(settings, progress=not args.json, warn=lambda m: _err(f"warning: {m}"))
+    report = build_index(settings, progress=True, warn=lambda m: _err(f"warning: {m}"))  # bar on stderr
     if args.json:
         keys = ("docs", "chunks", "embedded_chunks", "embedded_sentences", "up_to_date")
         _print_json({k: v for k, v in report.to_dict().items() if k in keys} | {"seconds": round(report.seconds, 2)})
