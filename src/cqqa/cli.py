@@ -150,14 +150,15 @@ def cmd_eval(args) -> int:
 
 
 def _index_for_eval(args) -> Settings:
-    from cqqa.index import build_index, staleness
+    """Settings for eval/ablate, with the index brought up to date first (a no-op when it is)."""
+    from cqqa.index import build_index
 
     if args.source and not args.index:
         raise CqqaError("--source needs --index: give that corpus its own index folder, so the default index is kept")
     settings = _settings(args)
-    if staleness(settings.index_dir, settings):
-        _err(f"building the index for {settings.source_dir} in {settings.index_dir} first")
-        build_index(settings, progress=True, warn=lambda m: _err(f"warning: {m}"))
+    report = build_index(settings, progress=True, warn=lambda m: _err(f"warning: {m}"))
+    if not report.up_to_date:
+        _err(f"built the index for {settings.source_dir} in {settings.index_dir} ({report.seconds:.0f} s)")
     return settings
 
 

@@ -41,7 +41,7 @@ from cqqa import __version__
 from cqqa.chunking import Chunk, chunk_document, sentences
 from cqqa.config import Settings
 from cqqa.embedding import ModelIdentity
-from cqqa.errors import IndexProblem
+from cqqa.errors import CqqaError, IndexProblem
 from cqqa.lexical import LexicalIndex
 from cqqa.names import NameBridge
 from cqqa.sources import Document, load_documents
@@ -146,8 +146,10 @@ def load_index(index_dir: Path) -> Index:
     return Index(version, manifest, chunks, vectors, faiss_index, lexical, names, units)
 
 
-def staleness(index_dir: Path, settings: Settings) -> list[str]:
-    """Reasons the index does not reflect the sources and settings; empty when current."""
+def staleness(index_dir: Path, settings: Settings, docs: list[Document] | None = None) -> list[str]:
+    """Reasons the index does not reflect the sources and settings; empty when current.
+
+    `docs` are the sources already loaded by the caller (else they are read here)."""
     manifest = read_manifest(index_dir)
     if manifest is None:
         return [f"no index in {index_dir}"]
@@ -158,8 +160,8 @@ def staleness(index_dir: Path, settings: Settings) -> list[str]:
         reasons.append(f"built with model {manifest['model']['name']}, configured model is {settings.model}")
     built = {d["doc_id"]: d["sha256"] for d in manifest["documents"]}
     try:
-        current = {d.doc_id: d.sha256 for d in load_documents(settings.source_dir)}
-    except Exception as exc:  # an unreadable source is reported by `cqqa index`
+        current = {d.doc_id: d.sha256 for d in (docs if docs is not None else load_documents(settings.source_dir))}
+    except CqqaError as exc:  # an unreadable source is reported by `cqqa index`
         return reasons + [str(exc)]
     for doc_id in sorted(set(built) | set(current)):
         if doc_id not in built:
@@ -340,7 +342,7 @@ def build_index(
         docs = load_documents(settings.source_dir, warn=note)
         if not docs:
             raise IndexProblem(f"no articles to index in {settings.source_dir} (.txt or .md files)")
-        if not staleness(index_dir, settings):
+        if not staleness(index_dir, settings, docs):
             manifest = read_manifest(index_dir)
             return BuildReport(len(docs), manifest["chunks"], 0, time.monotonic() - started,
                                current_version(index_dir).name, up_to_date=True, warnings=warnings)
