@@ -83,7 +83,7 @@ class Embedder:
             self._query_cache.update(zip(missing, vectors))
         return np.stack([self._query_cache[q] for q in queries])
 
-    def encode_documents(self, texts: list[str], batch_size: int = 16, progress: bool = False) -> np.ndarray:
+    def encode_documents(self, texts: list[str], batch_size: int = 32, progress: bool = False) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.identity.dim), dtype=np.float32)
         vectors = self.model.encode_document(
