@@ -74,7 +74,8 @@ def cmd_index(args) -> int:
     settings = _settings(args)
     report = build_index(settings, progress=True, warn=lambda m: _err(f"warning: {m}"))  # bar on stderr
     if args.json:
-        keys = ("docs", "chunks", "embedded_chunks", "embedded_sentences", "up_to_date")
+        keys = ("docs", "chunks", "added", "changed", "removed", "renamed", "unchanged", "embedded_chunks",
+                "embedded_sentences", "up_to_date")
         _print_json({k: v for k, v in report.to_dict().items() if k in keys} | {"seconds": round(report.seconds, 2)})
     elif report.up_to_date:
         print(f"index in {settings.index_dir} is up to date: {report.docs} documents, {report.chunks} chunks")

@@ -82,10 +82,36 @@ class BuildReport:
     version: str
     up_to_date: bool = False
     embedded_sentences: int = 0
+    added: list[str] = field(default_factory=list)
+    changed: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    renamed: list[dict] = field(default_factory=list)  # {"from": old doc id, "to": new doc id}
+    unchanged: int = 0
     warnings: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict:
         return asdict(self)
+
+
+def diff_documents(before: dict[str, str], after: dict[str, str]) -> dict:
+    """What changed between two {doc_id: sha256} maps. A document whose content reappears
+    under another id is renamed, not removed and added."""
+    gone = {doc: sha for doc, sha in before.items() if doc not in after}
+    new = {doc: sha for doc, sha in after.items() if doc not in before}
+    renamed = []
+    for doc, sha in sorted(new.items()):
+        match = next((old for old, old_sha in sorted(gone.items()) if old_sha == sha), None)
+        if match:
+            renamed.append({"from": match, "to": doc})
+            del gone[match]
+    moved_to = {r["to"] for r in renamed}
+    return {
+        "added": sorted(d for d in new if d not in moved_to),
+        "changed": sorted(d for d in after if d in before and before[d] != after[d]),
+        "removed": sorted(gone),
+        "renamed": renamed,
+        "unchanged": sum(1 for d in after if before.get(d) == after[d]),
+    }
 
 
 def settings_fingerprint(settings: Settings) -> dict:
@@ -345,7 +371,11 @@ def build_index(
         if not staleness(index_dir, settings, docs):
             manifest = read_manifest(index_dir)
             return BuildReport(len(docs), manifest["chunks"], 0, time.monotonic() - started,
-                               current_version(index_dir).name, up_to_date=True, warnings=warnings)
+                               current_version(index_dir).name, up_to_date=True, unchanged=len(docs),
+                               warnings=warnings)
+        previous_manifest = read_manifest(index_dir) if current_version(index_dir) else None
+        before = {d["doc_id"]: d["sha256"] for d in previous_manifest["documents"]} if previous_manifest else {}
+        changes = diff_documents(before, {d.doc_id: d.sha256 for d in docs})
         chunks = [chunk for doc in docs for chunk in chunk_document(doc, settings.chunks)]
         if not chunks:
             raise IndexProblem(f"the articles in {settings.source_dir} produced no text to index")
@@ -389,7 +419,7 @@ def build_index(
         name = _write_version(index_dir, manifest, chunks, vectors, settings.faiss_index, docs, units)
         _prune(index_dir)
         return BuildReport(len(docs), len(chunks), embedded_chunks, time.monotonic() - started, name,
-                           embedded_sentences=len(todo) - embedded_chunks, warnings=warnings)
+                           embedded_sentences=len(todo) - embedded_chunks, warnings=warnings, **changes)
     finally:
         lock.release()
 
