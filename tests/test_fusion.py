@@ -1,6 +1,6 @@
 import numpy as np
 
-from cqqa.fusion import ranks, rrf, weighted
+from cqqa.fusion import rank_of, ranks, rrf, weighted
 
 
 def test_no_lexical_signal_keeps_the_dense_order():
@@ -22,3 +22,9 @@ def test_ranks_and_rrf():
     fused = rrf(np.array([0.9, 0.1]), np.array([0.0, 3.0]))
     # chunk 0: dense rank 1, no lexical match; chunk 1: dense rank 2, lexical rank 1
     assert np.isclose(fused[0], 1 / 61) and np.isclose(fused[1], 1 / 62 + 1 / 61)
+
+
+def test_rank_of_matches_a_full_sort():
+    scores = np.array([0.3, 0.9, 0.1, 0.5, 0.7])
+    rows = np.array([4, 2, 1])
+    assert rank_of(scores, rows).tolist() == ranks(scores)[rows].tolist() == [2, 5, 1]

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
+from cqqa.errors import CqqaError
 from cqqa.evalset import EvalItem
 from cqqa.textnorm import fold
 
@@ -157,8 +158,6 @@ def compare(path_a: Path, path_b: Path, n_permutations: int = 10000, max_p: floa
     a, b = (json.loads(Path(p).read_text(encoding="utf-8")) for p in (path_a, path_b))
     for path, data in ((path_a, a), (path_b, b)):
         if "per_query" not in data:
-            from cqqa.errors import CqqaError
-
             raise CqqaError(f"{path} has no per-query scores; write it with `cqqa eval --json > FILE`")
     common = sorted(set(a["per_query"]) & set(b["per_query"]))
     out = {"a": str(path_a), "b": str(path_b), "n": len(common), "max_p": max_p, "metrics": {}}

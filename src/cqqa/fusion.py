@@ -30,6 +30,11 @@ def ranks(scores: np.ndarray) -> np.ndarray:
     return out
 
 
+def rank_of(scores: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """1-based rank of the given rows among all scores, without sorting everything."""
+    return 1 + (scores[None, :] > scores[rows][:, None]).sum(axis=1)
+
+
 def rrf(dense: np.ndarray, lexical: np.ndarray) -> np.ndarray:
     lexical_ranks = ranks(lexical).astype(np.float64)
     lexical_ranks[lexical <= 0] = np.inf  # a chunk sharing no token is not in the lexical list

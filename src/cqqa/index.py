@@ -373,7 +373,7 @@ def build_index(
             return BuildReport(len(docs), manifest["chunks"], 0, time.monotonic() - started,
                                current_version(index_dir).name, up_to_date=True, unchanged=len(docs),
                                warnings=warnings)
-        previous_manifest = read_manifest(index_dir) if current_version(index_dir) else None
+        previous_manifest = read_manifest(index_dir)
         before = {d["doc_id"]: d["sha256"] for d in previous_manifest["documents"]} if previous_manifest else {}
         changes = diff_documents(before, {d.doc_id: d.sha256 for d in docs})
         chunks = [chunk for doc in docs for chunk in chunk_document(doc, settings.chunks)]
@@ -385,7 +385,8 @@ def build_index(
         chunk_texts = [embed_input(c) for c in chunks]
         sentence_texts, owner = sentence_units(chunks)
         texts = chunk_texts + sentence_texts
-        previous = _manifest_model(index_dir, settings)
+        same_model = previous_manifest and previous_manifest["model"]["name"] == settings.model
+        previous = ModelIdentity(**previous_manifest["model"]) if same_model else None
         reuse = _previous_vectors(index_dir) if previous else {}
         todo = [i for i, text in enumerate(texts) if vector_key(text) not in reuse]
         model, embedder = previous, None
@@ -433,14 +434,6 @@ def _doc_entry(doc: Document, chunks: list[Chunk]) -> dict:
         "meta": doc.meta,
         "chunks": sum(1 for c in chunks if c.doc_id == doc.doc_id),
     }
-
-
-def _manifest_model(index_dir: Path, settings: Settings) -> ModelIdentity | None:
-    """The previous build's model, if it is the configured one (so its vectors can be reused)."""
-    manifest = read_manifest(index_dir)
-    if manifest is None or manifest["model"]["name"] != settings.model:
-        return None
-    return ModelIdentity(**manifest["model"])
 
 
 def _default_embedder(settings: Settings):

@@ -170,16 +170,16 @@ class Searcher:
         else:
             fused = fusion.weighted(dense, lexical, plan.coverage, self.lexical_weight)
         order = candidates[np.argsort(-fused[candidates], kind="stable")][:k]
-        dense_ranks, lexical_ranks = fusion.ranks(dense), fusion.ranks(lexical)
+        dense_ranks, lexical_ranks = fusion.rank_of(dense, order), fusion.rank_of(lexical, order)
         hits = []
-        for row in order:
+        for i, row in enumerate(order):
             chunk = index.chunks[row]
             sentence = int(best_sentence[row])
             hits.append(Hit(
                 len(hits) + 1, chunk.chunk_id, chunk.doc_id, chunk.title, chunk.heading, chunk.text,
                 chunk.start, chunk.end, float(fused[row]),
-                dense_rank=int(dense_ranks[row]) if query_vector is not None else None,
-                lexical_rank=int(lexical_ranks[row]) if lexical[row] > 0 else None,
+                dense_rank=int(dense_ranks[i]) if query_vector is not None else None,
+                lexical_rank=int(lexical_ranks[i]) if lexical[row] > 0 else None,
                 dense_score=float(dense[row]) if query_vector is not None else None,
                 lexical_score=float(lexical[row]),
                 best_sentence=index.sentences.texts[sentence] if sentence >= 0 else None,
