@@ -179,24 +179,33 @@ def staleness(index_dir: Path, settings: Settings, docs: list[Document] | None =
     manifest = read_manifest(index_dir)
     if manifest is None:
         return [f"no index in {index_dir}"]
+    try:
+        current = {d.doc_id: d.sha256 for d in (docs if docs is not None else load_documents(settings.source_dir))}
+    except CqqaError as exc:  # an unreadable source is reported by `cqqa index`
+        return _stale_settings(manifest, settings) + [str(exc)]
+    return _stale_reasons(manifest, settings, current)
+
+
+def _built_documents(manifest: dict | None) -> dict[str, str]:
+    return {d["doc_id"]: d["sha256"] for d in manifest["documents"]} if manifest else {}
+
+
+def _stale_settings(manifest: dict, settings: Settings) -> list[str]:
     reasons = []
     if manifest.get("settings") != settings_fingerprint(settings):
         reasons.append("chunking or index settings changed")
     if manifest["model"]["name"] != settings.model:
         reasons.append(f"built with model {manifest['model']['name']}, configured model is {settings.model}")
-    built = {d["doc_id"]: d["sha256"] for d in manifest["documents"]}
-    try:
-        current = {d.doc_id: d.sha256 for d in (docs if docs is not None else load_documents(settings.source_dir))}
-    except CqqaError as exc:  # an unreadable source is reported by `cqqa index`
-        return reasons + [str(exc)]
-    for doc_id in sorted(set(built) | set(current)):
-        if doc_id not in built:
-            reasons.append(f"new source {doc_id}")
-        elif doc_id not in current:
-            reasons.append(f"source {doc_id} was removed")
-        elif built[doc_id] != current[doc_id]:
-            reasons.append(f"source {doc_id} changed")
     return reasons
+
+
+def _stale_reasons(manifest: dict, settings: Settings, current: dict[str, str]) -> list[str]:
+    changes = diff_documents(_built_documents(manifest), current)
+    return (_stale_settings(manifest, settings)
+            + [f"new source {d}" for d in changes["added"]]
+            + [f"source {d} was removed" for d in changes["removed"]]
+            + [f"source {d} changed" for d in changes["changed"]]
+            + [f"source {r['from']} was renamed to {r['to']}" for r in changes["renamed"]])
 
 
 # ---------------------------------------------------------------- building
@@ -264,11 +273,11 @@ class SentenceUnits:
 
     def best(self, query_vector: np.ndarray, n_chunks: int) -> tuple[np.ndarray, np.ndarray]:
         """Per chunk: the best sentence similarity and that sentence's row (-1 for none)."""
-        sims = self.vectors @ query_vector
+        owned = (self.vectors @ query_vector)[self.owner[:, 1]]  # one similarity per (chunk, sentence) pair
         best = np.full(n_chunks, -1.0, dtype=np.float32)
-        np.maximum.at(best, self.owner[:, 0], sims[self.owner[:, 1]])
+        np.maximum.at(best, self.owner[:, 0], owned)
         which = np.full(n_chunks, -1, dtype=np.int64)
-        is_best = sims[self.owner[:, 1]] >= best[self.owner[:, 0]]
+        is_best = owned >= best[self.owner[:, 0]]
         which[self.owner[is_best, 0]] = self.owner[is_best, 1]
         return best, which
 
@@ -368,14 +377,13 @@ def build_index(
         docs = load_documents(settings.source_dir, warn=note)
         if not docs:
             raise IndexProblem(f"no articles to index in {settings.source_dir} (.txt or .md files)")
-        if not staleness(index_dir, settings, docs):
-            manifest = read_manifest(index_dir)
-            return BuildReport(len(docs), manifest["chunks"], 0, time.monotonic() - started,
+        previous_manifest = read_manifest(index_dir)
+        current = {d.doc_id: d.sha256 for d in docs}
+        if previous_manifest and not _stale_reasons(previous_manifest, settings, current):
+            return BuildReport(len(docs), previous_manifest["chunks"], 0, time.monotonic() - started,
                                current_version(index_dir).name, up_to_date=True, unchanged=len(docs),
                                warnings=warnings)
-        previous_manifest = read_manifest(index_dir)
-        before = {d["doc_id"]: d["sha256"] for d in previous_manifest["documents"]} if previous_manifest else {}
-        changes = diff_documents(before, {d.doc_id: d.sha256 for d in docs})
+        changes = diff_documents(_built_documents(previous_manifest), current)
         chunks = [chunk for doc in docs for chunk in chunk_document(doc, settings.chunks)]
         if not chunks:
             raise IndexProblem(f"the articles in {settings.source_dir} produced no text to index")
@@ -385,10 +393,11 @@ def build_index(
         chunk_texts = [embed_input(c) for c in chunks]
         sentence_texts, owner = sentence_units(chunks)
         texts = chunk_texts + sentence_texts
+        keys = [vector_key(text) for text in texts]
         same_model = previous_manifest and previous_manifest["model"]["name"] == settings.model
         previous = ModelIdentity(**previous_manifest["model"]) if same_model else None
         reuse = _previous_vectors(index_dir) if previous else {}
-        todo = [i for i, text in enumerate(texts) if vector_key(text) not in reuse]
+        todo = [i for i, key in enumerate(keys) if key not in reuse]
         model, embedder = previous, None
         if todo:
             embedder = (embedder_factory or (lambda: _default_embedder(settings)))()
@@ -396,9 +405,9 @@ def build_index(
             if previous is None or not previous.compatible_with(model):
                 reuse, todo = {}, list(range(len(texts)))
         all_vectors = np.zeros((len(texts), model.dim), dtype=np.float32)
-        for i, text in enumerate(texts):
-            if vector_key(text) in reuse:
-                all_vectors[i] = reuse[vector_key(text)]
+        for i, key in enumerate(keys):
+            if key in reuse:
+                all_vectors[i] = reuse[key]
         if todo:
             all_vectors[todo] = embedder.encode_documents([texts[i] for i in todo], progress=progress)
         vectors, sentence_vectors = all_vectors[:len(chunks)], all_vectors[len(chunks):]
