@@ -7,15 +7,23 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.cqqa-installed
 TORCH  := torch==2.13.0
-QUERY  ?= what did Yin Qi say about AI 2.0
+PORT   ?= 7860
+# The browser test drives the real chat in Debian's Chromium; Chinese needs CJK fonts.
+BROWSER_PKGS := chromium fonts-noto-cjk
+SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test setup models index clean-index
+.PHONY: run test setup models index browser clean-index
 
 run: index
-	$(BIN)/cqqa search "$(QUERY)"
+	$(BIN)/cqqa serve --port $(PORT)
 
-test: index
+test: index browser
 	$(BIN)/python -m pytest
+
+# Debian's chromium (Playwright never downloads a browser here) and CJK fonts.
+browser:
+	@if [ -x /usr/bin/chromium ] && fc-list 2>/dev/null | grep -qi "Noto Sans CJK"; then :; else \
+		$(SUDO) apt-get update -q && $(SUDO) apt-get install -y -q $(BROWSER_PKGS); fi
 
 setup: $(STAMP)
 

@@ -55,3 +55,4 @@ def searcher(built_settings, embedder):
     from cqqa.search import Searcher
 
     return Searcher(built_settings, embedder=embedder)
+

@@ -32,6 +32,34 @@ def test_search_json_contract(built_settings):
     assert squash(source[first["start"]:first["end"]]) == squash(first["text"])
 
 
+def test_ask_json_cites_the_passage(built_settings):
+    proc = run("ask", "what did Yin Qi say about AI 2.0", "--json",
+               "--index", str(built_settings.index_dir), "--source", str(built_settings.source_dir))
+    assert proc.returncode == 0, proc.stderr
+    data = json.loads(proc.stdout)
+    assert data["answerable"] is True
+    assert {"question", "answer", "answerable", "citations"} <= set(data)
+    first = data["citations"][0]
+    assert {"n", "chunk_id", "doc", "title", "text", "start", "end"} <= set(first)
+    assert first["n"] == 1 and "[1]" in data["answer"]
+    assert "解决智力问题的2.0时代" in first["text"]
+    assert "解决智力问题的2.0时代" in data["answer"]  # quoted, in the source's script
+    source = (built_settings.source_dir / f"{first['doc']}.txt").read_text(encoding="utf-8")
+    assert squash(source[first["start"]:first["end"]]) == squash(first["text"])
+
+
+def test_ask_follow_up_and_refusal_in_the_questions_language(built_settings):
+    where = ("--index", str(built_settings.index_dir))
+    follow = json.loads(run("ask", "And what did he say about safety?", "--history", "What did Li Shufu say about AI?",
+                            "--json", *where).stdout)
+    assert "李书福" in follow["query"]
+    assert any("安全" in q and "李书福" in q for c in follow["citations"] for q in c["quotes"])
+    refused = run("ask", "东京的房价是多少？", *where)
+    assert refused.returncode == 0
+    assert refused.stdout.startswith("文章中没有找到这个问题的答案")
+    assert "Possibly related (not citations):" in refused.stdout and "[1]" not in refused.stdout
+
+
 def test_index_json_summary(built_settings):
     proc = run("index", "--json", "--index", str(built_settings.index_dir), "--source", str(built_settings.source_dir))
     assert proc.returncode == 0, proc.stderr
@@ -59,7 +87,8 @@ def test_unreadable_source_is_reported(tmp_path):
     assert not (tmp_path / "idx" / "CURRENT").exists()
 
 
-@pytest.mark.parametrize("args", [[], ["search"], ["index"], ["models"], ["models", "fetch"]])
+@pytest.mark.parametrize("args", [[], ["search"], ["index"], ["models"], ["models", "fetch"], ["serve"], ["ask"],
+                                  ["watch"]])
 def test_help_on_every_command(args):
     proc = run(*args, "--help")
     assert proc.returncode == 0 and "usage: cqqa" in proc.stdout

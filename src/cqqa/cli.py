@@ -128,6 +128,100 @@ def cmd_search(args) -> int:
     return 0
 
 
+def _ensure_index(settings: Settings, embedder_factory) -> None:
+    """Build the index first if it is missing or stale, with progress on stderr."""
+    from cqqa.index import build_index, staleness
+
+    stale = staleness(settings.index_dir, settings)
+    if stale:
+        _err(f"building the index first ({'; '.join(stale[:3])})")
+        report = build_index(settings, embedder_factory=embedder_factory, progress=True,
+                             warn=lambda m: _err(f"warning: {m}"))
+        _err(f"indexed {report.docs} documents into {report.chunks} chunks in {report.seconds:.1f} s")
+
+
+def _check_port(host: str, port: int) -> None:
+    import socket
+
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            raise CqqaError(f"cannot listen on {host}:{port} ({exc.strerror}); is another cqqa serve running? "
+                            "Pass another --port") from None
+
+
+def cmd_serve(args) -> int:
+    import time
+
+    from cqqa.chat import Assistant
+    from cqqa.watch import SharedEmbedder, describe, start_watching
+    from cqqa.web import serve
+
+    settings = _settings(args)
+    _check_port(args.host, args.port)
+    started = time.monotonic()
+    shared = SharedEmbedder(settings)
+    _err("loading the embedding model ...")
+    _ensure_index(settings, shared)
+    assistant = Assistant(settings, embedder=shared(), warn=lambda m: _err(f"warning: {m}"))
+    shared.embedder = assistant.embedder
+    if assistant.llm:
+        _err(f"generative answers from {assistant.llm.settings.base_url} ({assistant.llm.settings.model or 'default'})")
+    if args.watch:
+        start_watching(settings, embedder_factory=shared, warn=lambda m: _err(f"warning: {m}"),
+                       on_report=lambda report: _err(describe(report)))
+        _err(f"watching {settings.source_dir} for changes")
+    feedback_path = Path(args.feedback) if args.feedback else None
+    serve(assistant, args.host, args.port, feedback_path,
+          on_ready=lambda url: _err(f"cqqa is ready at {url} (index {assistant.index_version}, "
+                                    f"{time.monotonic() - started:.1f} s to start); Ctrl-C stops it"))
+    return 0
+
+
+def cmd_ask(args) -> int:
+    from cqqa.chat import Assistant
+    from cqqa.index import staleness
+    from cqqa.search import check_query
+    from cqqa.web import answer_json
+
+    check_query(args.question)  # fail fast, before loading the model
+    settings = _settings(args)
+    stale = staleness(settings.index_dir, settings)
+    if stale and not stale[0].startswith("no index"):
+        _err(f"warning: the index is stale ({'; '.join(stale[:3])}); run `cqqa index` to update it")
+    answer = Assistant(settings, warn=lambda m: _err(f"warning: {m}")).ask(args.question, args.history or [])
+    if args.json:
+        _print_json(answer_json(answer))
+        return 0
+    print(answer.answer)
+    if answer.notice:
+        print(f"\n({answer.notice})")
+    items = answer.citations or answer.related
+    if items:
+        print("\nSources:" if answer.citations else "\nPossibly related (not citations):")
+    for c in items:
+        label = f"[{c.n}]" if answer.citations else " -"
+        print(f"{label} {c.title} ({c.chunk_id}, chars {c.start}-{c.end})")
+        print("    " + c.text.replace("\n\n", "\n    "))
+    return 0
+
+
+def cmd_watch(args) -> int:
+    from cqqa.index import build_index
+    from cqqa.watch import SharedEmbedder, describe, watch
+
+    settings = _settings(args)
+    shared = SharedEmbedder(settings)
+    warn = lambda m: _err(f"warning: {m}")  # noqa: E731
+    _err(describe(build_index(settings, embedder_factory=shared, progress=True, warn=warn)))
+    _err(f"watching {settings.source_dir} for changes (Ctrl-C stops)")
+    watch(settings, embedder_factory=shared, warn=warn, progress=True, debounce_ms=args.debounce,
+          on_report=lambda report: print(json.dumps(report.to_dict(), ensure_ascii=False), flush=True)
+          if args.json else _err(describe(report)))
+    return 0
+
+
 def cmd_eval(args) -> int:
     from cqqa import evaluate
     from cqqa.evalset import load_eval_set
@@ -241,6 +335,45 @@ def build_parser() -> argparse.ArgumentParser:
     search.add_argument("--mode", choices=MODES, default="hybrid",
                         help="retrieval: hybrid (default), dense, lexical or rrf (naive fusion), for comparison")
     search.set_defaults(func=cmd_search)
+
+    serve = sub.add_parser("serve", help="run the web chat",
+                           description="Start the chat on http://HOST:PORT/. Loads the model and index once; "
+                                       "builds the index first if it is missing or stale. Answers quote the "
+                                       "articles with numbered citations; set CQQA_LLM_BASE_URL (an "
+                                       "OpenAI-compatible server) for generated answers. A new index version "
+                                       "(from `cqqa index` or --watch) is picked up between requests.")
+    serve.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1: this machine only)")
+    serve.add_argument("--port", type=int, default=7860, help="port (default 7860)")
+    serve.add_argument("--index", help="index folder (default: index or $CQQA_INDEX_DIR)")
+    serve.add_argument("--source", help="folder of articles (default: docs_src or $CQQA_SOURCE_DIR)")
+    serve.add_argument("--watch", action="store_true", help="also rebuild the index when the articles change")
+    serve.add_argument("--feedback", metavar="FILE",
+                       help="where 👍/👎 votes are appended (default feedback/feedback.jsonl or $CQQA_FEEDBACK_FILE)")
+    serve.set_defaults(func=cmd_serve)
+
+    ask = sub.add_parser("ask", help="answer a question with citations, in the terminal",
+                         description="The chat's pipeline from the terminal: retrieve, decide whether the "
+                                     "articles answer, quote the best sentences with [n] citations.")
+    ask.add_argument("question", help="the question, in English, Simplified or Traditional Chinese")
+    ask.add_argument("--history", nargs="*", metavar="TURN",
+                     help="earlier questions of the conversation, oldest first (for follow-ups)")
+    ask.add_argument("--index", help="index folder (default: index or $CQQA_INDEX_DIR)")
+    ask.add_argument("--source", help="source folder, to check the index is up to date")
+    ask.add_argument("--json", action="store_true",
+                     help="print JSON: {question, answer, answerable, citations: [{n, chunk_id, doc, title, text, "
+                          "start, end, quotes}], related, ...}")
+    ask.set_defaults(func=cmd_ask)
+
+    watch = sub.add_parser("watch", help="rebuild the index whenever the articles change",
+                           description="Bring the index up to date, then rebuild incrementally after every "
+                                       "burst of changes in the source folder (debounced). A running "
+                                       "`cqqa serve` picks each new version up without a restart.")
+    watch.add_argument("--source", help="folder of articles (default: docs_src or $CQQA_SOURCE_DIR)")
+    watch.add_argument("--index", help="index folder (default: index or $CQQA_INDEX_DIR)")
+    watch.add_argument("--debounce", type=int, default=800, metavar="MS",
+                       help="wait for this many quiet milliseconds before rebuilding (default 800)")
+    watch.add_argument("--json", action="store_true", help="print one JSON build report per rebuild on stdout")
+    watch.set_defaults(func=cmd_watch)
 
     ev = sub.add_parser("eval", help="score retrieval on an evaluation set (Recall@k, MRR, nDCG)",
                         description="Run every question of a JSONL evaluation set through the product's own "

@@ -13,6 +13,7 @@ Layout of the index folder:
         sentence_owner.npy    (chunk row, sentence row) pairs
         bm25/                 lexical index (bm25s) over the same chunks, same order
         names.json            the name bridge built from this corpus (names.py)
+        documents.jsonl       each source's decoded text, so that spans can be shown in context
       .lock                   held while building
 
 A build writes a new version folder, then points CURRENT at it with one atomic
@@ -46,8 +47,9 @@ from cqqa.lexical import LexicalIndex
 from cqqa.names import NameBridge
 from cqqa.sources import Document, load_documents
 
-FORMAT = 4
+FORMAT = 5
 KEEP_VERSIONS = 2
+DOCUMENTS = "documents.jsonl"
 
 
 @dataclass
@@ -60,6 +62,35 @@ class Index:
     lexical: LexicalIndex
     names: NameBridge
     sentences: "SentenceUnits"
+    _texts: dict[str, str] | None = field(default=None, repr=False)
+    _rows: dict[str, int] | None = field(default=None, repr=False)
+
+    @property
+    def version(self) -> str:
+        return self.path.name
+
+    def document_text(self, doc_id: str) -> str:
+        """The decoded source text the chunk offsets of this version point into."""
+        if self._texts is None:
+            lines = (self.path / DOCUMENTS).read_text(encoding="utf-8").splitlines()
+            self._texts = {row["doc_id"]: row["text"] for row in map(json.loads, lines)}
+        if doc_id not in self._texts:
+            raise IndexProblem(f"no article {doc_id!r} in the index version {self.version}")
+        return self._texts[doc_id]
+
+    def document_meta(self, doc_id: str) -> dict:
+        entry = next((d for d in self.manifest["documents"] if d["doc_id"] == doc_id), None)
+        return dict(entry.get("meta") or {}) | {"title": entry["title"]} if entry else {}
+
+    def row_of(self, chunk_id: str) -> int:
+        if self._rows is None:
+            self._rows = {chunk.chunk_id: row for row, chunk in enumerate(self.chunks)}
+        return self._rows[chunk_id]
+
+    def chunk_sentences(self, row: int) -> list[int]:
+        """Rows in the sentence table of chunk `row`'s sentences, in reading order."""
+        owner = self.sentences.owner
+        return owner[owner[:, 0] == row, 1].tolist()
 
     @property
     def model(self) -> ModelIdentity:
@@ -142,15 +173,23 @@ def read_manifest(index_dir: Path) -> dict | None:
 
 def load_index(index_dir: Path) -> Index:
     """Load the current version, or say clearly why it cannot be loaded."""
-    import faiss
-
     version = current_version(index_dir)
     if version is None:
         raise IndexProblem(f"no index in {index_dir}; build it with `cqqa index --index {index_dir}`")
-    manifest = read_manifest(index_dir)
+    return read_version(version)
+
+
+def read_version(version: Path) -> Index:
+    """Load one version folder (load_index loads the current one)."""
+    import faiss
+
+    try:
+        manifest = json.loads((version / "manifest.json").read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as exc:
+        raise IndexProblem(f"the index in {version} is corrupt ({exc}); rebuild it with `cqqa index`") from exc
     if manifest.get("format") != FORMAT:
         raise IndexProblem(
-            f"the index in {index_dir} has format {manifest.get('format')}, this cqqa reads {FORMAT}; "
+            f"the index in {version.parent.parent} has format {manifest.get('format')}, this cqqa reads {FORMAT}; "
             "rebuild it with `cqqa index`"
         )
     try:
@@ -307,7 +346,8 @@ def _write_version(index_dir: Path, manifest: dict, chunks: list[Chunk], vectors
 
     versions = index_dir / "versions"
     versions.mkdir(parents=True, exist_ok=True)
-    name = time.strftime("%Y%m%dT%H%M%S", time.gmtime()) + f"-{os.getpid()}"
+    now = time.time()  # microseconds: two builds in one second (cqqa watch) get distinct names
+    name = time.strftime("%Y%m%dT%H%M%S", time.gmtime(now)) + f".{int(now % 1 * 1e6):06d}-{os.getpid()}"
     staging = Path(tempfile.mkdtemp(prefix=".building-", dir=versions))
     try:
         with open(staging / "chunks.jsonl", "w", encoding="utf-8") as out:
@@ -318,6 +358,9 @@ def _write_version(index_dir: Path, manifest: dict, chunks: list[Chunk], vectors
         faiss.write_index(_make_faiss(vectors, kind, manifest["model"]["dim"]), str(staging / "faiss.index"))
         LexicalIndex.build([lexical_input(c) for c in chunks]).save(staging / "bm25")
         NameBridge.build([doc.text for doc in docs]).save(staging / "names.json")
+        with open(staging / DOCUMENTS, "w", encoding="utf-8") as out:
+            for doc in docs:
+                out.write(json.dumps({"doc_id": doc.doc_id, "text": doc.text}, ensure_ascii=False) + "\n")
         (staging / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=1), encoding="utf-8")
         for path in staging.rglob("*"):  # durable before it becomes visible
             if path.is_file():

@@ -80,18 +80,25 @@ def check_query(query: str) -> str:
     return query
 
 
+@dataclass
+class Retrieval:
+    plan: QueryPlan
+    hits: list[Hit]
+    query_vector: np.ndarray | None
+
+
 class Searcher:
     """Loads the index and the model once; answers many queries."""
 
     def __init__(self, settings: Settings | None = None, *, index_dir: Path | None = None, embedder=None,
                  mode: str = "hybrid", lexical_weight: float = LEXICAL_WEIGHT, bridge_names: bool = True,
-                 sentence_level: bool = True):
+                 sentence_level: bool = True, index=None):
         if mode not in MODES:
             raise QueryError(f"unknown retrieval mode {mode!r}; choose one of {', '.join(MODES)}")
         self.settings = settings or Settings.from_env()
         self.mode, self.lexical_weight = mode, lexical_weight
         self.bridge_names, self.sentence_level = bridge_names, sentence_level
-        self.index: Index = load_index(index_dir or self.settings.index_dir)
+        self.index: Index = index or load_index(index_dir or self.settings.index_dir)
         built_with = self.index.model
         if built_with.name != self.settings.model:
             raise IndexProblem(
@@ -126,6 +133,20 @@ class Searcher:
     def search(self, query: str, k: int = 5, history: Sequence[str] = ()) -> list[Hit]:
         """Passages for one question, asked after `history` (earlier user turns, oldest first)."""
         return self.search_many([(query, history)], k)[0]
+
+    def retrieve(self, question: str, k: int = 5, history: Sequence[str] = ()) -> "Retrieval":
+        """search(), keeping what the answer composer needs: the query as searched and its vector."""
+        plan = self.plan(question, history)
+        vector = self.embedder.encode_queries([plan.query]) if self.embedder else None
+        return Retrieval(plan, self._rank(plan, vector, k), None if vector is None else vector[0])
+
+    def sentence_scores(self, retrieval: "Retrieval", hit: Hit) -> list[tuple[str, float]]:
+        """Every sentence of a hit's passage, in reading order, with its similarity to the query."""
+        rows = self.index.chunk_sentences(self.index.row_of(hit.chunk_id))
+        if retrieval.query_vector is None or not rows:
+            return [(self.index.sentences.texts[r], 0.0) for r in rows]
+        scores = self.index.sentences.vectors[rows] @ retrieval.query_vector
+        return [(self.index.sentences.texts[r], float(s)) for r, s in zip(rows, scores)]
 
     def search_many(self, requests: Sequence[tuple[str, Sequence[str]]], k: int = 5,
                     batch_size: int = 32) -> list[list[Hit]]:

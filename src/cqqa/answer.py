@@ -1,0 +1,168 @@
+"""Answers with numbered citations, composed from retrieved passages without a language model.
+
+The extractive composer quotes the sentences of the top passages that are most
+similar to the question (the same embedding model as retrieval), each with its
+citation marker, in the source's own script. A question not in Chinese gets a
+one-line lead in English naming the source. Nothing is invented: every word
+after the lead is the article's own.
+
+When retrieval says nothing answers (Searcher.answerable), the answer says so
+plainly in the question's language and the closest passages are offered as
+"possibly related", never as citations.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import asdict, dataclass, field
+
+from cqqa.textnorm import to_simplified
+
+MAX_PASSAGES = 3  # passages that may be quoted
+MAX_QUOTES = 3  # sentences quoted in all
+MAX_QUOTES_PER_PASSAGE = 2
+QUOTE_MARGIN = 0.06  # a sentence is quoted if it is this close to the best sentence's similarity
+MIN_QUOTE_CHARS = 6  # shorter fragments ("他说。") say nothing on their own
+
+_CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+
+REFUSAL = {
+    "en": "I could not find an answer to this in the articles. The closest passages are listed as "
+          "possibly related; they may not answer your question.",
+    "zh-Hans": "文章中没有找到这个问题的答案。下面列出的是可能相关的段落，未必回答了您的问题。",
+    "zh-Hant": "文章中沒有找到這個問題的答案。下面列出的是可能相關的段落，未必回答了您的問題。",
+}
+NO_PASSAGES = {
+    "en": "The index has no passages to answer from.",
+    "zh-Hans": "索引中没有可用的段落。",
+    "zh-Hant": "索引中沒有可用的段落。",
+}
+
+
+def question_language(text: str) -> str:
+    """en, zh-Hans or zh-Hant: Chinese if it has any Han character; Traditional if OpenCC's
+    Traditional-to-Simplified conversion changes it."""
+    if not _CJK.search(text):
+        return "en"
+    return "zh-Hant" if to_simplified(text) != text else "zh-Hans"
+
+
+@dataclass
+class Citation:
+    n: int  # the marker's number: [n]
+    chunk_id: str
+    doc: str
+    title: str
+    text: str  # the whole passage, in the source's script
+    start: int  # the passage's span in the article (index offsets)
+    end: int
+    heading: str = ""
+    quotes: list[str] = field(default_factory=list)  # the sentences of `text` the answer quotes
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass
+class Answer:
+    question: str
+    answer: str
+    answerable: bool
+    citations: list[Citation]
+    related: list[Citation] = field(default_factory=list)  # "possibly related" when not answerable
+    lang: str = "en"
+    query: str = ""  # the self-contained query that was searched
+    composer: str = "extractive"  # or "generative"
+    notice: str = ""  # e.g. why a language model's answer was replaced
+    index_version: str = ""
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def citation_from_hit(hit, n: int, quotes: list[str] | None = None) -> Citation:
+    return Citation(n, hit.chunk_id, hit.doc, hit.title, hit.text, hit.start, hit.end, hit.heading, quotes or [])
+
+
+def select_quotes(passages: list[list[tuple[str, float]]]) -> list[tuple[int, str]]:
+    """(passage position, sentence) pairs to quote, in passage order then reading order.
+
+    `passages` holds each passage's sentences with their similarity to the question.
+    A sentence is quoted when it is within QUOTE_MARGIN of the best one; each text once."""
+    scored = [(score, p, i, text) for p, sentences in enumerate(passages[:MAX_PASSAGES])
+              for i, (text, score) in enumerate(sentences) if len(text.strip()) >= MIN_QUOTE_CHARS]
+    if not scored:
+        return []
+    best = max(s[0] for s in scored)
+    chosen, seen, per_passage = [], set(), {}
+    for score, p, i, text in sorted(scored, key=lambda s: -s[0]):
+        key = re.sub(r"\s+", "", text)
+        if score < best - QUOTE_MARGIN or len(chosen) == MAX_QUOTES:
+            break
+        if key in seen or per_passage.get(p, 0) == MAX_QUOTES_PER_PASSAGE:
+            continue
+        seen.add(key)
+        per_passage[p] = per_passage.get(p, 0) + 1
+        chosen.append((p, i, text))
+    return [(p, text) for p, i, text in sorted(chosen)]
+
+
+def source_name(meta: dict) -> str:
+    """How the English lead names an article: its publication and date, else its English title."""
+    publication = meta.get("publication_en") or ""
+    date = _english_date(meta.get("date") or meta.get("event_date") or "")
+    if publication:
+        return f"the {publication} report" + (f" of {date}" if date else "")
+    title = meta.get("title_en") or meta.get("title") or "the article"
+    return f"the article “{title}”" + (f" ({date})" if date else "")
+
+
+_MONTHS = ("January February March April May June July August September October November December").split()
+
+
+def _english_date(iso: str) -> str:
+    parts = iso.split("-")
+    try:
+        if len(parts) == 3:
+            return f"{int(parts[2])} {_MONTHS[int(parts[1]) - 1]} {parts[0]}"
+        if len(parts) == 2:
+            return f"{_MONTHS[int(parts[1]) - 1]} {parts[0]}"
+    except (ValueError, IndexError):
+        pass
+    return iso
+
+
+def compose_extractive(question: str, hits: list, sentence_scores, answerable: bool,
+                       meta_of=lambda doc: {}) -> Answer:
+    """An answer quoting the passages' best sentences.
+
+    `sentence_scores(hit)` gives a hit's sentences with their similarity to the question;
+    `meta_of(doc)` an article's metadata (for the English lead)."""
+    lang = question_language(question)
+    if not hits:
+        return Answer(question, NO_PASSAGES[lang], False, [], lang=lang)
+    if not answerable:
+        related = [citation_from_hit(hit, i + 1) for i, hit in enumerate(hits[:MAX_PASSAGES])]
+        return Answer(question, REFUSAL[lang], False, [], related, lang=lang)
+    top = hits[:MAX_PASSAGES]
+    quotes = select_quotes([sentence_scores(hit) for hit in top])
+    if not quotes:  # passages without sentences of substance: cite the best passage whole
+        quotes = [(0, top[0].text)]
+    citations: dict[int, Citation] = {}
+    for p, text in quotes:
+        if p not in citations:
+            citations[p] = citation_from_hit(top[p], len(citations) + 1)
+        citations[p].quotes.append(text)
+    lines = [f"「{text.strip()}」[{citations[p].n}]" for p, text in quotes]
+    if lang == "en":
+        lines.insert(0, _lead(list(citations.values()), meta_of))
+    return Answer(question, "\n".join(lines), True, list(citations.values()), lang=lang)
+
+
+def _lead(citations: list[Citation], meta_of) -> str:
+    by_doc: dict[str, list[int]] = {}
+    for c in citations:
+        by_doc.setdefault(c.doc, []).append(c.n)
+    parts = [f"{source_name(meta_of(doc))} {''.join(f'[{n}]' for n in ns)}" for doc, ns in by_doc.items()]
+    joined = parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
+    return f"From {joined}:"

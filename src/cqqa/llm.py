@@ -1,0 +1,153 @@
+"""Optional generative answers through any OpenAI-compatible chat endpoint.
+
+Configured by environment variables (nothing is sent anywhere unless CQQA_LLM_BASE_URL is set):
+
+| variable          | example                      | meaning                                        |
+|-------------------|------------------------------|------------------------------------------------|
+| CQQA_LLM_BASE_URL | http://127.0.0.1:8080/v1     | the server's base URL (llama.cpp, Ollama, ...) |
+| CQQA_LLM_MODEL    | qwen2.5-7b-instruct          | model name sent with each request              |
+| CQQA_LLM_API_KEY  | (empty)                      | sent as a Bearer token when set                |
+| CQQA_LLM_TIMEOUT  | 60                           | seconds for the whole reply                    |
+
+The model receives the numbered passages and must cite them as [n]. Markers
+that point at no given passage are removed; an answer left with no valid
+citation, a time-out, an HTTP error or a malformed reply all fall back to the
+extractive answer with a one-line notice (chat.py).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import httpx
+
+from cqqa.errors import CqqaError
+
+LANGUAGE_NAMES = {"en": "English", "zh-Hans": "Simplified Chinese", "zh-Hant": "Traditional Chinese"}
+
+
+class LLMError(CqqaError):
+    """The language model could not give an answer; the message says why, for the user."""
+
+
+@dataclass(frozen=True)
+class LLMSettings:
+    base_url: str = ""
+    model: str = ""
+    api_key: str = ""
+    timeout: float = 60.0
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.base_url)
+
+    @classmethod
+    def from_env(cls) -> "LLMSettings":
+        raw = os.environ.get("CQQA_LLM_TIMEOUT") or "60"
+        try:
+            timeout = float(raw)
+        except ValueError:
+            raise CqqaError(f"CQQA_LLM_TIMEOUT={raw!r} is not a number of seconds") from None
+        return cls(os.environ.get("CQQA_LLM_BASE_URL", "").rstrip("/"), os.environ.get("CQQA_LLM_MODEL", ""),
+                   os.environ.get("CQQA_LLM_API_KEY", ""), timeout)
+
+
+class ChatClient:
+    """Streams a chat completion: `stream(messages)` yields the text as it arrives."""
+
+    def __init__(self, settings: LLMSettings):
+        self.settings = settings
+
+    def stream(self, messages: list[dict]) -> Iterator[str]:
+        s = self.settings
+        headers = {"Authorization": f"Bearer {s.api_key}"} if s.api_key else {}
+        body = {"model": s.model or "default", "messages": messages, "stream": True, "temperature": 0}
+        deadline = time.monotonic() + s.timeout
+        timeout = httpx.Timeout(s.timeout, connect=min(5.0, s.timeout))
+        where = f"the language model at {s.base_url}"
+        try:
+            with httpx.stream("POST", f"{s.base_url}/chat/completions", json=body, headers=headers,
+                              timeout=timeout) as reply:
+                if reply.status_code != 200:
+                    detail = reply.read().decode("utf-8", "replace")[:200]
+                    raise LLMError(f"{where} answered HTTP {reply.status_code}: {detail}")
+                for line in reply.iter_lines():
+                    if time.monotonic() > deadline:
+                        raise LLMError(f"{where} did not finish within {s.timeout:g} s (CQQA_LLM_TIMEOUT)")
+                    text = _delta(line, where)
+                    if text is None:
+                        return
+                    if text:
+                        yield text
+        except httpx.TimeoutException:
+            raise LLMError(f"{where} did not answer within {s.timeout:g} s (CQQA_LLM_TIMEOUT)") from None
+        except httpx.HTTPError as exc:
+            raise LLMError(f"could not reach {where}: {exc}") from None
+
+    def complete(self, messages: list[dict]) -> str:
+        return "".join(self.stream(messages))
+
+
+def _delta(line: str, where: str) -> str | None:
+    """The text in one server-sent-event line; None at [DONE]; "" for anything without text."""
+    line = line.strip()
+    if not line.startswith("data:"):
+        return ""  # blank separators, comments, "event:" lines
+    data = line[5:].strip()
+    if data == "[DONE]":
+        return None
+    try:
+        choice = json.loads(data)["choices"][0]
+        content = (choice.get("delta") or choice.get("message") or {}).get("content")
+    except (json.JSONDecodeError, KeyError, IndexError, TypeError, AttributeError):
+        raise LLMError(f"{where} sent a malformed reply: {data[:120]!r}") from None
+    return content or ""
+
+
+def answer_messages(question: str, lang: str, passages: list) -> list[dict]:
+    """The prompt: numbered passages, the question, and the rules (answer language, [n] citations)."""
+    numbered = "\n\n".join(f"[{c.n}] {c.title}\n{c.text}" for c in passages)
+    language = LANGUAGE_NAMES.get(lang, "the language of the question")
+    system = (
+        "You answer questions about Chinese news articles using only the numbered passages given. "
+        f"Answer in {language}, in a few sentences. After every claim put the number of the passage "
+        "it comes from in square brackets, like [1] or [2]. Do not use any other knowledge. If the "
+        "passages do not contain the answer, say so."
+    )
+    return [{"role": "system", "content": system},
+            {"role": "user", "content": f"Passages:\n\n{numbered}\n\nQuestion: {question}"}]
+
+
+def rewrite_messages(question: str, history: list[str]) -> list[dict]:
+    """The prompt that makes a follow-up self-contained."""
+    turns = "\n".join(f"- {turn}" for turn in history)
+    return [
+        {"role": "system", "content": "Rewrite the user's last question so that it can be understood without "
+                                      "the conversation: replace pronouns and vague references with the names "
+                                      "they stand for. Keep its language. Reply with the question only."},
+        {"role": "user", "content": f"Earlier questions:\n{turns}\n\nLast question: {question}"},
+    ]
+
+
+_MARKER = re.compile(r"\[(\s*\d+\s*(?:[,，、]\s*\d+\s*)*)\]")
+
+
+def clean_citations(text: str, valid: set[int]) -> tuple[str, list[int]]:
+    """Drop citation markers that point at no given passage; [1, 3] becomes [1][3].
+
+    Returns the cleaned text and the cited numbers in order of first appearance."""
+    cited: list[int] = []
+
+    def keep(match: re.Match) -> str:
+        numbers = [int(n) for n in re.split(r"[,，、]", match.group(1))]
+        good = [n for n in numbers if n in valid]
+        cited.extend(n for n in good if n not in cited)
+        return "".join(f"[{n}]" for n in good)
+
+    cleaned = _MARKER.sub(keep, text)
+    return re.sub(r"[ \t]+([，。,.;；!?！？])", r"\1", cleaned).strip(), cited

@@ -1,0 +1,106 @@
+"""HTML for the sources panel and the article page.
+
+Everything that comes from a source is escaped here, so an article containing
+HTML or script shows as text and never runs. Gradio's HTML component also
+treats `${...}` and `{{...}}` as template syntax, so `$`, `{` and `}` are
+escaped too.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from urllib.parse import quote, urlencode
+
+from cqqa.answer import Answer, Citation
+
+_EXTRA = str.maketrans({"$": "&#36;", "{": "&#123;", "}": "&#125;", "`": "&#96;"})
+
+HEADINGS = {
+    "en": ("Sources", "Possibly related passages (not citations)", "Open the article at this passage ↗"),
+    "zh-Hans": ("出处", "可能相关的段落（非引用）", "在原文中查看 ↗"),
+    "zh-Hant": ("出處", "可能相關的段落（非引用）", "在原文中查看 ↗"),
+}
+
+
+def escape(text: str) -> str:
+    return html.escape(text, quote=True).translate(_EXTRA)
+
+
+def locate(text: str, start: int, end: int, sentence: str) -> tuple[int, int] | None:
+    """The span of `sentence` in text[start:end], ignoring whitespace (the source may wrap lines)."""
+    chars = [re.escape(c) for c in sentence if not c.isspace()]
+    if not chars:
+        return None
+    match = re.compile(r"\s*".join(chars)).search(text, start, end)
+    return (match.start(), match.end()) if match else None
+
+
+def highlight(text: str, spans: list[tuple[int, int]], mark: str = "mark") -> str:
+    """Escaped `text` with the (non-overlapping) spans wrapped in <mark>."""
+    out, at = [], 0
+    for s, e in sorted(spans):
+        if s < at:
+            continue
+        out += [escape(text[at:s]), f"<{mark}>", escape(text[s:e]), f"</{mark}>"]
+        at = e
+    out.append(escape(text[at:]))
+    return "".join(out)
+
+
+def quote_spans(citation: Citation) -> list[tuple[int, int]]:
+    """Where the quoted sentences are inside the passage text."""
+    found = (locate(citation.text, 0, len(citation.text), q) for q in citation.quotes)
+    return [span for span in found if span]
+
+
+def article_link(version: str, citation: Citation) -> str:
+    query = urlencode({"start": citation.start, "end": citation.end, "q": citation.quotes}, doseq=True)
+    return f"article/{quote(version)}/{quote(citation.doc)}?{query}#passage"
+
+
+def sources_html(answer: Answer | None) -> str:
+    if answer is None:
+        return '<div class="cqqa-sources cqqa-empty">Sources of the answer appear here.</div>'
+    cited, related, open_label = HEADINGS.get(answer.lang, HEADINGS["en"])
+    items = answer.citations or answer.related
+    if not items:
+        return '<div class="cqqa-sources cqqa-empty"></div>'
+    heading = cited if answer.citations else related
+    kind = "cqqa-cite" if answer.citations else "cqqa-related"
+    parts = [f'<div class="cqqa-sources"><h3>{escape(heading)}</h3>']
+    for c in items:
+        marker = f"[{c.n}]" if answer.citations else "·"
+        where = escape(c.title) + (f" · {escape(c.heading)}" if c.heading else "")
+        parts.append(
+            f'<div class="{kind}" data-chunk="{escape(c.chunk_id)}">'
+            f'<div class="cqqa-cite-head"><span class="cqqa-n">{marker}</span> {where}</div>'
+            f'<p class="cqqa-passage">{highlight(c.text, quote_spans(c))}</p>'
+            f'<a class="cqqa-open" href="{escape(article_link(answer.index_version, c))}" target="_blank" '
+            f'rel="noopener noreferrer">{escape(open_label)}</a></div>'
+        )
+    parts.append("</div>")
+    return "".join(parts)
+
+
+ARTICLE_CSS = """
+body { font-family: "Noto Sans CJK SC", "Noto Sans CJK TC", sans-serif; max-width: 46rem; margin: 2rem auto;
+       padding: 0 1rem; line-height: 1.7; color: #222; }
+pre { white-space: pre-wrap; font-family: inherit; }
+mark { background: #fff3b0; }
+mark strong { background: #ffd54f; font-weight: normal; }
+.meta { color: #666; font-size: 0.9rem; }
+"""
+
+
+def article_html(title: str, text: str, start: int, end: int, quotes: list[str], version: str) -> str:
+    """The whole article as text, the passage [start, end) highlighted with id="passage"."""
+    start, end = max(0, min(start, len(text))), max(0, min(end, len(text)))
+    inner = [span for q in quotes if (span := locate(text, start, end, q))]
+    body = (escape(text[:start]) + '<mark id="passage">'
+            + highlight(text[start:end], [(s - start, e - start) for s, e in inner], "strong")
+            + "</mark>" + escape(text[end:]))
+    return (f"<!doctype html><html><head><meta charset=\"utf-8\"><title>{escape(title)}</title>"
+            f"<style>{ARTICLE_CSS}</style></head><body><h1>{escape(title)}</h1>"
+            f'<p class="meta">Index version {escape(version)} · characters {start}–{end}</p>'
+            f"<pre>{body}</pre></body></html>")

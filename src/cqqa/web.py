@@ -1,0 +1,209 @@
+"""The web chat (`cqqa serve`): a Gradio page plus two plain routes, on one FastAPI app.
+
+    /                          the chat
+    /article/<version>/<doc>   the whole article as text, the cited passage highlighted (?start=&end=&q=)
+    /api/ask?q=...&history=... the same answers as JSON (what `cqqa ask --json` prints)
+    /api/status                the index version being served
+"""
+
+from __future__ import annotations
+
+import html
+import json
+from pathlib import Path
+
+import gradio as gr
+
+from cqqa import feedback
+from cqqa.answer import Answer
+from cqqa.chat import Assistant
+from cqqa.errors import CqqaError, QueryError
+from cqqa.render import article_html, escape, sources_html
+
+EXAMPLES = [
+    "What did Yin Qi say about AI 2.0?",
+    "李书福怎么看智能化和安全？",
+    "長安汽車今年前三季度銷量多少？",
+    "What is the 33618 system?",
+]
+CSS = """
+.cqqa-sources h3 { margin: 0 0 .5rem 0; }
+.cqqa-cite, .cqqa-related { border: 1px solid var(--border-color-primary); border-radius: 8px;
+                             padding: .6rem .8rem; margin-bottom: .6rem; }
+.cqqa-related { opacity: .85; border-style: dashed; }
+.cqqa-cite-head { font-size: .85rem; color: var(--body-text-color-subdued); margin-bottom: .3rem; }
+.cqqa-n { font-weight: bold; color: var(--color-accent); }
+.cqqa-passage { white-space: pre-wrap; margin: 0 0 .3rem 0; line-height: 1.6; }
+.cqqa-passage mark { background: #fff3b0; color: inherit; }
+.cqqa-open { font-size: .85rem; }
+"""
+
+
+def as_text(text: str) -> str:
+    """Chat content shown as text: Gradio's chatbot renders HTML even without markdown, and the
+    answer quotes sources that may contain any markup."""
+    return html.escape(text, quote=False)
+
+
+def display_text(answer: Answer) -> str:
+    return as_text(answer.answer + (f"\n\n⚠ {answer.notice}" if answer.notice else ""))
+
+
+def build_ui(assistant: Assistant, feedback_path: Path):
+    def respond(message: str, chat: list, turns: list, records: list):
+        message = (message or "").strip()
+        if not message:
+            yield chat, "", gr.skip(), turns, records
+            return
+        chat = chat + [{"role": "user", "content": as_text(message)}, {"role": "assistant", "content": "…"}]
+        yield chat, "", gr.skip(), turns, records
+        answer = None
+        try:
+            for event in assistant.stream(message, turns):
+                if isinstance(event, str):
+                    chat[-1] = {"role": "assistant", "content": as_text(event)}
+                    yield chat, "", gr.skip(), turns, records
+                else:
+                    answer = event
+        except CqqaError as exc:
+            chat[-1] = {"role": "assistant", "content": as_text(f"⚠ {exc}")}
+            yield chat, "", gr.skip(), turns, records
+            return
+        chat[-1] = {"role": "assistant", "content": display_text(answer)}
+        records = records + [{"message": len(chat) - 1, "answer": answer.to_dict(), "history": list(turns)}]
+        yield chat, "", sources_html(answer), turns + [message], records
+
+    def record_for(records: list, index) -> dict | None:
+        index = index[0] if isinstance(index, (list, tuple)) else index
+        return next((r for r in records if r["message"] == index), None)
+
+    def on_like(records: list, data: gr.LikeData):
+        found = record_for(records, data.index)
+        if found:
+            feedback.record(feedback_path, _answer_from(found["answer"]), bool(data.liked), found["history"])
+
+    def example_text(data: gr.SelectData) -> str:
+        return data.value["text"]
+
+    def on_select(records: list, data: gr.SelectData):
+        found = record_for(records, data.index)
+        return sources_html(_answer_from(found["answer"])) if found else gr.skip()
+
+    with gr.Blocks(title="cqqa · Chongqing NEV articles", analytics_enabled=False) as ui:
+        gr.Markdown("## cqqa — ask the Chongqing intelligent-connected-NEV articles\n"
+                    "Ask in English or Chinese; follow up; every answer cites the passages it quotes.")
+        turns, records = gr.State([]), gr.State([])
+        with gr.Row():
+            with gr.Column(scale=3):
+                chatbot = gr.Chatbot(elem_id="cqqa-chat", height=520, render_markdown=False,
+                                     examples=[{"text": q} for q in EXAMPLES],
+                                     placeholder="Ask about Chongqing's intelligent connected new-energy vehicles.")
+                with gr.Row():
+                    box = gr.Textbox(elem_id="cqqa-question", show_label=False, scale=5, autofocus=True,
+                                     placeholder="Ask in English or Chinese, e.g. what did Yin Qi say about AI 2.0")
+                    send = gr.Button("Ask", elem_id="cqqa-ask", variant="primary", scale=1)
+                clear = gr.Button("Clear conversation", elem_id="cqqa-clear", size="sm")
+            with gr.Column(scale=2):
+                sources = gr.HTML(sources_html(None), elem_id="cqqa-sources")
+        outputs = [chatbot, box, sources, turns, records]
+        box.submit(respond, [box, chatbot, turns, records], outputs)
+        send.click(respond, [box, chatbot, turns, records], outputs)
+        chatbot.example_select(example_text, None, box).then(
+            respond, [box, chatbot, turns, records], outputs)
+        chatbot.like(on_like, [records], None)
+        chatbot.select(on_select, [records], [sources])
+        reset = (lambda: ([], "", sources_html(None), [], []))
+        clear.click(reset, None, outputs)
+        chatbot.clear(reset, None, outputs)
+    return ui
+
+
+def _answer_from(data: dict) -> Answer:
+    from cqqa.answer import Citation
+
+    fields = dict(data)
+    fields["citations"] = [Citation(**c) for c in data["citations"]]
+    fields["related"] = [Citation(**c) for c in data["related"]]
+    return Answer(**fields)
+
+
+def build_app(assistant: Assistant, feedback_path: Path | None = None):
+    """The FastAPI app: the plain routes, then the Gradio chat mounted at /."""
+    from fastapi import FastAPI, Query
+    from fastapi.responses import HTMLResponse, JSONResponse
+
+    app = FastAPI(title="cqqa")
+    index_dir = assistant.settings.index_dir
+
+    @app.get("/article/{version}/{doc_id:path}", response_class=HTMLResponse)
+    def article(version: str, doc_id: str, start: int = 0, end: int = 0, q: list[str] = Query(default=[])):
+        from cqqa.index import Index, read_version
+
+        folder = index_dir / "versions" / version
+        if "/" in version or version.startswith(".") or not folder.is_dir():
+            return HTMLResponse("<p>This passage came from an index version that has since been replaced; "
+                                "ask the question again.</p>", status_code=410)
+        index: Index = assistant.searcher.index
+        if index.version != version:
+            index = read_version(folder)
+        try:
+            text = index.document_text(doc_id)
+        except CqqaError as exc:
+            return HTMLResponse(f"<p>{escape(str(exc))}</p>", status_code=404)
+        title = index.document_meta(doc_id).get("title", doc_id)
+        headers = {"Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'"}
+        return HTMLResponse(article_html(title, text, start, end, q, version), headers=headers)
+
+    @app.get("/api/ask")
+    def api_ask(q: str = "", history: list[str] = Query(default=[])):
+        try:
+            answer = assistant.ask(q, history)
+        except QueryError as exc:
+            return JSONResponse({"error": str(exc)}, status_code=400)
+        return JSONResponse(answer_json(answer))
+
+    @app.get("/api/status")
+    def api_status():
+        assistant.refresh()
+        return {"index_version": assistant.index_version, "chunks": len(assistant.searcher.index.chunks)}
+
+    ui = build_ui(assistant, feedback_path or feedback.default_path())
+    return gr.mount_gradio_app(app, ui, path="/", css=CSS, footer_links=[])
+
+
+def answer_json(answer: Answer) -> dict:
+    """The documented JSON shape of an answer (cqqa ask --json, /api/ask)."""
+    data = answer.to_dict()
+    keep = ("n", "chunk_id", "doc", "title", "text", "start", "end", "quotes")
+    return {
+        "question": data["question"],
+        "answer": data["answer"],
+        "answerable": data["answerable"],
+        "citations": [{k: c[k] for k in keep} for c in data["citations"]],
+        "related": [{k: c[k] for k in keep if k != "n"} for c in data["related"]],
+        "query": data["query"],
+        "composer": data["composer"],
+        "notice": data["notice"],
+        "index_version": data["index_version"],
+    }
+
+
+def serve(assistant: Assistant, host: str = "127.0.0.1", port: int = 7860, feedback_path: Path | None = None,
+          on_ready=lambda url: None) -> None:
+    import uvicorn
+
+    app = build_app(assistant, feedback_path)
+    config = uvicorn.Config(app, host=host, port=port, log_level="warning")
+    server = uvicorn.Server(config)
+    original = server.startup
+
+    async def startup(*args, **kwargs):
+        await original(*args, **kwargs)
+        on_ready(f"http://{host}:{port}/")
+
+    server.startup = startup
+    server.run()
+
+
+def dumps(answer: Answer) -> str:
+    return json.dumps(answer_json(answer), ensure_ascii=False, indent=1)

@@ -1,0 +1,48 @@
+"""Helpers for tests that start real processes (servers)."""
+
+from __future__ import annotations
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def start_process(args: list[str], ready: str, timeout: float = 180, env: dict | None = None):
+    """Start a real process and wait until a line of its output contains `ready`.
+
+    Returns the Popen; its combined output lines are kept in proc.lines."""
+    import os
+    import subprocess
+    import threading
+    import time
+
+    proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            env={**os.environ, **(env or {})})
+    proc.lines = []
+    seen = threading.Event()
+
+    def pump():
+        for line in proc.stdout:
+            proc.lines.append(line)
+            if ready in line:
+                seen.set()
+
+    threading.Thread(target=pump, daemon=True).start()
+    deadline = time.monotonic() + timeout
+    while not seen.wait(0.2):
+        if proc.poll() is not None or time.monotonic() > deadline:
+            proc.kill()
+            raise RuntimeError(f"{args[:3]} did not start:\n{''.join(proc.lines)[-3000:]}")
+    return proc
+
+
+def stop_process(proc) -> None:
+    proc.terminate()
+    try:
+        proc.wait(10)
+    except Exception:
+        proc.kill()

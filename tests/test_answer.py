@@ -1,0 +1,69 @@
+"""The extractive composer's pure logic: language, quote selection, the English lead, refusals."""
+
+from types import SimpleNamespace
+
+import pytest
+
+from cqqa.answer import REFUSAL, compose_extractive, question_language, select_quotes, source_name
+
+
+@pytest.mark.parametrize("text, lang", [
+    ("what did Yin Qi say about AI 2.0", "en"),
+    ("印奇怎么看AI 2.0？", "zh-Hans"),
+    ("長安汽車的銷量是多少？", "zh-Hant"),
+    ("Changan 销量", "zh-Hans"),
+])
+def test_question_language(text, lang):
+    assert question_language(text) == lang
+
+
+def test_select_quotes_keeps_sentences_close_to_the_best_in_reading_order():
+    passages = [
+        [("第一句话很相关。", 0.60), ("第二句话无关紧要。", 0.30), ("第三句也很相关。", 0.58)],
+        [("第一句话很相关。", 0.60), ("另一段的相关句子。", 0.57)],  # the shared sentence is quoted once
+    ]
+    assert select_quotes(passages) == [(0, "第一句话很相关。"), (0, "第三句也很相关。"), (1, "另一段的相关句子。")]
+
+
+def test_select_quotes_skips_fragments_and_caps_each_passage():
+    passages = [[("他说。", 0.9), ("甲句子足够长了。", 0.8), ("乙句子足够长了。", 0.8), ("丙句子足够长了。", 0.8)]]
+    assert [text for _, text in select_quotes(passages)] == ["甲句子足够长了。", "乙句子足够长了。"]
+
+
+def test_source_name():
+    assert source_name({"publication_en": "Chongqing Daily", "event_date": "2025-09-28"}) == \
+        "the Chongqing Daily report of 28 September 2025"
+    assert source_name({"title_en": "How Chongqing aims", "date": "2025-10"}) == \
+        "the article “How Chongqing aims” (October 2025)"
+
+
+def _hit(chunk_id, doc, text):
+    return SimpleNamespace(chunk_id=chunk_id, doc=doc, title="T", text=text, start=0, end=len(text), heading="")
+
+
+def test_compose_numbers_citations_and_leads_in_english():
+    hits = [_hit("a#1", "a", "甲说了第一件事。甲说了第二件事。"), _hit("b#4", "b", "乙说了另一件事情。")]
+    scores = {"a#1": [("甲说了第一件事。", 0.7), ("甲说了第二件事。", 0.2)], "b#4": [("乙说了另一件事情。", 0.68)]}
+    meta = {"a": {"publication_en": "Chongqing Daily"}, "b": {"title_en": "Feature"}}
+    answer = compose_extractive("what did they say?", hits, lambda h: scores[h.chunk_id], True, meta.get)
+    assert answer.answer.splitlines() == [
+        "From the Chongqing Daily report [1] and the article “Feature” [2]:",
+        "「甲说了第一件事。」[1]",
+        "「乙说了另一件事情。」[2]",
+    ]
+    assert [(c.n, c.chunk_id, c.quotes) for c in answer.citations] == [
+        (1, "a#1", ["甲说了第一件事。"]), (2, "b#4", ["乙说了另一件事情。"])]
+
+
+def test_chinese_question_gets_quotes_without_lead():
+    hits = [_hit("a#1", "a", "甲说了第一件事。")]
+    answer = compose_extractive("甲说了什么？", hits, lambda h: [("甲说了第一件事。", 0.7)], True)
+    assert answer.answer == "「甲说了第一件事。」[1]"
+
+
+@pytest.mark.parametrize("question, lang", [("What?", "en"), ("说了什么？", "zh-Hans"), ("說了什麼？", "zh-Hant")])
+def test_refusal_offers_related_passages_not_citations(question, lang):
+    hits = [_hit("a#1", "a", "甲说了第一件事。"), _hit("a#2", "a", "乙。")]
+    answer = compose_extractive(question, hits, lambda h: [], False)
+    assert answer.answer == REFUSAL[lang] and not answer.answerable
+    assert answer.citations == [] and [r.chunk_id for r in answer.related] == ["a#1", "a#2"]

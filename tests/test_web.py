@@ -1,0 +1,175 @@
+"""The real chat in a real browser: `cqqa serve` started as a process, driven by Playwright in
+Debian's headless Chromium, over a temporary corpus (the two articles plus one with HTML/script
+inside it). A screenshot is saved to test-output/browser/."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from conftest import DOCS_SRC, ROOT
+from helpers import free_port, start_process, stop_process
+
+CHROMIUM = Path("/usr/bin/chromium")
+FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+         "--disable-component-update", "--no-first-run"]
+OUTPUT = ROOT / "test-output" / "browser"
+WAIT_MS = 90_000
+
+# An article that tries to run code wherever its text is shown: title, passage, article page.
+HOSTILE = (
+    "水晶电池测试工厂<script>window.__pwned = 'title-script';</script>\n"
+    "重庆水晶电池测试工厂宣布年产能为十万套<img src=\"x\" onerror=\"window.__pwned='img'\">，计划明年投产。\n"
+    "该工厂负责人表示，${window.__pwned='template'}水晶电池{{7*7}}将首先供应本地车企<script>window.__pwned='script'</script>。\n"
+)
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    work = tmp_path_factory.mktemp("web")
+    source = work / "docs_src"
+    shutil.copytree(DOCS_SRC, source)
+    (source / "hostile.txt").write_text(HOSTILE, encoding="utf-8")
+    port = free_port()
+    feedback = work / "feedback.jsonl"
+    proc = start_process([sys.executable, "-m", "cqqa.cli", "serve", "--port", str(port), "--source", str(source),
+                          "--index", str(work / "index"), "--feedback", str(feedback)], "is ready at", timeout=300,
+                         env={"CQQA_LLM_BASE_URL": ""})
+    yield {"url": f"http://127.0.0.1:{port}/", "feedback": feedback, "log": proc.lines}
+    stop_process(proc)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not CHROMIUM.exists():
+        pytest.fail("Debian chromium is not installed: `make test` installs it (apt-get install chromium "
+                    "fonts-noto-cjk)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=FLAGS)
+        yield launched
+        launched.close()
+
+
+@pytest.fixture(scope="module")
+def page(server, browser):
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    page = context.new_page()
+    page.errors = []
+    page.on("pageerror", lambda error: page.errors.append(str(error)))
+    page.goto(server["url"], wait_until="domcontentloaded")  # not networkidle: font requests never settle offline
+    page.wait_for_selector("#cqqa-question textarea", timeout=WAIT_MS)
+    yield page
+    context.close()
+
+
+def ask(page, question: str) -> str:
+    """Ask, wait until the answer is complete (the sources panel is replaced), return its text."""
+    bots = page.locator("#cqqa-chat [data-testid='bot']")
+    before = bots.count()
+    page.evaluate("document.querySelector('#cqqa-sources').dataset.stale = '1'")
+    page.fill("#cqqa-question textarea", question)
+    page.keyboard.press("Enter")
+    page.wait_for_function(
+        """n => document.querySelectorAll("#cqqa-chat [data-testid='bot']").length > n
+               && document.querySelector('#cqqa-sources .cqqa-sources')
+               && !document.querySelector('#cqqa-sources').innerText.includes('Sources of the answer appear')""",
+        arg=before, timeout=WAIT_MS)
+    page.wait_for_function("n => !document.querySelector('#cqqa-chat').innerText.trim().endsWith('…')",
+                           arg=before, timeout=WAIT_MS)
+    return bots.nth(before).inner_text()
+
+
+def wait_for_sources(page, text: str) -> None:
+    page.wait_for_function("t => document.querySelector('#cqqa-sources').innerText.includes(t)", arg=text,
+                           timeout=WAIT_MS)
+
+
+def test_answer_cites_the_passage_shown_in_the_sources_panel(page):
+    answer = ask(page, "what did Yin Qi say about AI 2.0")
+    wait_for_sources(page, "2.0时代")
+    assert "[1]" in answer
+    first = page.locator("#cqqa-sources .cqqa-cite").first
+    assert first.locator(".cqqa-n").inner_text() == "[1]"
+    assert "解决智力问题的2.0时代" in first.locator("mark").first.inner_text()  # the quoted sentence, highlighted
+
+
+def test_follow_up_uses_the_conversation(page):
+    ask(page, "And what did he say about the future of cars?")
+    wait_for_sources(page, "超级空间和全能伙伴")
+    assert "超级空间和全能伙伴" in page.locator("#cqqa-sources .cqqa-cite").first.inner_text()
+
+
+def test_source_link_opens_the_article_at_the_passage(page):
+    with page.context.expect_page() as opened:
+        page.locator("#cqqa-sources .cqqa-open").first.click()
+    article = opened.value
+    article.wait_for_selector("mark#passage", timeout=WAIT_MS)
+    assert "超级空间和全能伙伴" in article.locator("mark#passage").inner_text()
+    box = article.locator("mark#passage").bounding_box()
+    assert 0 <= box["y"] < 1000, "the page is scrolled to the passage"
+    assert article.locator("h1").inner_text() == "未来已来 强化AI赋能迎接智能汽车时代"
+    article.close()
+
+
+def test_thumbs_up_is_saved_with_question_answer_and_citations(page, server):
+    cited = page.locator("#cqqa-sources .cqqa-cite").evaluate_all("els => els.map(e => e.dataset.chunk)")
+    page.locator("#cqqa-chat button[aria-label='Like']").last.click()
+    deadline = time.monotonic() + 20
+    while not server["feedback"].exists() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    row = json.loads(server["feedback"].read_text(encoding="utf-8").splitlines()[-1])
+    assert row["liked"] is True
+    assert row["question"] == "And what did he say about the future of cars?"
+    assert row["history"] == ["what did Yin Qi say about AI 2.0"]
+    assert row["cited"] == cited and "[1]" in row["answer"]
+
+
+def test_unanswerable_question_gets_a_plain_refusal(page):
+    answer = ask(page, "How many employees does Seres have?")
+    assert "could not find an answer to this in the articles" in answer
+    wait_for_sources(page, "Possibly related")
+    assert page.locator("#cqqa-sources .cqqa-cite").count() == 0
+    assert page.locator("#cqqa-sources .cqqa-related").count() >= 1
+
+
+def test_html_and_script_in_a_source_never_execute(page):
+    page.locator("#cqqa-clear").click()
+    page.wait_for_function("!document.querySelector(\"#cqqa-chat [data-testid='bot']\")", timeout=WAIT_MS)
+    answer = ask(page, "水晶电池测试工厂的年产能是多少？")
+    wait_for_sources(page, "十万套")
+    assert "十万套<img src=\"x\" onerror=" in answer  # quoted as text, not as markup
+    panel = page.locator("#cqqa-sources").inner_text()
+    assert "<img src=\"x\" onerror=" in panel and "<script>" in panel  # shown as text
+    assert page.locator("#cqqa-sources img, #cqqa-sources script, #cqqa-chat img[src='x']").count() == 0
+    with page.context.expect_page() as opened:
+        page.locator("#cqqa-sources .cqqa-open").first.click()
+    article = opened.value
+    article.wait_for_selector("mark#passage", timeout=WAIT_MS)
+    assert "<script>" in article.locator("h1").inner_text()
+    assert article.locator("img, body script").count() == 0
+    time.sleep(1)  # give an image error handler every chance to fire
+    assert article.evaluate("window.__pwned") is None
+    article.close()
+    assert page.evaluate("window.__pwned") is None
+    assert not page.errors
+
+
+def test_example_question_on_the_empty_chat_and_screenshot(page):
+    page.locator("#cqqa-clear").click()
+    page.wait_for_function("!document.querySelector(\"#cqqa-chat [data-testid='bot']\")", timeout=WAIT_MS)
+    page.get_by_role("button", name="Select example 3: 長安汽車今年前三季度銷量多少？").click()
+    page.wait_for_selector("#cqqa-chat [data-testid='bot']", timeout=WAIT_MS)
+    wait_for_sources(page, "206.6萬輛")
+    assert "206.6萬輛" in page.locator("#cqqa-chat [data-testid='bot']").first.inner_text()
+    ask(page, "what did Yin Qi say about AI 2.0")
+    wait_for_sources(page, "2.0时代")
+    OUTPUT.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(OUTPUT / "chat.png"), full_page=True)
+    assert (OUTPUT / "chat.png").stat().st_size > 10_000
