@@ -405,11 +405,18 @@ def build_index(
     started = time.monotonic()
     index_dir = settings.index_dir
     index_dir.mkdir(parents=True, exist_ok=True)
+    lock = FileLock(str(index_dir / ".lock"))
     try:
-        lock = FileLock(str(index_dir / ".lock"), timeout=lock_timeout)
-        lock.acquire()
+        lock.acquire(timeout=0)
     except Timeout:
-        raise IndexProblem(f"another `cqqa index` is building {index_dir}; wait for it to finish") from None
+        if lock_timeout == 0:
+            raise IndexProblem(f"another `cqqa index` is building {index_dir}; wait for it to finish") from None
+        warn(f"another build of {index_dir} is running; waiting for it to finish")
+        try:
+            lock.acquire(timeout=lock_timeout)
+        except Timeout:
+            raise IndexProblem(f"another `cqqa index` is still building {index_dir} after {lock_timeout:g} s; "
+                               "try again when it has finished") from None
     try:
         warnings: list[str] = []
 

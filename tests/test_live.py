@@ -1,0 +1,85 @@
+"""Live index updates: concurrent builds are serialised; a running `cqqa serve --watch` rebuilds on a
+change and answers from the new version without a restart (observed over HTTP)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+import urllib.parse
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from cqqa.index import load_index
+from cqqa.watch import is_source_event
+from helpers import free_port, start_process, stop_process
+from test_index import _copy
+
+CQQA = str(Path(sys.executable).with_name("cqqa"))
+NEW_ARTICLE = ("两江新区氢能重卡示范线\n"
+               "两江新区的氢能重卡示范线于今年投入运营，全长四十二公里，首批投放一百二十辆氢燃料电池重卡。\n")
+
+
+def get(url: str) -> dict:
+    with urllib.request.urlopen(url, timeout=60) as reply:
+        return json.loads(reply.read())
+
+
+def test_source_event_filter(tmp_path):
+    assert is_source_event(str(tmp_path / "a.txt"), tmp_path)
+    assert is_source_event(str(tmp_path / "sub" / "b.md"), tmp_path)
+    assert is_source_event(str(tmp_path / "a.meta.toml"), tmp_path)
+    assert not is_source_event(str(tmp_path / ".a.txt.swp"), tmp_path)
+    assert not is_source_event(str(tmp_path / ".git" / "x.txt"), tmp_path)
+    assert not is_source_event(str(tmp_path / "notes.docx"), tmp_path)
+    assert not is_source_event("/elsewhere/a.txt", tmp_path)
+
+
+def test_two_concurrent_builds_are_serialised(built_settings, tmp_path):
+    settings = _copy(built_settings, tmp_path)
+    (settings.source_dir / "new-article.txt").write_text(NEW_ARTICLE, encoding="utf-8")
+    args = [CQQA, "index", "--json", "--source", str(settings.source_dir), "--index", str(settings.index_dir)]
+    first = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    time.sleep(0.5)
+    second = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    reports = []
+    for proc in (first, second):
+        out, err = proc.communicate(timeout=300)
+        assert proc.returncode == 0, err
+        reports.append((json.loads(out), err))
+    embedded = sorted(r["embedded_chunks"] for r, _ in reports)
+    assert embedded == [0, 1], "the new article is embedded once, by one of the two builds"
+    assert any("waiting for it to finish" in err for _, err in reports)
+    index = load_index(settings.index_dir)
+    ids = [c.chunk_id for c in index.chunks]
+    assert len(ids) == len(set(ids)) == len(index.vectors) == index.faiss.ntotal == index.lexical.size
+
+
+def test_running_server_picks_up_an_added_article(built_settings, tmp_path):
+    settings = _copy(built_settings, tmp_path)
+    port = free_port()
+    proc = start_process([CQQA, "serve", "--watch", "--port", str(port), "--source", str(settings.source_dir),
+                          "--index", str(settings.index_dir), "--feedback", str(tmp_path / "fb.jsonl")],
+                         "is ready at", timeout=300, env={"CQQA_LLM_BASE_URL": ""})
+    try:
+        base = f"http://127.0.0.1:{port}"
+        before = get(f"{base}/api/status")
+        question = urllib.parse.quote("重庆氢能重卡示范线有多长？")
+        assert all(c["doc"] != "new-article" for c in get(f"{base}/api/ask?q={question}")["citations"])
+        (settings.source_dir / "new-article.txt").write_text(NEW_ARTICLE, encoding="utf-8")
+        deadline = time.monotonic() + 180
+        while (status := get(f"{base}/api/status"))["index_version"] == before["index_version"]:
+            assert time.monotonic() < deadline, "".join(proc.lines)
+            assert get(f"{base}/api/ask?q={question}")["index_version"] in {before["index_version"],
+                                                                            status["index_version"]}
+            time.sleep(0.5)
+        assert status["chunks"] == before["chunks"] + 1
+        answer = get(f"{base}/api/ask?q={question}")
+        assert answer["index_version"] == status["index_version"]
+        assert answer["citations"][0]["doc"] == "new-article" and "四十二公里" in answer["answer"]
+        assert any("added new-article" in line for line in proc.lines)
+    finally:
+        stop_process(proc)
