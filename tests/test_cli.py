@@ -81,9 +81,9 @@ def test_bad_input_exits_non_zero_with_one_line(args, message):
 
 
 def test_unreadable_source_is_reported(tmp_path):
-    (tmp_path / "big5.txt").write_bytes("重慶汽車產業".encode("big5"))
+    (tmp_path / "latin1.txt").write_bytes("Café, résumé et naïveté à Chongqing.".encode("latin-1"))
     proc = run("index", "--source", str(tmp_path), "--index", str(tmp_path / "idx"))
-    assert proc.returncode == 1 and "big5.txt is not UTF-8" in proc.stderr
+    assert proc.returncode == 1 and "latin1.txt is not UTF-8" in proc.stderr
     assert not (tmp_path / "idx" / "CURRENT").exists()
 
 

@@ -33,10 +33,25 @@ def test_sidecars_and_hidden_files_are_not_sources(tmp_path):
     assert docs[0].title == "甲"
 
 
-def test_non_utf8_file_is_rejected_naming_the_file(tmp_path):
-    (tmp_path / "gbk.txt").write_bytes("重庆汽车产业".encode("gb18030"))
-    with pytest.raises(SourceError, match=r"gbk\.txt is not UTF-8.*iconv"):
+def test_non_utf8_non_chinese_file_is_rejected_naming_the_file(tmp_path):
+    (tmp_path / "latin1.txt").write_bytes("Café, résumé et naïveté à Chongqing.".encode("latin-1"))
+    with pytest.raises(SourceError, match=r"latin1\.txt is not UTF-8.*does not read as GB18030 or Big5.*iconv"):
         load_documents(tmp_path)
+
+
+@pytest.mark.parametrize("name, encoding", [
+    ("chongqing-ev-capital-feature.txt", "big5"),
+    ("chongqing-daily-ev-capital-dialogue.txt", "gb18030"),
+    ("chongqing-daily-ev-capital-dialogue.txt", "gbk"),
+])
+def test_legacy_chinese_encodings_are_detected_and_read(tmp_path, name, encoding):
+    text = (DOCS_SRC / name).read_text(encoding="utf-8")
+    (tmp_path / name).write_bytes(text.encode(encoding))
+    warnings = []
+    [doc] = load_documents(tmp_path, warn=warnings.append)
+    assert doc.text == text
+    expected = "GB18030" if encoding == "gbk" else encoding.upper()
+    assert len(warnings) == 1 and f"read it as {expected}" in warnings[0] and name in warnings[0]
 
 
 def test_binary_and_empty_files_are_skipped_with_a_warning(tmp_path):

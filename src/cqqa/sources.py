@@ -6,8 +6,12 @@ without a title, the first line of the text is used). Offsets everywhere in
 cqqa are character positions in the text as decoded here: UTF-8, a leading
 byte-order mark removed, line endings left as they are.
 
-Empty and binary files are skipped with a warning; a file that is not UTF-8
-stops the build with a message naming it and saying how to convert it.
+Empty and binary files are skipped with a warning. A file that is not UTF-8 is
+tried as GB18030 (which covers GBK and GB2312) and as Big5; the decoding whose
+text reads as Chinese (the share of its characters that fall in jieba
+dictionary words, after Traditional-to-Simplified folding) is used, with a
+warning naming the encoding. A file that reads as neither stops the build with
+a message naming it and saying how to convert it.
 """
 
 from __future__ import annotations
@@ -79,24 +83,56 @@ def read_meta(path: Path) -> dict:
     return meta
 
 
-def decode(raw: bytes, path: Path) -> str:
+LEGACY_ENCODINGS = ("gb18030", "big5")
+MIN_CHINESE_SCORE = 0.5  # share of Han characters inside dictionary words for a decoding to count
+
+
+def chinese_score(text: str) -> float:
+    """How much `text` reads as Chinese: the share of its Han characters that are part of a
+    multi-character jieba dictionary word. Text decoded with the wrong codec scores near 0."""
+    from cqqa.textnorm import jieba, to_simplified
+
+    sample = to_simplified(text[:20000])
+    han = sum(1 for c in sample if "\u4e00" <= c <= "\u9fff")
+    if not han:
+        return 0.0
+    words = jieba().dt.FREQ
+    in_words = sum(len(w) for w in jieba().cut(sample, HMM=False) if len(w) > 1 and words.get(w))
+    return in_words / han
+
+
+def decode(raw: bytes, path: Path, warn=lambda message: None) -> str:
     if b"\x00" in raw[:8192]:
-        raise SourceError(f"{path} looks binary (it contains NUL bytes); only UTF-8 .txt/.md articles can be indexed")
+        raise SourceError(f"{path} looks binary (it contains NUL bytes); only .txt/.md text articles can be indexed")
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise SourceError(
-            f"{path} is not UTF-8 (bad byte at position {exc.start}); convert it, e.g. "
-            f"`iconv -f GB18030 -t UTF-8` (Simplified) or `iconv -f BIG5 -t UTF-8` (Traditional)"
-        ) from exc
+        bad = exc.start
+    scored = []
+    for encoding in LEGACY_ENCODINGS:
+        try:
+            text = raw.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+        scored.append((chinese_score(text), encoding, text))
+    if scored:
+        score, encoding, text = max(scored)
+        if score >= MIN_CHINESE_SCORE:
+            warn(f"{path} is not UTF-8; read it as {encoding.upper()} (convert it with "
+                 f"`iconv -f {encoding.upper()} -t UTF-8` to silence this)")
+            return text
+    raise SourceError(
+        f"{path} is not UTF-8 (bad byte at position {bad}) and does not read as GB18030 or Big5 Chinese; "
+        f"convert it to UTF-8, e.g. `iconv -f GB18030 -t UTF-8` (Simplified) or `iconv -f BIG5 -t UTF-8` (Traditional)"
+    )
 
 
-def read_document(path: Path, source_dir: Path) -> Document:
+def read_document(path: Path, source_dir: Path, warn=lambda message: None) -> Document:
     try:
         raw = path.read_bytes()
     except OSError as exc:
         raise SourceError(f"cannot read {path}: {exc.strerror}") from exc
-    text = decode(raw, path)
+    text = decode(raw, path, warn)
     doc_id = path.relative_to(source_dir).with_suffix("").as_posix()
     return Document(doc_id, path, text, hashlib.sha256(raw).hexdigest(), read_meta(path))
 
@@ -106,7 +142,7 @@ def load_documents(source_dir: Path, warn=lambda message: None) -> list[Document
     docs = []
     for path in discover(source_dir):
         try:
-            doc = read_document(path, source_dir)
+            doc = read_document(path, source_dir, warn)
         except SourceError as exc:
             if "looks binary" in str(exc):
                 warn(f"skipped: {exc}")
