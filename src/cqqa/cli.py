@@ -86,15 +86,20 @@ def cmd_index(args) -> int:
     return 0
 
 
-def cmd_search(args) -> int:
+def _warn_if_stale(settings: Settings) -> None:
     from cqqa.index import staleness
+
+    stale = staleness(settings.index_dir, settings)
+    if stale and not stale[0].startswith("no index"):  # a missing index is the searcher's error to report
+        _err(f"warning: the index is stale ({'; '.join(stale[:3])}); run `cqqa index` to update it")
+
+
+def cmd_search(args) -> int:
     from cqqa.search import Searcher, check_query
 
     check_query(args.query)  # fail fast, before loading the model
     settings = _settings(args)
-    stale = staleness(settings.index_dir, settings)
-    if stale and not stale[0].startswith("no index"):
-        _err(f"warning: the index is stale ({'; '.join(stale[:3])}); run `cqqa index` to update it")
+    _warn_if_stale(settings)
     searcher = Searcher(settings, mode=args.mode)
     hits = searcher.search(args.query, k=args.k)
     plan = searcher.plan(args.query)
@@ -181,15 +186,12 @@ def cmd_serve(args) -> int:
 
 def cmd_ask(args) -> int:
     from cqqa.chat import Assistant
-    from cqqa.index import staleness
     from cqqa.search import check_query
     from cqqa.web import answer_json
 
     check_query(args.question)  # fail fast, before loading the model
     settings = _settings(args)
-    stale = staleness(settings.index_dir, settings)
-    if stale and not stale[0].startswith("no index"):
-        _err(f"warning: the index is stale ({'; '.join(stale[:3])}); run `cqqa index` to update it")
+    _warn_if_stale(settings)
     answer = Assistant(settings, warn=lambda m: _err(f"warning: {m}")).ask(args.question, args.history or [])
     if args.json:
         _print_json(answer_json(answer))

@@ -44,7 +44,7 @@ from cqqa.config import Settings
 from cqqa.embedding import ModelIdentity
 from cqqa.errors import CqqaError, IndexProblem
 from cqqa.lexical import LexicalIndex
-from cqqa.names import NameBridge
+from cqqa.names import NameBridge, find_people
 from cqqa.sources import Document, load_documents
 
 FORMAT = 5
@@ -341,7 +341,7 @@ def lexical_input(chunk: Chunk) -> str:
 
 
 def _write_version(index_dir: Path, manifest: dict, chunks: list[Chunk], vectors: np.ndarray, kind: str,
-                   docs: list[Document], units: "SentenceUnits") -> str:
+                   docs: list[Document], units: "SentenceUnits", people: set[str]) -> str:
     import faiss
 
     versions = index_dir / "versions"
@@ -357,7 +357,7 @@ def _write_version(index_dir: Path, manifest: dict, chunks: list[Chunk], vectors
         units.save(staging)
         faiss.write_index(_make_faiss(vectors, kind, manifest["model"]["dim"]), str(staging / "faiss.index"))
         LexicalIndex.build([lexical_input(c) for c in chunks]).save(staging / "bm25")
-        NameBridge.build([doc.text for doc in docs]).save(staging / "names.json")
+        NameBridge.build([doc.text for doc in docs], people).save(staging / "names.json")
         with open(staging / DOCUMENTS, "w", encoding="utf-8") as out:
             for doc in docs:
                 out.write(json.dumps({"doc_id": doc.doc_id, "text": doc.text}, ensure_ascii=False) + "\n")
@@ -463,6 +463,7 @@ def build_index(
         vectors, sentence_vectors = all_vectors[:len(chunks)], all_vectors[len(chunks):]
         embedded_chunks = sum(1 for i in todo if i < len(chunks))
 
+        people = _people(docs, previous_manifest)
         manifest = {
             "format": FORMAT,
             "cqqa_version": __version__,
@@ -470,13 +471,14 @@ def build_index(
             "model": asdict(model),
             "settings": settings_fingerprint(settings),
             "source_dir": str(settings.source_dir),
-            "documents": [_doc_entry(doc, chunks) for doc in docs],
+            "documents": [_doc_entry(doc, chunks, people[doc.doc_id]) for doc in docs],
             "skipped": warnings,
             "chunks": len(chunks),
             "sentences": len(sentence_texts),
         }
         units = SentenceUnits(sentence_texts, sentence_vectors, owner)
-        name = _write_version(index_dir, manifest, chunks, vectors, settings.faiss_index, docs, units)
+        name = _write_version(index_dir, manifest, chunks, vectors, settings.faiss_index, docs, units,
+                              set().union(*people.values()))
         _prune(index_dir)
         return BuildReport(len(docs), len(chunks), embedded_chunks, time.monotonic() - started, name,
                            embedded_sentences=len(todo) - embedded_chunks, warnings=warnings, **changes)
@@ -484,7 +486,15 @@ def build_index(
         lock.release()
 
 
-def _doc_entry(doc: Document, chunks: list[Chunk]) -> dict:
+def _people(docs: list[Document], previous_manifest: dict | None) -> dict[str, list[str]]:
+    """The people each document names (for the name bridge), reused for unchanged documents:
+    finding them runs jieba's part-of-speech tagger, the slowest step after embedding."""
+    known = {d["sha256"]: d["people"] for d in (previous_manifest or {}).get("documents", []) if "people" in d}
+    return {doc.doc_id: known[doc.sha256] if doc.sha256 in known else sorted(find_people([doc.text]))
+            for doc in docs}
+
+
+def _doc_entry(doc: Document, chunks: list[Chunk], people: list[str]) -> dict:
     return {
         "doc_id": doc.doc_id,
         "path": doc.path.as_posix(),
@@ -492,6 +502,7 @@ def _doc_entry(doc: Document, chunks: list[Chunk]) -> dict:
         "title": doc.title,
         "meta": doc.meta,
         "chunks": sum(1 for c in chunks if c.doc_id == doc.doc_id),
+        "people": people,
     }
 
 

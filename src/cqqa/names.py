@@ -78,12 +78,13 @@ class NameBridge:
             if keys else None
 
     @classmethod
-    def build(cls, texts: list[str]) -> "NameBridge":
+    def build(cls, texts: list[str], people: set[str] | None = None) -> "NameBridge":
+        """The bridge for a corpus; `people` are find_people(texts) when the caller already has them."""
         table = curated_aliases()
         aliases: dict[str, list[str]] = {k: list(v) for section in table.values() for k, v in section.items()}
         subjects = {f for name in SUBJECT_SECTIONS for forms in table.get(name, {}).values() for f in forms}
         corpus = to_simplified("\n".join(texts))
-        for person in find_people(texts):
+        for person in sorted(find_people(texts) if people is None else people):
             subjects.add(person)
             for key in _pinyin_keys(person):
                 aliases.setdefault(key, []).append(person)
