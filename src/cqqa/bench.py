@@ -3,7 +3,7 @@
 Each figure comes with its baseline measured in the same run: search latency is
 compared with embedding the query alone (the floor any dense search pays), a
 cold build with a no-op rebuild. The query-vector cache is cleared before every
-timed query.
+timed query. Extractive answers (`cqqa ask`, the chat) are timed against search.
 """
 
 from __future__ import annotations
@@ -39,8 +39,10 @@ def _median_ms(samples: list[float]) -> float:
 
 
 def run(settings: Settings, runs: int = 5, progress=lambda message: None) -> dict:
+    from cqqa.chat import Assistant
     from cqqa.embedding import Embedder
     from cqqa.index import build_index
+    from cqqa.llm import LLMSettings
     from cqqa.search import Searcher
 
     started = time.perf_counter()
@@ -73,6 +75,15 @@ def run(settings: Settings, runs: int = 5, progress=lambda message: None) -> dic
                 search.append(time.perf_counter() - t1)
                 embed_only.append(t1 - t0)
             progress(f"search run {i + 1}/{runs}: median {_median_ms(search)} ms")
+        assistant = Assistant(bench_settings, embedder=embedder, llm=LLMSettings())  # extractive answers
+        answer = []
+        for i in range(runs):
+            for query in QUERIES:
+                embedder._query_cache.clear()
+                t0 = time.perf_counter()
+                assistant.ask(query)
+                answer.append(time.perf_counter() - t0)
+            progress(f"answer run {i + 1}/{runs}: median {_median_ms(answer)} ms")
 
     return {
         "runs": runs,
@@ -90,5 +101,8 @@ def run(settings: Settings, runs: int = 5, progress=lambda message: None) -> dic
         "search_ms_p90": round(sorted(search)[int(0.9 * len(search))] * 1000, 1),
         "query_embedding_ms_median": _median_ms(embed_only),
         "search_vs_query_embedding_ratio": round(statistics.median(search) / statistics.median(embed_only), 3),
+        "answer_ms_median": _median_ms(answer),
+        "answer_ms_p90": round(sorted(answer)[int(0.9 * len(answer))] * 1000, 1),
+        "answer_vs_search_ratio": round(statistics.median(answer) / statistics.median(search), 3),
         "peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
     }
