@@ -84,3 +84,19 @@ def test_kill_9_mid_build_leaves_the_previous_index_intact(built_settings, tmp_p
     report = build_index(settings)  # the next build completes normally (and cleans up the leftovers)
     assert report.added == ["big"] and not list((settings.index_dir / "versions").glob(".building-*"))
     assert len(load_index(settings.index_dir).chunks) > chunks_before
+
+
+def test_changed_chunk_settings_rebuild_everything_and_say_so(built_settings, embedder, tmp_path):
+    import dataclasses
+
+    from cqqa.config import ChunkSettings
+
+    settings = _copy(built_settings, tmp_path)
+    settings = dataclasses.replace(settings, chunks=ChunkSettings(chunk_tokens=120, chunk_overlap=20))
+    warnings = []
+    report = build_index(settings, embedder_factory=lambda: embedder, warn=warnings.append)
+    assert any("chunking or index settings changed: rebuilding every document" in w for w in warnings)
+    index = load_index(settings.index_dir)
+    assert index.manifest["settings"]["chunks"]["chunk_tokens"] == 120
+    assert report.chunks == len(index.chunks) > len(load_index(built_settings.index_dir).chunks)
+    assert report.embedded_chunks > 0 and report.embedded_sentences < len(index.sentences.texts)  # sentences reused

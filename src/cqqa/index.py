@@ -434,6 +434,10 @@ def build_index(
                                current_version(index_dir).name, up_to_date=True, unchanged=len(docs),
                                warnings=warnings)
         changes = diff_documents(_built_documents(previous_manifest), current)
+        if previous_manifest:
+            for reason in _stale_settings(previous_manifest, settings):  # e.g. CQQA_CHUNK_TOKENS changed
+                note(f"{reason}: rebuilding every document (vectors of unchanged texts are still reused "
+                     "when the model is the same)")
         chunks = [chunk for doc in docs for chunk in chunk_document(doc, settings.chunks)]
         if not chunks:
             raise IndexProblem(f"the articles in {settings.source_dir} produced no text to index")
