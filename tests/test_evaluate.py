@@ -1,7 +1,6 @@
 """`cqqa eval` end to end with the real model, and the scoring logic on small fixtures."""
 
 import json
-import subprocess
 
 import pytest
 

@@ -11,7 +11,6 @@ import urllib.parse
 import urllib.request
 from pathlib import Path
 
-import pytest
 
 from cqqa.index import load_index
 from cqqa.watch import is_source_event

@@ -1,6 +1,5 @@
 """Rebuilds after source changes, with the real model: only what changed is embedded; nothing is lost."""
 
-import json
 import os
 import signal
 import subprocess

@@ -87,6 +87,11 @@ class Retrieval:
     query_vector: np.ndarray | None
 
 
+def _check_k(k: int) -> None:
+    if k < 1:
+        raise QueryError(f"k must be at least 1, not {k}")
+
+
 class Searcher:
     """Loads the index and the model once; answers many queries."""
 
@@ -132,10 +137,11 @@ class Searcher:
 
     def search(self, query: str, k: int = 5, history: Sequence[str] = ()) -> list[Hit]:
         """Passages for one question, asked after `history` (earlier user turns, oldest first)."""
-        return self.search_many([(query, history)], k)[0]
+        return self.retrieve(query, k, history).hits
 
     def retrieve(self, question: str, k: int = 5, history: Sequence[str] = ()) -> "Retrieval":
         """search(), keeping what the answer composer needs: the query as searched and its vector."""
+        _check_k(k)
         plan = self.plan(question, history)
         vector = self.embedder.encode_queries([plan.query]) if self.embedder else None
         return Retrieval(plan, self._rank(plan, vector, k), None if vector is None else vector[0])
@@ -151,8 +157,7 @@ class Searcher:
     def search_many(self, requests: Sequence[tuple[str, Sequence[str]]], k: int = 5,
                     batch_size: int = 32) -> list[list[Hit]]:
         """The same as search() for many (question, history) pairs, embedding them in batches."""
-        if k < 1:
-            raise QueryError(f"k must be at least 1, not {k}")
+        _check_k(k)
         plans = [self.plan(question, history) for question, history in requests]
         results = []
         for at in range(0, len(plans), batch_size):
