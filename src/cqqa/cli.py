@@ -133,18 +133,6 @@ def cmd_search(args) -> int:
     return 0
 
 
-def _ensure_index(settings: Settings, embedder_factory) -> None:
-    """Build the index first if it is missing or stale, with progress on stderr."""
-    from cqqa.index import build_index, staleness
-
-    stale = staleness(settings.index_dir, settings)
-    if stale:
-        _err(f"building the index first ({'; '.join(stale[:3])})")
-        report = build_index(settings, embedder_factory=embedder_factory, progress=True,
-                             warn=lambda m: _err(f"warning: {m}"))
-        _err(f"indexed {report.docs} documents into {report.chunks} chunks in {report.seconds:.1f} s")
-
-
 def _check_port(host: str, port: int) -> None:
     import socket
 
@@ -168,9 +156,8 @@ def cmd_serve(args) -> int:
     started = time.monotonic()
     shared = SharedEmbedder(settings)
     _err("loading the embedding model ...")
-    _ensure_index(settings, shared)
+    _bring_index_up_to_date(settings, shared)
     assistant = Assistant(settings, embedder=shared(), warn=lambda m: _err(f"warning: {m}"))
-    shared.embedder = assistant.embedder
     if assistant.llm:
         _err(f"generative answers from {assistant.llm.settings.base_url} ({assistant.llm.settings.model or 'default'})")
     if args.watch:
@@ -246,16 +233,23 @@ def cmd_eval(args) -> int:
     return 0
 
 
-def _index_for_eval(args) -> Settings:
-    """Settings for eval/ablate, with the index brought up to date first (a no-op when it is)."""
+def _bring_index_up_to_date(settings: Settings, embedder_factory=None) -> None:
+    """Build the index if it is missing or stale (a no-op when it is not), with progress on stderr."""
     from cqqa.index import build_index
 
+    report = build_index(settings, embedder_factory=embedder_factory, progress=True,
+                         warn=lambda m: _err(f"warning: {m}"))
+    if not report.up_to_date:
+        _err(f"built the index for {settings.source_dir} in {settings.index_dir}: {report.docs} documents, "
+             f"{report.chunks} chunks ({report.seconds:.0f} s)")
+
+
+def _index_for_eval(args) -> Settings:
+    """Settings for eval/ablate, with the index brought up to date first."""
     if args.source and not args.index:
         raise CqqaError("--source needs --index: give that corpus its own index folder, so the default index is kept")
     settings = _settings(args)
-    report = build_index(settings, progress=True, warn=lambda m: _err(f"warning: {m}"))
-    if not report.up_to_date:
-        _err(f"built the index for {settings.source_dir} in {settings.index_dir} ({report.seconds:.0f} s)")
+    _bring_index_up_to_date(settings)
     return settings
 
 

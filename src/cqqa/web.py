@@ -70,7 +70,7 @@ def build_ui(assistant: Assistant, feedback_path: Path):
             yield chat, "", gr.skip(), turns, records
             return
         chat[-1] = {"role": "assistant", "content": display_text(answer)}
-        records = records + [{"message": len(chat) - 1, "answer": answer.to_dict(), "history": list(turns)}]
+        records = records + [{"message": len(chat) - 1, "answer": answer, "history": list(turns)}]
         yield chat, "", sources_html(answer), turns + [message], records
 
     def record_for(records: list, index) -> dict | None:
@@ -80,14 +80,14 @@ def build_ui(assistant: Assistant, feedback_path: Path):
     def on_like(records: list, data: gr.LikeData):
         found = record_for(records, data.index)
         if found:
-            feedback.record(feedback_path, _answer_from(found["answer"]), bool(data.liked), found["history"])
+            feedback.record(feedback_path, found["answer"], bool(data.liked), found["history"])
 
     def example_text(data: gr.SelectData) -> str:
         return data.value["text"]
 
     def on_select(records: list, data: gr.SelectData):
         found = record_for(records, data.index)
-        return sources_html(_answer_from(found["answer"])) if found else gr.skip()
+        return sources_html(found["answer"]) if found else gr.skip()
 
     with gr.Blocks(title="cqqa · Chongqing NEV articles", analytics_enabled=False) as ui:
         gr.Markdown("## cqqa — ask the Chongqing intelligent-connected-NEV articles\n"
@@ -116,15 +116,6 @@ def build_ui(assistant: Assistant, feedback_path: Path):
         clear.click(reset, None, outputs)
         chatbot.clear(reset, None, outputs)
     return ui
-
-
-def _answer_from(data: dict) -> Answer:
-    from cqqa.answer import Citation
-
-    fields = dict(data)
-    fields["citations"] = [Citation(**c) for c in data["citations"]]
-    fields["related"] = [Citation(**c) for c in data["related"]]
-    return Answer(**fields)
 
 
 def build_app(assistant: Assistant, feedback_path: Path | None = None):
