@@ -1,4 +1,7 @@
-"""Sweep the lexical weight of the fusion on an evaluation set, with the real pipeline.
+"""Sweep a weight of the ranking on an evaluation set, with the real pipeline.
+
+--param lexical (default): the lexical weight of the fusion (search.LEXICAL_WEIGHT);
+--param sentence: the best sentence's share of the dense score (search.SENTENCE_WEIGHT).
 
 Query vectors are computed once (the embedder caches them); each weight then
 costs only the ranking. Tune on a development set (CMRC 2018 dev), report the
@@ -20,7 +23,7 @@ from cqqa.evalset import load_eval_set
 from cqqa.evaluate import evaluate
 from cqqa.search import Searcher
 
-WEIGHTS = [0.0, 0.1, 0.2, 0.3, 0.4, 0.6, 0.8]
+WEIGHTS = {"lexical": [0.0, 0.1, 0.2, 0.3, 0.4, 0.6, 0.8], "sentence": [0.0, 0.3, 0.4, 0.5, 0.6, 0.7, 1.0]}
 
 
 def main() -> None:
@@ -28,6 +31,7 @@ def main() -> None:
     parser.add_argument("--set", required=True)
     parser.add_argument("--index")
     parser.add_argument("--source")
+    parser.add_argument("--param", choices=sorted(WEIGHTS), default="lexical")
     args = parser.parse_args()
     settings = Settings.from_env()
     if args.index:
@@ -37,11 +41,15 @@ def main() -> None:
     items = load_eval_set(Path(args.set))
     embedder = Embedder(settings.model, settings.dtype)
     print(f"{'weight':>8}{'R@1':>8}{'R@5':>8}{'MRR@10':>8}  R@1 by language")
-    for weight in WEIGHTS:
-        result = evaluate(items, Searcher(settings, embedder=embedder, lexical_weight=weight))
+    for weight in WEIGHTS[args.param]:
+        searcher = Searcher(settings, embedder=embedder, **{f"{args.param}_weight": weight})
+        result = evaluate(items, searcher)
         m = result.metrics
         langs = " ".join(f"{lang}={v['recall@1']:.3f}" for lang, v in result.by_lang.items())
-        print(f"{weight:>8}{m['recall@1']:>8.3f}{m['recall@5']:>8.3f}{m['mrr@10']:>8.3f}  {langs}", flush=True)
+        u = result.unanswerable
+        print(f"{weight:>8}{m['recall@1']:>8.3f}{m['recall@5']:>8.3f}{m['mrr@10']:>8.3f}  {langs}  "
+              f"unanswerable flagged {u['flagged']}/{u['n']}, answerable flagged {u['answerable_wrongly_flagged']}",
+              flush=True)
 
 
 if __name__ == "__main__":

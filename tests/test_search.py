@@ -74,3 +74,16 @@ def test_off_topic_questions_are_flagged_not_in_the_articles(searcher, question)
 def test_the_example_question_is_answerable(searcher):
     question = "what did Yin Qi say about AI 2.0"
     assert searcher.answerable(question, searcher.search(question, k=3)) is True
+
+
+def test_a_question_about_something_the_articles_never_mention_is_flagged(searcher):
+    # Seres is in the articles, its profit is not: similar passages, but 净利润 occurs nowhere
+    question = "赛力斯去年的净利润有多少？"
+    assert searcher.absent_terms(question) == ["净利润"]
+    assert searcher.answerable(question, searcher.search(question, k=3)) is False
+
+
+def test_an_absent_word_does_not_flag_a_question_the_articles_answer_closely(searcher):
+    question = "印奇怎样评价AI 2.0时代？"  # the articles say 认为/表示, never 评价
+    assert searcher.absent_terms(question) == ["评价"]
+    assert searcher.answerable(question, searcher.search(question, k=3)) is True

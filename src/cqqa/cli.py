@@ -112,13 +112,15 @@ def cmd_search(args) -> int:
                 "hits": [{f: getattr(h, f) for f in fields} for h in hits]}
         if args.explain:
             data["plan"] = dataclasses.asdict(plan)
+            data["absent_terms"] = searcher.absent_terms(plan.query)
         _print_json(data)
         return 0
     if not searcher.answerable(args.query, hits):
         print("Probably not in the articles: nothing retrieved really answers this. The closest passages:\n")
     if args.explain:
         print(f"mode {args.mode}; names bridged: {', '.join(plan.names) or 'none'}; lexical tokens: "
-              f"{' '.join(plan.tokens) or 'none'}; lexical coverage {plan.coverage:.2f}\n")
+              f"{' '.join(plan.tokens) or 'none'}; lexical coverage {plan.coverage:.2f}; "
+              f"terms the articles never use: {' '.join(searcher.absent_terms(plan.query)) or 'none'}\n")
     for hit in hits:
         print(f"[{hit.rank}] {hit.score:.3f}  {hit.title}  ({hit.doc}, chars {hit.start}-{hit.end})")
         if args.explain:

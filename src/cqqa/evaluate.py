@@ -108,6 +108,11 @@ def evaluate(items: list[EvalItem], searcher, k: int = 10, progress=lambda messa
         "flagged": sum(1 for i in flagged if not i.answerable) if has_flag else "n/a",
         "answerable_wrongly_flagged": sum(1 for i in flagged if i.answerable) if has_flag else "n/a",
     }
+    if has_flag and unanswerable_items:
+        unanswerable["flagged_by_lang"] = {
+            lang: f"{sum(1 for i in flagged if not i.answerable and i.lang == lang)}/"
+                  f"{sum(1 for i in unanswerable_items if i.lang == lang)}"
+            for lang in sorted({i.lang for i in unanswerable_items})}
 
     hits_out = []
     for item, hits, flag in zip(items, results, flags):
@@ -142,7 +147,8 @@ def format_table(result: EvalResult) -> str:
     for kind, values in result.by_kind.items():
         row(f"kind={kind}", values, values["n"])
     u = result.unanswerable
-    lines.append(f"unanswerable: {u['n']} questions, flagged {u['flagged']}; "
+    by_lang = ", ".join(f"{lang} {share}" for lang, share in u.get("flagged_by_lang", {}).items())
+    lines.append(f"unanswerable: {u['n']} questions, flagged {u['flagged']}{f' ({by_lang})' if by_lang else ''}; "
                  f"answerable wrongly flagged: {u['answerable_wrongly_flagged']}")
     if result.unreachable:
         lines.append(f"unreachable (evidence in no chunk): {len(result.unreachable)}: "

@@ -69,14 +69,18 @@ class Index:
     def version(self) -> str:
         return self.path.name
 
-    def document_text(self, doc_id: str) -> str:
-        """The decoded source text the chunk offsets of this version point into."""
+    def document_texts(self) -> dict[str, str]:
+        """doc id -> the decoded source text the chunk offsets of this version point into."""
         if self._texts is None:
             lines = (self.path / DOCUMENTS).read_text(encoding="utf-8").splitlines()
             self._texts = {row["doc_id"]: row["text"] for row in map(json.loads, lines)}
-        if doc_id not in self._texts:
+        return self._texts
+
+    def document_text(self, doc_id: str) -> str:
+        texts = self.document_texts()
+        if doc_id not in texts:
             raise IndexProblem(f"no article {doc_id!r} in the index version {self.version}")
-        return self._texts[doc_id]
+        return texts[doc_id]
 
     def document_meta(self, doc_id: str) -> dict:
         entry = next((d for d in self.manifest["documents"] if d["doc_id"] == doc_id), None)

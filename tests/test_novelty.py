@@ -1,0 +1,34 @@
+"""novelty.py: which nouns of a question the corpus never uses (real jieba, tiny corpora)."""
+
+from cqqa.novelty import Vocabulary
+
+CORPUS = ["赛力斯今年前三季度销量增长，新能源汽车出口到欧洲。", "长安汽车董事长朱华荣表示，要坚持创新。"]
+
+
+def test_a_noun_the_articles_never_use_is_absent():
+    assert Vocabulary(CORPUS).absent_terms("赛力斯去年的净利润有多少？") == ["净利润"]
+
+
+def test_nouns_the_articles_use_are_not_absent():
+    assert Vocabulary(CORPUS).absent_terms("赛力斯的销量有多少？") == []
+
+
+def test_traditional_questions_are_folded_before_matching():
+    assert Vocabulary(CORPUS).absent_terms("賽力斯去年的淨利潤有多少？") == ["净利润"]
+    assert Vocabulary(["賽力斯的淨利潤很高。"]).absent_terms("赛力斯的净利润有多少？") == []
+
+
+def test_nouns_that_only_ask_are_ignored():
+    assert Vocabulary(CORPUS).absent_terms("赛力斯什么时候开始出口？") == []
+
+
+def test_a_compound_is_present_when_its_parts_are():
+    assert Vocabulary(CORPUS).absent_terms("汽车出口到了欧洲吗？") == []
+
+
+def test_each_absent_noun_is_listed_once_in_question_order():
+    assert Vocabulary(CORPUS).absent_terms("员工的宿舍和员工的食堂？") == ["员工", "宿舍", "食堂"]
+
+
+def test_questions_without_chinese_have_no_terms():
+    assert Vocabulary(CORPUS).absent_terms("What was Seres's net profit?") == []
