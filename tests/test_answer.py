@@ -67,3 +67,19 @@ def test_refusal_offers_related_passages_not_citations(question, lang):
     answer = compose_extractive(question, hits, lambda h: [], False)
     assert answer.answer == REFUSAL[lang] and not answer.answerable
     assert answer.citations == [] and [r.chunk_id for r in answer.related] == ["a#1", "a#2"]
+
+
+@pytest.mark.parametrize("question, terms, said", [
+    ("赛力斯的净利润是多少？", ["净利润"], "文章中没有出现“净利润”。"),
+    ("賽力斯的淨利潤和員工？", ["淨利潤", "員工"], "文章中沒有出現“淨利潤”、“員工”。"),
+])
+def test_refusal_names_the_words_the_articles_never_use(question, terms, said):
+    answer = compose_extractive(question, [_hit("a#1", "a", "甲。")], lambda h: [], False, absent_terms=terms)
+    lang = question_language(question)
+    assert answer.answer == said + REFUSAL[lang] and not answer.answerable
+
+
+def test_absent_words_are_not_mentioned_when_the_question_is_answered():
+    answer = compose_extractive("甲说了什么？", [_hit("a#1", "a", "甲说了第一件事。")],
+                                lambda h: [("甲说了第一件事。", 0.7)], True, absent_terms=["净利润"])
+    assert "净利润" not in answer.answer

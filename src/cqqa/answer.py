@@ -14,6 +14,7 @@ plainly in the question's language and the closest passages are offered as
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 
 from cqqa.textnorm import to_simplified
@@ -31,6 +32,11 @@ REFUSAL = {
           "possibly related; they may not answer your question.",
     "zh-Hans": "文章中没有找到这个问题的答案。下面列出的是可能相关的段落，未必回答了您的问题。",
     "zh-Hant": "文章中沒有找到這個問題的答案。下面列出的是可能相關的段落，未必回答了您的問題。",
+}
+ABSENT = {  # said before the refusal when the question uses words the articles never do (novelty.py)
+    "en": "The articles never mention {terms}.",
+    "zh-Hans": "文章中没有出现{terms}。",
+    "zh-Hant": "文章中沒有出現{terms}。",
 }
 NO_PASSAGES = {
     "en": "The index has no passages to answer from.",
@@ -133,17 +139,23 @@ def _english_date(iso: str) -> str:
 
 
 def compose_extractive(question: str, hits: list, sentence_scores, answerable: bool,
-                       meta_of=lambda doc: {}) -> Answer:
+                       meta_of=lambda doc: {}, absent_terms: Sequence[str] = ()) -> Answer:
     """An answer quoting the passages' best sentences.
 
     `sentence_scores(hit)` gives a hit's sentences with their similarity to the question;
-    `meta_of(doc)` an article's metadata (for the English lead)."""
+    `meta_of(doc)` an article's metadata (for the English lead); `absent_terms` the question's
+    words that the articles never use, named in a refusal."""
     lang = question_language(question)
     if not hits:
         return Answer(question, NO_PASSAGES[lang], False, [], lang=lang)
     if not answerable:
         related = [citation_from_hit(hit, i + 1) for i, hit in enumerate(hits[:MAX_PASSAGES])]
-        return Answer(question, REFUSAL[lang], False, [], related, lang=lang)
+        refusal = REFUSAL[lang]
+        if absent_terms:
+            separator = ", " if lang == "en" else "、"
+            named = ABSENT[lang].format(terms=separator.join(f"“{t}”" for t in absent_terms))
+            refusal = f"{named} {refusal}" if lang == "en" else named + refusal
+        return Answer(question, refusal, False, [], related, lang=lang)
     top = hits[:MAX_PASSAGES]
     quotes = select_quotes([sentence_scores(hit) for hit in top])
     if not quotes:  # passages without sentences of substance: cite the best passage whole

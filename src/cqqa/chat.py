@@ -88,7 +88,7 @@ class Assistant:
             answerable = searcher.answerable(retrieval.plan.query, retrieval.hits)
             extractive = compose_extractive(
                 question, retrieval.hits, lambda hit: searcher.sentence_scores(retrieval, hit), answerable,
-                searcher.index.document_meta)
+                searcher.index.document_meta, () if answerable else searcher.absent_terms(retrieval.plan.query))
         extractive = replace(extractive, query=retrieval.plan.query, index_version=searcher.index.version,
                              notice=notice)
         if self.llm is None or not extractive.answerable:

@@ -29,6 +29,15 @@ def has_han(text: str) -> bool:
     return any("\u4e00" <= ch <= "\u9fff" for ch in text)
 
 
+def as_written(term: str, question: str) -> str:
+    """A folded term as the question writes it (淨利潤 for 净利润 in a Traditional question)."""
+    compact = "".join(question.split())
+    for at in range(len(compact) - len(term) + 1):
+        if fold(compact[at:at + len(term)]) == term:
+            return compact[at:at + len(term)]
+    return term
+
+
 class Vocabulary:
     """What the corpus writes, for testing whether a question's terms occur in it."""
 
@@ -39,7 +48,8 @@ class Vocabulary:
         return word in self.text
 
     def absent_terms(self, question: str) -> list[str]:
-        """The nouns of a Chinese question that occur nowhere in the corpus, in question order."""
+        """The nouns of a Chinese question that occur nowhere in the corpus, in question order,
+        as the question writes them."""
         if not has_han(question):
             return []
         import jieba.posseg as posseg
@@ -51,7 +61,7 @@ class Vocabulary:
                     and dictionary.get(word, 0) > 0 and word not in self
                     and not self._parts_present(word) and word not in absent):
                 absent.append(word)
-        return absent
+        return [as_written(word, question) for word in absent]
 
     def _parts_present(self, word: str) -> bool:
         parts = [p for p in jieba().lcut_for_search(word) if len(p) >= 2 and p != word]
