@@ -62,28 +62,23 @@ def run(settings: Settings, runs: int = 5, progress=lambda message: None) -> dic
             noop.append(build_index(bench_settings, embedder_factory=lambda: embedder).seconds)
             progress(f"build run {i + 1}/{runs}: cold {cold[-1]:.1f} s, no-op {noop[-1]:.3f} s")
         searcher = Searcher(bench_settings, embedder=embedder)
-        searcher.search(QUERIES[0])  # warm-up
-        embed_only, search = [], []
-        for i in range(runs):
-            for query in QUERIES:
-                embedder._query_cache.clear()  # time real work, not the query cache
-                t0 = time.perf_counter()
-                embedder.encode_queries([query])
-                t1 = time.perf_counter()
-                embedder._query_cache.clear()
-                searcher.search(query, k=10)
-                search.append(time.perf_counter() - t1)
-                embed_only.append(t1 - t0)
-            progress(f"search run {i + 1}/{runs}: median {_median_ms(search)} ms")
         assistant = Assistant(bench_settings, embedder=embedder, llm=LLMSettings())  # extractive answers
-        answer = []
+        for query in QUERIES:  # warm-up: first-use loading (jieba's tagger…) is not per-query work
+            assistant.ask(query)
+        # The three timings alternate query by query, so a slower stretch of the machine
+        # affects them alike and their ratios hold.
+        embed_only, search, answer = [], [], []
         for i in range(runs):
             for query in QUERIES:
-                embedder._query_cache.clear()
-                t0 = time.perf_counter()
-                assistant.ask(query)
-                answer.append(time.perf_counter() - t0)
-            progress(f"answer run {i + 1}/{runs}: median {_median_ms(answer)} ms")
+                for timings, work in ((embed_only, lambda: embedder.encode_queries([query])),
+                                      (search, lambda: searcher.search(query, k=10)),
+                                      (answer, lambda: assistant.ask(query))):
+                    embedder._query_cache.clear()  # time real work, not the query cache
+                    t0 = time.perf_counter()
+                    work()
+                    timings.append(time.perf_counter() - t0)
+            progress(f"run {i + 1}/{runs}: search median {_median_ms(search)} ms, "
+                     f"answer median {_median_ms(answer)} ms")
 
     return {
         "runs": runs,
