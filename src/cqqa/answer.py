@@ -17,15 +17,13 @@ import re
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 
-from cqqa.textnorm import to_simplified
+from cqqa.textnorm import has_han, to_simplified
 
 MAX_PASSAGES = 3  # passages that may be quoted
 MAX_QUOTES = 3  # sentences quoted in all
 MAX_QUOTES_PER_PASSAGE = 2
 QUOTE_MARGIN = 0.06  # a sentence is quoted if it is this close to the best sentence's similarity
 MIN_QUOTE_CHARS = 6  # shorter fragments ("他说。") say nothing on their own
-
-_CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 
 REFUSAL = {
     "en": "I could not find an answer to this in the articles. The closest passages are listed as "
@@ -48,7 +46,7 @@ NO_PASSAGES = {
 def question_language(text: str) -> str:
     """en, zh-Hans or zh-Hant: Chinese if it has any Han character; Traditional if OpenCC's
     Traditional-to-Simplified conversion changes it."""
-    if not _CJK.search(text):
+    if not has_han(text):
         return "en"
     return "zh-Hant" if to_simplified(text) != text else "zh-Hans"
 

@@ -18,15 +18,11 @@ to test its absence needs a dictionary this product does not ship.
 
 from __future__ import annotations
 
-from cqqa.textnorm import fold, jieba
+from cqqa.textnorm import fold, has_han, jieba
 
 NOUN_TAGS = frozenset({"n", "nz", "nr", "nrfg", "nrt", "ns", "nt", "nw"})
 # Nouns that make a question rather than name its topic: 什么时候, 什么样子, 什么原因 …
 ASKING_NOUNS = frozenset({"时候", "样子", "地方", "原因", "东西", "名字", "意思"})
-
-
-def has_han(text: str) -> bool:
-    return any("\u4e00" <= ch <= "\u9fff" for ch in text)
 
 
 def as_written(term: str, question: str) -> str:

@@ -6,6 +6,12 @@ import re
 from functools import lru_cache
 
 _SPACE = re.compile(r"\s+")
+_HAN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")  # CJK unified (with extension A) and compatibility ideographs
+
+
+def has_han(text: str) -> bool:
+    """Whether a text has any Han character: what makes a question Chinese here."""
+    return _HAN.search(text) is not None
 
 
 @lru_cache(maxsize=1)
