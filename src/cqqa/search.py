@@ -3,8 +3,9 @@
 The pipeline for one question (asked after `history`):
 
 1. make it self-contained (followup.standalone_query: names from the history are carried);
-2. dense: embed it, take FAISS's top candidate chunks; score each candidate by the mean of
-   its own similarity and its best sentence's (a question usually targets one sentence);
+2. dense: embed it, take FAISS's top candidate chunks; score each candidate by a weighted
+   mean (SENTENCE_WEIGHT) of its own similarity and its best sentence's (a question usually
+   targets one sentence);
 3. lexical: bridge romanised names to Chinese (names.py), tokenize, BM25 over all chunks;
 4. fuse the two over the union of candidates (fusion.py) and rank;
 5. answerable(): "not in the articles" when the best sentence is far from the question, or
