@@ -28,6 +28,7 @@ from cqqa.errors import CqqaError
 from cqqa.index import current_version, load_index
 from cqqa.llm import ChatClient, LLMError, LLMSettings, answer_messages, clean_citations, rewrite_messages
 from cqqa.search import Searcher, check_query
+from cqqa.textnorm import without_lone_surrogates
 
 PASSAGES_FOR_MODEL = 5
 
@@ -71,7 +72,7 @@ class Assistant:
     def stream(self, question: str, history: Sequence[str] = ()) -> Iterator[str | Answer]:
         """Yields the answer text so far (str) while a language model writes, then the final Answer."""
         question = check_query(question)
-        history = [turn for turn in history if turn and turn.strip()]
+        history = [turn for turn in map(without_lone_surrogates, history) if turn.strip()]
         self.refresh()
         searcher = self.searcher
         notice = ""

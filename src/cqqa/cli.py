@@ -139,6 +139,8 @@ def _check_port(host: str, port: int) -> None:
     import socket
 
     with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
+        # As uvicorn binds: a stopped server's connections in TIME-WAIT do not make the port busy.
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             probe.bind((host, port))
         except OSError as exc:
@@ -167,7 +169,8 @@ def cmd_serve(args) -> int:
                        on_report=lambda report: _err(describe(report)))
         _err(f"watching {settings.source_dir} for changes")
     feedback_path = Path(args.feedback) if args.feedback else None
-    serve(assistant, args.host, args.port, feedback_path,
+    allowed = tuple(args.allow_host or ()) + settings.allowed_hosts
+    serve(assistant, args.host, args.port, feedback_path, allowed_hosts=allowed,
           on_ready=lambda url: _err(f"cqqa is ready at {url} (index {assistant.index_version}, "
                                     f"{time.monotonic() - started:.1f} s to start); Ctrl-C stops it"))
     return 0
@@ -342,6 +345,10 @@ def build_parser() -> argparse.ArgumentParser:
                                        "(from `cqqa index` or --watch) is picked up between requests.")
     serve.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1: this machine only)")
     serve.add_argument("--port", type=int, default=7860, help="port (default 7860)")
+    serve.add_argument("--allow-host", action="append", metavar="NAME",
+                       help="also answer requests for this host name (repeatable; also CQQA_ALLOWED_HOSTS, "
+                            "comma-separated). Requests naming any other host are refused, so a web page "
+                            "cannot reach the server by DNS rebinding; localhost, 127.0.0.1 and ::1 always work")
     serve.add_argument("--index", help="index folder (default: index or $CQQA_INDEX_DIR)")
     serve.add_argument("--source", help="folder of articles (default: docs_src or $CQQA_SOURCE_DIR)")
     serve.add_argument("--watch", action="store_true", help="also rebuild the index when the articles change")

@@ -12,6 +12,9 @@
 | CQQA_CHUNK_OVERLAP  | 40                            | overlap between chunks, tokens                 |
 | CQQA_ENCODING       | o200k_base                    | tiktoken encoding used to count tokens         |
 | CQQA_FAISS_INDEX    | flat                          | flat (exact), hnsw (large corpora)             |
+| CQQA_MAX_SOURCE_MB  | 32                            | larger source files are skipped with a warning |
+| CQQA_FOLLOW_SYMLINKS| 0                             | 1: index symlinks that point out of the folder |
+| CQQA_ALLOWED_HOSTS  |                               | host names `cqqa serve` answers besides localhost |
 """
 
 from __future__ import annotations
@@ -19,6 +22,8 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from cqqa.errors import ConfigError
 
 DEFAULT_MODEL = "embeddinggemma-300m"
 
@@ -38,7 +43,14 @@ def _env_int(name: str, default: int) -> int:
     try:
         return int(raw)
     except ValueError:
-        raise ValueError(f"{name}={raw!r} is not an integer") from None
+        raise ConfigError(f"{name}={raw!r} is not an integer; unset it or give a whole number") from None
+
+
+def _env_flag(name: str) -> bool:
+    raw = (os.environ.get(name) or "0").strip().lower()
+    if raw not in ("0", "1", "true", "false", "yes", "no"):
+        raise ConfigError(f"{name}={raw!r}: use 1 or 0")
+    return raw in ("1", "true", "yes")
 
 
 @dataclass(frozen=True)
@@ -51,9 +63,9 @@ class ChunkSettings:
 
     def __post_init__(self) -> None:
         if self.chunk_tokens < 16:
-            raise ValueError(f"chunk size {self.chunk_tokens} tokens is too small (minimum 16)")
+            raise ConfigError(f"chunk size {self.chunk_tokens} tokens is too small (minimum 16; CQQA_CHUNK_TOKENS)")
         if not 0 <= self.chunk_overlap < self.chunk_tokens:
-            raise ValueError(
+            raise ConfigError(
                 f"chunk overlap {self.chunk_overlap} must be >= 0 and below the chunk size {self.chunk_tokens}"
             )
 
@@ -74,6 +86,9 @@ class Settings:
     dtype: str = "auto"
     faiss_index: str = "flat"
     chunks: ChunkSettings = field(default_factory=ChunkSettings)
+    max_source_mb: int = 32  # a bigger source file is skipped with a warning (chunking is ~linear, ~1 s/MB)
+    follow_symlinks: bool = False  # index symlinks whose target is outside the source folder
+    allowed_hosts: tuple[str, ...] = ()  # host names `cqqa serve` answers besides the loopback ones
 
     @classmethod
     def from_env(cls) -> "Settings":
@@ -84,4 +99,7 @@ class Settings:
             dtype=os.environ.get("CQQA_DTYPE") or "auto",
             faiss_index=os.environ.get("CQQA_FAISS_INDEX") or "flat",
             chunks=ChunkSettings.from_env(),
+            max_source_mb=_env_int("CQQA_MAX_SOURCE_MB", cls.max_source_mb),
+            follow_symlinks=_env_flag("CQQA_FOLLOW_SYMLINKS"),
+            allowed_hosts=tuple(h.strip() for h in (os.environ.get("CQQA_ALLOWED_HOSTS") or "").split(",") if h.strip()),
         )

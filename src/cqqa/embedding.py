@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
+from cqqa.errors import ConfigError
 from cqqa.models import resolve_model, weights_sha256
 
 
@@ -31,7 +32,7 @@ def choose_dtype(requested: str = "auto") -> str:
     if requested == "auto":
         return "bfloat16" if cpu_has_bf16() else "float32"
     if requested not in ("bfloat16", "float32"):
-        raise ValueError(f"dtype must be auto, bfloat16 or float32, not {requested!r}")
+        raise ConfigError(f"CQQA_DTYPE must be auto, bfloat16 or float32, not {requested!r}")
     return requested
 
 

@@ -19,3 +19,7 @@ class IndexProblem(CqqaError):
 
 class QueryError(CqqaError):
     """The query is empty or unusable."""
+
+
+class ConfigError(CqqaError):
+    """A setting (environment variable or option) has a value cqqa cannot use."""

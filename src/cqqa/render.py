@@ -95,7 +95,8 @@ mark strong { background: #ffd54f; font-weight: normal; }
 
 def article_html(title: str, text: str, start: int, end: int, quotes: list[str], version: str) -> str:
     """The whole article as text, the passage [start, end) highlighted with id="passage"."""
-    start, end = max(0, min(start, len(text))), max(0, min(end, len(text)))
+    start = max(0, min(start, len(text)))
+    end = max(start, min(end, len(text)))  # a malformed link (end before start) highlights nothing
     inner = [span for q in quotes if (span := locate(text, start, end, q))]
     body = (escape(text[:start]) + '<mark id="passage">'
             + highlight(text[start:end], [(s - start, e - start) for s, e in inner], "strong")

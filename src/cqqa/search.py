@@ -32,6 +32,7 @@ from cqqa.followup import standalone_query
 from cqqa.index import Index, load_index
 from cqqa.lexical import tokenize
 from cqqa.novelty import Vocabulary
+from cqqa.textnorm import without_lone_surrogates
 
 MAX_QUERY_CHARS = 1000
 MODES = ("hybrid", "dense", "lexical", "rrf")
@@ -82,7 +83,7 @@ class QueryPlan:
 
 
 def check_query(query: str) -> str:
-    query = (query or "").strip()
+    query = without_lone_surrogates(query if isinstance(query, str) else "").strip()
     if not query:
         raise QueryError("the query is empty; ask a question, e.g. cqqa search \"what did Yin Qi say about AI 2.0\"")
     if len(query) > MAX_QUERY_CHARS:

@@ -6,6 +6,7 @@ import re
 from functools import lru_cache
 
 _SPACE = re.compile(r"\s+")
+_LONE_SURROGATE = re.compile(r"[\ud800-\udfff]")  # only in broken input (e.g. JSON "\\ud800"); not encodable
 _HAN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")  # CJK unified (with extension A) and compatibility ideographs
 
 
@@ -33,8 +34,14 @@ def _t2s():
     return opencc.OpenCC("t2s")
 
 
+def without_lone_surrogates(text: str) -> str:
+    """`text` without UTF-16 surrogate halves: they encode nothing and no codec (OpenCC's included)
+    can write them, so a client that sends one would otherwise break its own request."""
+    return _LONE_SURROGATE.sub("", text)
+
+
 def to_simplified(text: str) -> str:
-    return _t2s().convert(text)
+    return _t2s().convert(without_lone_surrogates(text))
 
 
 def fold(text: str) -> str:

@@ -9,7 +9,7 @@
 from __future__ import annotations
 
 import html
-import json
+import uuid
 from pathlib import Path
 
 import gradio as gr
@@ -19,6 +19,7 @@ from cqqa.answer import Answer
 from cqqa.chat import Assistant
 from cqqa.errors import CqqaError, QueryError
 from cqqa.render import article_html, escape, sources_html
+from cqqa.textnorm import without_lone_surrogates
 
 EXAMPLES = [
     "What did Yin Qi say about AI 2.0?",
@@ -49,50 +50,62 @@ def display_text(answer: Answer) -> str:
     return as_text(answer.answer + (f"\n\n⚠ {answer.notice}" if answer.notice else ""))
 
 
+def new_session() -> dict:
+    """One browser tab's conversation, kept on the server (a gr.State): the chat as displayed,
+    the user's turns, and each answer with the id its vote is filed under. Nothing the client
+    sends is ever returned to it: Gradio would treat a file part in returned chat history as a
+    file to serve (any file the server can read)."""
+    return {"chat": [], "turns": [], "records": []}
+
+
 def build_ui(assistant: Assistant, feedback_path: Path):
-    def respond(message: str, chat: list, turns: list, records: list):
-        message = (message or "").strip()
+    def respond(message, session: dict):
+        message = without_lone_surrogates(message).strip() if isinstance(message, str) else ""
         if not message:
-            yield chat, "", gr.skip(), turns, records
+            yield gr.skip(), "", gr.skip(), session
             return
-        chat = chat + [{"role": "user", "content": as_text(message)}, {"role": "assistant", "content": "…"}]
-        yield chat, "", gr.skip(), turns, records
+        chat = session["chat"] + [{"role": "user", "content": as_text(message)},
+                                  {"role": "assistant", "content": "…"}]
+        yield chat, "", gr.skip(), session
         answer = None
         try:
-            for event in assistant.stream(message, turns):
+            for event in assistant.stream(message, session["turns"]):
                 if isinstance(event, str):
                     chat[-1] = {"role": "assistant", "content": as_text(event)}
-                    yield chat, "", gr.skip(), turns, records
+                    yield chat, "", gr.skip(), session
                 else:
                     answer = event
         except CqqaError as exc:
             chat[-1] = {"role": "assistant", "content": as_text(f"⚠ {exc}")}
-            yield chat, "", gr.skip(), turns, records
+            yield chat, "", gr.skip(), {**session, "chat": chat}
             return
         chat[-1] = {"role": "assistant", "content": display_text(answer)}
-        records = records + [{"message": len(chat) - 1, "answer": answer, "history": list(turns)}]
-        yield chat, "", sources_html(answer), turns + [message], records
+        record = {"message": len(chat) - 1, "answer": answer, "history": list(session["turns"]),
+                  "id": uuid.uuid4().hex}
+        session = {"chat": chat, "turns": session["turns"] + [message], "records": session["records"] + [record]}
+        yield chat, "", sources_html(answer), session
 
-    def record_for(records: list, index) -> dict | None:
-        index = index[0] if isinstance(index, (list, tuple)) else index
-        return next((r for r in records if r["message"] == index), None)
+    def record_for(session: dict, index) -> dict | None:
+        index = index[0] if isinstance(index, (list, tuple)) and index else index
+        return next((r for r in session["records"] if r["message"] == index), None) if isinstance(index, int) else None
 
-    def on_like(records: list, data: gr.LikeData):
-        found = record_for(records, data.index)
+    def on_like(session: dict, data: gr.LikeData):
+        found = record_for(session, data.index)
         if found:
-            feedback.record(feedback_path, found["answer"], bool(data.liked), found["history"])
+            feedback.record(feedback_path, found["answer"], data.liked is True, found["history"], found["id"])
 
-    def example_text(data: gr.SelectData) -> str:
-        return data.value["text"]
+    def example_text(data: gr.SelectData):
+        index = data.index
+        return EXAMPLES[index] if isinstance(index, int) and 0 <= index < len(EXAMPLES) else gr.skip()
 
-    def on_select(records: list, data: gr.SelectData):
-        found = record_for(records, data.index)
+    def on_select(session: dict, data: gr.SelectData):
+        found = record_for(session, data.index)
         return sources_html(found["answer"]) if found else gr.skip()
 
     with gr.Blocks(title="cqqa · Chongqing NEV articles", analytics_enabled=False) as ui:
         gr.Markdown("## cqqa — ask the Chongqing intelligent-connected-NEV articles\n"
                     "Ask in English or Chinese; follow up; every answer cites the passages it quotes.")
-        turns, records = gr.State([]), gr.State([])
+        session = gr.State(new_session())
         with gr.Row():
             with gr.Column(scale=3):
                 chatbot = gr.Chatbot(elem_id="cqqa-chat", height=520, render_markdown=False,
@@ -105,45 +118,57 @@ def build_ui(assistant: Assistant, feedback_path: Path):
                 clear = gr.Button("Clear conversation", elem_id="cqqa-clear", size="sm")
             with gr.Column(scale=2):
                 sources = gr.HTML(sources_html(None), elem_id="cqqa-sources")
-        outputs = [chatbot, box, sources, turns, records]
-        box.submit(respond, [box, chatbot, turns, records], outputs)
-        send.click(respond, [box, chatbot, turns, records], outputs)
-        chatbot.example_select(example_text, None, box).then(
-            respond, [box, chatbot, turns, records], outputs)
-        chatbot.like(on_like, [records], None)
-        chatbot.select(on_select, [records], [sources])
-        reset = (lambda: ([], "", sources_html(None), [], []))
+        outputs = [chatbot, box, sources, session]
+        box.submit(respond, [box, session], outputs)
+        send.click(respond, [box, session], outputs)
+        chatbot.example_select(example_text, None, box).then(respond, [box, session], outputs)
+        chatbot.like(on_like, [session], None)
+        chatbot.select(on_select, [session], [sources])
+        reset = (lambda: ([], "", sources_html(None), new_session()))
         clear.click(reset, None, outputs)
         chatbot.clear(reset, None, outputs)
     return ui
 
 
-def build_app(assistant: Assistant, feedback_path: Path | None = None):
-    """The FastAPI app: the plain routes, then the Gradio chat mounted at /."""
-    from fastapi import FastAPI, Query
-    from fastapi.responses import HTMLResponse, JSONResponse
+ARTICLE_CSP = "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'"
 
-    app = FastAPI(title="cqqa")
+
+def article_page(body: str, status: int = 200):
+    """An HTML response under the article page's CSP (nothing loads, nothing runs), errors included."""
+    from fastapi.responses import HTMLResponse
+
+    return HTMLResponse(body, status_code=status, headers={"Content-Security-Policy": ARTICLE_CSP})
+
+
+def build_app(assistant: Assistant, feedback_path: Path | None = None, host: str = "127.0.0.1",
+              allowed_hosts: tuple[str, ...] = ()):
+    """The FastAPI app: the plain routes, then the Gradio chat mounted at /, all behind the Guard
+    (guard.py: foreign Host headers, Gradio's file and upload routes, security headers)."""
+    from fastapi import FastAPI, Query
+    from fastapi.responses import JSONResponse
+
+    from cqqa.guard import Guard
+
+    app = FastAPI(title="cqqa", docs_url=None, redoc_url=None, openapi_url=None)
     index_dir = assistant.settings.index_dir
 
-    @app.get("/article/{version}/{doc_id:path}", response_class=HTMLResponse)
+    @app.get("/article/{version}/{doc_id:path}")
     def article(version: str, doc_id: str, start: int = 0, end: int = 0, q: list[str] = Query(default=[])):
         from cqqa.index import Index, read_version
 
         folder = index_dir / "versions" / version
         if "/" in version or version.startswith(".") or not folder.is_dir():
-            return HTMLResponse("<p>This passage came from an index version that has since been replaced; "
-                                "ask the question again.</p>", status_code=410)
+            return article_page("<p>This passage came from an index version that has since been replaced; "
+                                "ask the question again.</p>", 410)
         index: Index = assistant.searcher.index
-        if index.version != version:
-            index = read_version(folder)
         try:
+            if index.version != version:
+                index = read_version(folder)
             text = index.document_text(doc_id)
         except CqqaError as exc:
-            return HTMLResponse(f"<p>{escape(str(exc))}</p>", status_code=404)
+            return article_page(f"<p>{escape(str(exc))}</p>", 404)
         title = index.document_meta(doc_id).get("title", doc_id)
-        headers = {"Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'"}
-        return HTMLResponse(article_html(title, text, start, end, q, version), headers=headers)
+        return article_page(article_html(title, text, start, end, q, version))
 
     @app.get("/api/ask")
     def api_ask(q: str = "", history: list[str] = Query(default=[])):
@@ -159,7 +184,13 @@ def build_app(assistant: Assistant, feedback_path: Path | None = None):
         return {"index_version": assistant.index_version, "chunks": len(assistant.searcher.index.chunks)}
 
     ui = build_ui(assistant, feedback_path or feedback.default_path())
-    return gr.mount_gradio_app(app, ui, path="/", css=CSS, footer_links=[])
+    # No file is ever served or accepted through Gradio: block every path (the Guard refuses the
+    # file and upload routes before Gradio sees them; this is the second line).
+    app = gr.mount_gradio_app(app, ui, path="/", css=CSS, footer_links=[], blocked_paths=[str(Path("/").resolve())],
+                              max_file_size=1)
+    ui.has_launched = True  # mounted apps skip Gradio's own path checks until then
+    app.add_middleware(Guard, bind_host=host, extra_hosts=tuple(allowed_hosts))
+    return app
 
 
 def answer_json(answer: Answer) -> dict:
@@ -180,10 +211,10 @@ def answer_json(answer: Answer) -> dict:
 
 
 def serve(assistant: Assistant, host: str = "127.0.0.1", port: int = 7860, feedback_path: Path | None = None,
-          on_ready=lambda url: None) -> None:
+          on_ready=lambda url: None, allowed_hosts: tuple[str, ...] = ()) -> None:
     import uvicorn
 
-    app = build_app(assistant, feedback_path)
+    app = build_app(assistant, feedback_path, host, allowed_hosts)
     config = uvicorn.Config(app, host=host, port=port, log_level="warning")
     server = uvicorn.Server(config)
     original = server.startup
@@ -194,7 +225,3 @@ def serve(assistant: Assistant, host: str = "127.0.0.1", port: int = 7860, feedb
 
     server.startup = startup
     server.run()
-
-
-def dumps(answer: Answer) -> str:
-    return json.dumps(answer_json(answer), ensure_ascii=False, indent=1)
