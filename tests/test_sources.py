@@ -85,3 +85,65 @@ def test_bad_metadata_is_reported(tmp_path):
 def test_missing_source_folder_is_reported(tmp_path):
     with pytest.raises(SourceError, match="does not exist"):
         load_documents(tmp_path / "nope")
+
+
+def test_a_symlink_out_of_the_source_folder_is_skipped_with_a_warning(tmp_path):
+    source, outside = tmp_path / "docs_src", tmp_path / "outside"
+    source.mkdir(), outside.mkdir()
+    (source / "a.txt").write_text("正文。", encoding="utf-8")
+    (outside / "secret.txt").write_text("机密内容。", encoding="utf-8")
+    (source / "passwd.md").symlink_to(outside / "secret.txt")
+    (source / "alias.txt").symlink_to(source / "a.txt")  # a link inside the folder is fine
+    warnings = []
+    assert [d.doc_id for d in load_documents(source, warn=warnings.append)] == ["a", "alias"]
+    assert len(warnings) == 1 and "passwd.md is a symbolic link" in warnings[0] and "CQQA_FOLLOW_SYMLINKS" in warnings[0]
+    followed = load_documents(source, follow_symlinks=True)
+    assert [d.doc_id for d in followed] == ["a", "alias", "passwd"] and followed[2].text == "机密内容。"
+
+
+def test_two_files_with_one_article_id_stop_with_both_names(tmp_path):
+    (tmp_path / "twin.txt").write_text("甲文。", encoding="utf-8")
+    (tmp_path / "twin.md").write_text("乙文。", encoding="utf-8")
+    with pytest.raises(SourceError, match=r"twin\.md and .*twin\.txt would both be the article 'twin'.*rename"):
+        load_documents(tmp_path)
+
+
+def test_a_file_over_the_size_limit_is_skipped_naming_the_setting(tmp_path):
+    (tmp_path / "small.txt").write_text("正文。", encoding="utf-8")
+    (tmp_path / "huge.txt").write_text("重庆汽车产业。\n" * 100_000, encoding="utf-8")  # 2.2 MB
+    warnings = []
+    docs = load_documents(tmp_path, warn=warnings.append, max_mb=1)
+    assert [d.doc_id for d in docs] == ["small"]
+    assert len(warnings) == 1 and "huge.txt is 2.1 MB, over the limit of 1 MB" in warnings[0]
+    assert "CQQA_MAX_SOURCE_MB" in warnings[0]
+    assert [d.doc_id for d in load_documents(tmp_path, max_mb=4)] == ["huge", "small"]
+
+
+def test_the_fingerprint_covers_the_sidecar(tmp_path):
+    (tmp_path / "a.txt").write_text("正文。", encoding="utf-8")
+    before = load_documents(tmp_path)[0].fingerprint
+    (tmp_path / "a.meta.toml").write_text('title = "新标题"\ndate = 2025-09-28\n', encoding="utf-8")
+    after = load_documents(tmp_path)[0]
+    assert after.fingerprint != before and after.sha256 == before.split("+")[0]
+
+
+def test_chunking_asks_for_the_title_once_per_document(tmp_path):
+    """Without a sidecar title, Document.title scans the text: asked once per chunk, a 3 MB file
+    took 23 s to chunk (quadratic). Chunking must ask once per document."""
+    from cqqa.chunking import chunk_document
+    from cqqa.config import ChunkSettings
+    from cqqa.sources import Document
+
+    asked = []
+
+    class Counting(Document):
+        @property
+        def title(self):
+            asked.append(1)
+            return super().title
+
+    text = "".join(f"第{i}段：重庆的智能网联新能源汽车产业取得了新的进展，产量和销量持续增长。\n\n" for i in range(300))
+    doc = Counting("big", tmp_path / "big.txt", text, "0" * 64, {})
+    chunks = chunk_document(doc, ChunkSettings())
+    assert len(chunks) > 20 and len(asked) == 1
+    assert chunks[0].title == "第0段：重庆的智能网联新能源汽车产业取得了新的进展，产量和销量持续增长。"

@@ -91,6 +91,7 @@ def _section_text(section: Section) -> tuple[str, list[int]]:
 
 def chunk_document(doc: Document, settings: ChunkSettings) -> list[Chunk]:
     splitter = _splitter(settings)
+    title = doc.title  # once per document: without a sidecar title it scans the text
     chunks: list[Chunk] = []
     for section in sections(clean(doc.text, doc.layout)):
         text, offsets = _section_text(section)
@@ -104,7 +105,7 @@ def chunk_document(doc: Document, settings: ChunkSettings) -> list[Chunk]:
                 chunk_id=f"{doc.doc_id}#{len(chunks)}",
                 doc_id=doc.doc_id,
                 ordinal=len(chunks),
-                title=doc.title,
+                title=title,
                 heading=section.heading,
                 text=piece,
                 start=offsets[at],

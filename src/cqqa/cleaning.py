@@ -188,7 +188,7 @@ def _clean_wrapped(lines: list[Line | None]) -> list[Paragraph]:
     blocks = _blocks(lines)
     for b, block in enumerate(blocks):
         text_lines = [ln for ln in block if not CAPTION.search(ln.text)]
-        next_line = next((blk[0] for blk in blocks[b + 1:] if blk), None)
+        next_line = blocks[b + 1][0] if b + 1 < len(blocks) else None  # (_blocks makes no empty block)
         is_heading = (
             not pending
             and text_lines

@@ -72,7 +72,8 @@ def cmd_index(args) -> int:
     from cqqa.index import build_index
 
     settings = _settings(args)
-    report = build_index(settings, progress=True, warn=lambda m: _err(f"warning: {m}"))  # bar on stderr
+    report = build_index(settings, progress=True, warn=lambda m: _err(f"warning: {m}"),  # bar on stderr
+                         force=args.force)
     if args.json:
         keys = ("docs", "chunks", "added", "changed", "removed", "renamed", "unchanged", "embedded_chunks",
                 "embedded_sentences", "up_to_date")
@@ -320,6 +321,9 @@ def build_parser() -> argparse.ArgumentParser:
     index.add_argument("--source", help="folder of .txt/.md articles (default: docs_src or $CQQA_SOURCE_DIR)")
     index.add_argument("--index", help="index folder (default: index or $CQQA_INDEX_DIR)")
     index.add_argument("--json", action="store_true", help="print a JSON summary instead of text")
+    index.add_argument("--force", action="store_true",
+                       help="rebuild from scratch, re-embedding everything (a damaged index is rebuilt without "
+                            "it: every build checks the current version's files against their checksums)")
     index.set_defaults(func=cmd_index)
 
     search = sub.add_parser("search", help="show the passages that best match a question",

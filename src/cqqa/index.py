@@ -21,6 +21,12 @@ rename: a build interrupted at any moment leaves the previous version in use,
 intact. Chunks whose text is unchanged reuse their stored vectors, so
 rebuilding after a small change embeds only what changed, and a rebuild with
 nothing changed writes nothing at all.
+
+The manifest records the SHA-256 of every other file of its version. A build
+checks them before it calls the index up to date: a damaged version (a file
+truncated, deleted or edited) is rebuilt, reusing only vectors whose files
+still match their checksums, from any kept version. A read-only index folder
+can be served and checked; building into it is refused with one line.
 """
 
 from __future__ import annotations
@@ -31,12 +37,14 @@ import os
 import shutil
 import tempfile
 import time
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Callable
 
 import numpy as np
 from filelock import FileLock, Timeout
+from tqdm import tqdm
 
 from cqqa import __version__
 from cqqa.chunking import Chunk, chunk_document, sentences
@@ -45,9 +53,9 @@ from cqqa.embedding import ModelIdentity
 from cqqa.errors import CqqaError, IndexProblem
 from cqqa.lexical import LexicalIndex
 from cqqa.names import NameBridge, find_people
-from cqqa.sources import Document, load_documents
+from cqqa.sources import Document, document_fingerprint, load_sources
 
-FORMAT = 5
+FORMAT = 6  # 6: manifest["files"] (checksums), document fingerprints cover the sidecar
 KEEP_VERSIONS = 2
 DOCUMENTS = "documents.jsonl"
 
@@ -197,8 +205,7 @@ def read_version(version: Path) -> Index:
             "rebuild it with `cqqa index`"
         )
     try:
-        chunks = [Chunk(**{k: v for k, v in json.loads(line).items() if k != "text_hash"})
-                  for line in (version / "chunks.jsonl").read_text(encoding="utf-8").splitlines()]
+        chunks = [_chunk(json.loads(line)) for line in (version / "chunks.jsonl").read_text(encoding="utf-8").splitlines()]
         vectors = np.load(version / "vectors.npy")
         faiss_index = faiss.read_index(str(version / "faiss.index"))
         lexical = LexicalIndex.load(version / "bm25")
@@ -223,14 +230,17 @@ def staleness(index_dir: Path, settings: Settings, docs: list[Document] | None =
     if manifest is None:
         return [f"no index in {index_dir}"]
     try:
-        current = {d.doc_id: d.sha256 for d in (docs if docs is not None else load_documents(settings.source_dir))}
+        current = {d.doc_id: d.fingerprint for d in (docs if docs is not None else load_sources(settings))}
     except CqqaError as exc:  # an unreadable source is reported by `cqqa index`
         return _stale_settings(manifest, settings) + [str(exc)]
     return _stale_reasons(manifest, settings, current)
 
 
 def _built_documents(manifest: dict | None) -> dict[str, str]:
-    return {d["doc_id"]: d["sha256"] for d in manifest["documents"]} if manifest else {}
+    """doc id -> fingerprint (file bytes and sidecar metadata) of what a manifest was built from."""
+    if not manifest:
+        return {}
+    return {d["doc_id"]: document_fingerprint(d["sha256"], d.get("meta") or {}) for d in manifest["documents"]}
 
 
 def _stale_settings(manifest: dict, settings: Settings) -> list[str]:
@@ -243,11 +253,14 @@ def _stale_settings(manifest: dict, settings: Settings) -> list[str]:
 
 
 def _stale_reasons(manifest: dict, settings: Settings, current: dict[str, str]) -> list[str]:
-    changes = diff_documents(_built_documents(manifest), current)
+    built = _built_documents(manifest)
+    changes = diff_documents(built, current)
+    same_bytes = lambda d: built[d].split("+")[0] == current[d].split("+")[0]  # noqa: E731 (fingerprint: sha+meta)
     return (_stale_settings(manifest, settings)
             + [f"new source {d}" for d in changes["added"]]
             + [f"source {d} was removed" for d in changes["removed"]]
-            + [f"source {d} changed" for d in changes["changed"]]
+            + [f"the metadata (.meta.toml) of {d} changed" if same_bytes(d) else f"source {d} changed"
+               for d in changes["changed"]]
             + [f"source {r['from']} was renamed to {r['to']}" for r in changes["renamed"]])
 
 
@@ -269,21 +282,84 @@ def _make_faiss(vectors: np.ndarray, kind: str, dim: int):
     return index
 
 
-def _previous_vectors(index_dir: Path) -> dict[str, np.ndarray]:
-    """vector_key(embedded text) -> vector, for every chunk and sentence of the current version."""
-    version = current_version(index_dir)
-    if version is None:
-        return {}
+def file_checksums(folder: Path) -> dict[str, str]:
+    """SHA-256 of every file of a version folder but its manifest, by path relative to it."""
+    return {path.relative_to(folder).as_posix(): _sha256_file(path) for path in sorted(folder.rglob("*"))
+            if path.is_file() and path.name != "manifest.json"}
+
+
+def _sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def damaged_files(version: Path, manifest: dict) -> list[str]:
+    """Files of a version that are missing or no longer match the checksums in its manifest."""
+    recorded = manifest.get("files")
+    if not isinstance(recorded, dict) or not recorded:
+        return ["manifest.json (no checksums)"]
+    bad = []
+    for name, sha in sorted(recorded.items()):
+        path = version / name
+        if not path.is_file():
+            bad.append(f"{name} missing")
+        elif _sha256_file(path) != sha:
+            bad.append(f"{name} changed")
+    return bad
+
+
+def _read_manifest_file(version: Path) -> dict | None:
     try:
-        rows = [json.loads(line) for line in (version / "chunks.jsonl").read_text("utf-8").splitlines()]
-        chunks = [Chunk(**{k: v for k, v in row.items() if k != "text_hash"}) for row in rows]
-        out = dict(zip((vector_key(embed_input(c)) for c in chunks), np.load(version / "vectors.npy")))
-        if (version / SentenceUnits.TEXTS).exists():
-            units = SentenceUnits.load(version)
-            out.update(zip((vector_key(t) for t in units.texts), units.vectors))
-    except (OSError, ValueError, KeyError, TypeError):
-        return {}  # an unreadable old version is simply not reused
-    return out
+        manifest = json.loads((version / "manifest.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return manifest if isinstance(manifest, dict) else None
+
+
+def _version_folders(index_dir: Path) -> list[Path]:
+    """Complete version folders, the current one first, then newest first."""
+    versions = index_dir / "versions"
+    done = sorted((p for p in versions.iterdir() if p.is_dir() and not p.name.startswith(".")),
+                  reverse=True) if versions.is_dir() else []
+    current = current_version(index_dir)
+    return ([current] if current in done else []) + [p for p in done if p != current]
+
+
+def _reusable_vectors(index_dir: Path, model_name: str) -> tuple[dict[str, np.ndarray], dict | None]:
+    """vector_key(embedded text) -> vector, from every kept version built with `model_name` (the
+    same model identity as the newest such version), taking only text/vector file pairs whose
+    checksums still match; and that model identity (None when nothing can be reused)."""
+    out: dict[str, np.ndarray] = {}
+    identity = None
+    pairs = (("chunks.jsonl", "vectors.npy", lambda row: embed_input(_chunk(row))),
+             (SentenceUnits.TEXTS, SentenceUnits.VECTORS, lambda row: row["text"]))
+    for version in _version_folders(index_dir):
+        manifest = _read_manifest_file(version)
+        if (not manifest or manifest.get("format") != FORMAT or manifest.get("model", {}).get("name") != model_name
+                or identity not in (None, manifest["model"])):
+            continue
+        recorded = manifest.get("files") or {}
+        for texts_file, vectors_file, text_of in pairs:
+            if any(recorded.get(f) is None or not (version / f).is_file() or _sha256_file(version / f) != recorded[f]
+                   for f in (texts_file, vectors_file)):
+                continue
+            try:
+                texts = [text_of(json.loads(line)) for line in (version / texts_file).read_text("utf-8").splitlines()]
+                vectors = np.load(version / vectors_file)
+            except (OSError, ValueError, KeyError, TypeError):
+                continue
+            if len(texts) == len(vectors):
+                for text, vector in zip(texts, vectors):
+                    out.setdefault(vector_key(text), vector)
+                identity = manifest["model"]
+    return out, identity
+
+
+def _chunk(row: dict) -> Chunk:
+    return Chunk(**{k: v for k, v in row.items() if k != "text_hash"})
 
 
 def vector_key(text: str) -> str:
@@ -365,7 +441,9 @@ def _write_version(index_dir: Path, manifest: dict, chunks: list[Chunk], vectors
         with open(staging / DOCUMENTS, "w", encoding="utf-8") as out:
             for doc in docs:
                 out.write(json.dumps({"doc_id": doc.doc_id, "text": doc.text}, ensure_ascii=False) + "\n")
-        (staging / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=1), encoding="utf-8")
+        manifest = {**manifest, "files": file_checksums(staging)}
+        (staging / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=1, default=str),
+                                               encoding="utf-8")
         for path in staging.rglob("*"):  # durable before it becomes visible
             if path.is_file():
                 with open(path, "rb") as handle:
@@ -393,24 +471,13 @@ def _prune(index_dir: Path) -> None:
             shutil.rmtree(old, ignore_errors=True)
 
 
-def build_index(
-    settings: Settings,
-    *,
-    embedder_factory: Callable[[], object] | None = None,
-    progress: bool = False,
-    warn: Callable[[str], None] = lambda message: None,
-    lock_timeout: float = -1,
-) -> BuildReport:
-    """Bring the index in settings.index_dir up to date with settings.source_dir.
-
-    The model is loaded (through embedder_factory) only if some chunk needs
-    embedding. lock_timeout < 0 waits for a concurrent build to finish.
-    """
-    started = time.monotonic()
-    index_dir = settings.index_dir
-    index_dir.mkdir(parents=True, exist_ok=True)
+@contextmanager
+def _build_lock(index_dir: Path, lock_timeout: float, warn: Callable[[str], None]):
+    """Hold the index folder's build lock; yields False (no lock) when the folder is read-only,
+    where checking the index needs none (versions are immutable, CURRENT is replaced atomically)."""
     lock = FileLock(str(index_dir / ".lock"))
     try:
+        index_dir.mkdir(parents=True, exist_ok=True)
         lock.acquire(timeout=0)
     except Timeout:
         if lock_timeout == 0:
@@ -421,40 +488,94 @@ def build_index(
         except Timeout:
             raise IndexProblem(f"another `cqqa index` is still building {index_dir} after {lock_timeout:g} s; "
                                "try again when it has finished") from None
+    except OSError as exc:  # read-only folder or file system, or no permission
+        if not index_dir.is_dir():
+            raise IndexProblem(f"cannot create the index folder {index_dir} ({exc.strerror}); "
+                               "pass --index with a folder you can write to") from None
+        yield False
+        return
     try:
-        warnings: list[str] = []
+        yield True
+    finally:
+        lock.release()
 
-        def note(message: str) -> None:
-            warnings.append(message)
-            warn(message)
 
-        docs = load_documents(settings.source_dir, warn=note)
+def _current_manifest(index_dir: Path, note: Callable[[str], None]) -> tuple[dict | None, bool]:
+    """The current version's manifest (None if there is none or it is unreadable) and whether
+    every file of that version still matches its checksum."""
+    version = current_version(index_dir)
+    if version is None:
+        return None, False
+    manifest = _read_manifest_file(version)
+    if manifest is None or not isinstance(manifest.get("documents"), list) or "model" not in manifest:
+        note(f"the index version {version.name} is unreadable (manifest.json is damaged); rebuilding it")
+        return None, False
+    if manifest.get("format") != FORMAT:
+        return manifest, False  # stale anyway: the settings fingerprint names the format
+    bad = damaged_files(version, manifest)
+    if bad:
+        note(f"the index version {version.name} is damaged ({', '.join(bad)}); rebuilding it, reusing the "
+             "vectors whose files still match their checksums")
+    return manifest, not bad
+
+
+def build_index(
+    settings: Settings,
+    *,
+    embedder_factory: Callable[[], object] | None = None,
+    progress: bool = False,
+    warn: Callable[[str], None] = lambda message: None,
+    lock_timeout: float = -1,
+    force: bool = False,
+) -> BuildReport:
+    """Bring the index in settings.index_dir up to date with settings.source_dir.
+
+    The model is loaded (through embedder_factory) only if some chunk needs
+    embedding. lock_timeout < 0 waits for a concurrent build to finish. force
+    rebuilds from scratch: nothing is taken from earlier versions.
+    """
+    started = time.monotonic()
+    index_dir = settings.index_dir
+    warnings: list[str] = []
+
+    def note(message: str) -> None:
+        warnings.append(message)
+        warn(message)
+
+    with _build_lock(index_dir, lock_timeout, warn) as writable:
+        docs = load_sources(settings, warn=note)
         if not docs:
             raise IndexProblem(f"no articles to index in {settings.source_dir} (.txt or .md files)")
-        previous_manifest = read_manifest(index_dir)
-        current = {d.doc_id: d.sha256 for d in docs}
-        if previous_manifest and not _stale_reasons(previous_manifest, settings, current):
+        previous_manifest, intact = _current_manifest(index_dir, note)
+        current = {d.doc_id: d.fingerprint for d in docs}
+        reasons = _stale_reasons(previous_manifest, settings, current) if previous_manifest else ["no index"]
+        if intact and not force and not reasons:
             return BuildReport(len(docs), previous_manifest["chunks"], 0, time.monotonic() - started,
                                current_version(index_dir).name, up_to_date=True, unchanged=len(docs),
                                warnings=warnings)
+        if not writable:
+            why = "; ".join(reasons[:3]) if reasons else "it is damaged"
+            raise IndexProblem(f"the index folder {index_dir} is read-only and the index needs rebuilding ({why}); "
+                               "make the folder writable, or build into another one with --index")
         changes = diff_documents(_built_documents(previous_manifest), current)
         if previous_manifest:
             for reason in _stale_settings(previous_manifest, settings):  # e.g. CQQA_CHUNK_TOKENS changed
                 note(f"{reason}: rebuilding every document (vectors of unchanged texts are still reused "
                      "when the model is the same)")
-        chunks = [chunk for doc in docs for chunk in chunk_document(doc, settings.chunks)]
+        chunks = []
+        for doc in tqdm(docs, desc="chunking", unit="doc", disable=not progress, leave=False):
+            chunks.extend(chunk_document(doc, settings.chunks))
         if not chunks:
             raise IndexProblem(f"the articles in {settings.source_dir} produced no text to index")
 
         # Chunks and their sentences are both embedded; vectors of unchanged texts are reused
-        # when the same model built them.
+        # when the same model built them and their files still match their checksums.
         chunk_texts = [embed_input(c) for c in chunks]
         sentence_texts, owner = sentence_units(chunks)
         texts = chunk_texts + sentence_texts
         keys = [vector_key(text) for text in texts]
-        same_model = previous_manifest and previous_manifest["model"]["name"] == settings.model
-        previous = ModelIdentity(**previous_manifest["model"]) if same_model else None
-        reuse = _previous_vectors(index_dir) if previous else {}
+        reuse, identity = ({}, None) if force else _reusable_vectors(index_dir, settings.model)
+        previous = ModelIdentity(**identity) if identity else None
         todo = [i for i, key in enumerate(keys) if key not in reuse]
         model, embedder = previous, None
         if todo:
@@ -490,8 +611,6 @@ def build_index(
         _prune(index_dir)
         return BuildReport(len(docs), len(chunks), embedded_chunks, time.monotonic() - started, name,
                            embedded_sentences=len(todo) - embedded_chunks, warnings=warnings, **changes)
-    finally:
-        lock.release()
 
 
 def _people(docs: list[Document], previous_manifest: dict | None) -> dict[str, list[str]]:

@@ -6,7 +6,10 @@ without a title, the first line of the text is used). Offsets everywhere in
 cqqa are character positions in the text as decoded here: UTF-8, a leading
 byte-order mark removed, line endings left as they are.
 
-Empty and binary files are skipped with a warning. A file that is not UTF-8 is
+Empty and binary files, files over the size limit (CQQA_MAX_SOURCE_MB) and symbolic
+links that point out of the source folder (unless CQQA_FOLLOW_SYMLINKS=1) are skipped
+with a warning naming them. Two files that would be the same article (`twin.txt` and
+`twin.md`: ids drop the suffix) stop the build with a message naming both. A file that is not UTF-8 is
 tried as GB18030 (which covers GBK and GB2312) and as Big5; the decoding whose
 text reads as Chinese (the share of its characters that fall in jieba
 dictionary words, after Traditional-to-Simplified folding) is used, with a
@@ -17,11 +20,17 @@ a message naming it and saying how to convert it.
 from __future__ import annotations
 
 import hashlib
+import json
+import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from cqqa.errors import SourceError
+
+
+class SkippedSource(SourceError):
+    """A file that is left out of the index with a warning (binary, empty, too big, a link out)."""
 
 SOURCE_SUFFIXES = (".txt", ".md")
 META_SUFFIX = ".meta.toml"
@@ -41,29 +50,59 @@ class Document:
     def title(self) -> str:
         if self.meta.get("title"):
             return str(self.meta["title"])
-        first = next((line.strip() for line in self.text.splitlines() if line.strip()), "")
-        return first[:80] or self.doc_id
+        first = FIRST_LINE.search(self.text)  # not splitlines(): that copies the whole text, per call
+        return first.group().strip()[:80] if first else self.doc_id
+
+    @property
+    def fingerprint(self) -> str:
+        """What the index must be rebuilt for: the file's bytes and its sidecar's metadata."""
+        return document_fingerprint(self.sha256, self.meta)
 
     @property
     def layout(self) -> str:
         return str(self.meta.get("layout") or "auto")
 
 
+FIRST_LINE = re.compile(r"\S[^\r\n]*")
+
+
+def document_fingerprint(sha256: str, meta: dict) -> str:
+    canonical = json.dumps(meta, sort_keys=True, ensure_ascii=False, default=str)
+    return f"{sha256}+{hashlib.sha256(canonical.encode()).hexdigest()[:16]}"
+
+
 def meta_path(path: Path) -> Path:
     return path.with_name(path.stem + META_SUFFIX)
 
 
-def discover(source_dir: Path) -> list[Path]:
-    """Source files under source_dir, sorted; hidden files and folders are ignored."""
+def doc_id_of(path: Path, source_dir: Path) -> str:
+    return path.relative_to(source_dir).with_suffix("").as_posix()
+
+
+def discover(source_dir: Path, follow_symlinks: bool = False, warn=lambda message: None) -> list[Path]:
+    """Source files under source_dir, sorted; hidden files and folders are ignored, and so (with a
+    warning) are symbolic links whose target lies outside source_dir, unless follow_symlinks."""
     if not source_dir.is_dir():
         raise SourceError(f"source folder {source_dir} does not exist; create it and put .txt or .md articles in it")
-    found = []
+    root = source_dir.resolve()
+    found, ids = [], {}
     for path in sorted(source_dir.rglob("*")):
         rel = path.relative_to(source_dir)
         if any(part.startswith(".") for part in rel.parts):
             continue
-        if path.is_file() and path.suffix.lower() in SOURCE_SUFFIXES:
-            found.append(path)
+        if not (path.suffix.lower() in SOURCE_SUFFIXES and path.is_file()):
+            continue
+        target = path.resolve()
+        if not follow_symlinks and not target.is_relative_to(root):
+            warn(f"skipped: {path} is a symbolic link to {target}, outside {source_dir}; "
+                 "set CQQA_FOLLOW_SYMLINKS=1 to index files outside the source folder")
+            continue
+        doc_id = doc_id_of(path, source_dir)
+        if doc_id in ids:
+            raise SourceError(f"{ids[doc_id]} and {path} would both be the article {doc_id!r} (an article's id is "
+                              "its path without the suffix); rename one of them")
+        ids[doc_id] = path
+        found.append(path)
     return found
 
 
@@ -103,7 +142,7 @@ def chinese_score(text: str) -> float:
 
 def decode(raw: bytes, path: Path, warn=lambda message: None) -> str:
     if b"\x00" in raw[:8192]:
-        raise SourceError(f"{path} looks binary (it contains NUL bytes); only .txt/.md text articles can be indexed")
+        raise SkippedSource(f"{path} looks binary (it contains NUL bytes); only .txt/.md text articles can be indexed")
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -127,29 +166,35 @@ def decode(raw: bytes, path: Path, warn=lambda message: None) -> str:
     )
 
 
-def read_document(path: Path, source_dir: Path, warn=lambda message: None) -> Document:
+def read_document(path: Path, source_dir: Path, warn=lambda message: None, max_bytes: int | None = None) -> Document:
     try:
+        size = path.stat().st_size
+        if max_bytes is not None and size > max_bytes:
+            raise SkippedSource(f"{path} is {size / 2**20:.1f} MB, over the limit of {max_bytes / 2**20:.0f} MB "
+                                "for one article; split it, or raise CQQA_MAX_SOURCE_MB")
         raw = path.read_bytes()
     except OSError as exc:
         raise SourceError(f"cannot read {path}: {exc.strerror}") from exc
     text = decode(raw, path, warn)
-    doc_id = path.relative_to(source_dir).with_suffix("").as_posix()
-    return Document(doc_id, path, text, hashlib.sha256(raw).hexdigest(), read_meta(path))
+    if not text.strip():
+        raise SkippedSource(f"{path} is empty")
+    return Document(doc_id_of(path, source_dir), path, text, hashlib.sha256(raw).hexdigest(), read_meta(path))
 
 
-def load_documents(source_dir: Path, warn=lambda message: None) -> list[Document]:
-    """Every readable source under source_dir. Empty or binary files are skipped with a warning."""
+def load_documents(source_dir: Path, warn=lambda message: None, *, max_mb: float | None = None,
+                   follow_symlinks: bool = False) -> list[Document]:
+    """Every readable source under source_dir; the ones skipped are named in a warning."""
+    max_bytes = int(max_mb * 2**20) if max_mb else None
     docs = []
-    for path in discover(source_dir):
+    for path in discover(source_dir, follow_symlinks, warn):
         try:
-            doc = read_document(path, source_dir, warn)
-        except SourceError as exc:
-            if "looks binary" in str(exc):
-                warn(f"skipped: {exc}")
-                continue
-            raise
-        if not doc.text.strip():
-            warn(f"skipped: {path} is empty")
-            continue
-        docs.append(doc)
+            docs.append(read_document(path, source_dir, warn, max_bytes))
+        except SkippedSource as exc:
+            warn(f"skipped: {exc}")
     return docs
+
+
+def load_sources(settings, warn=lambda message: None) -> list[Document]:
+    """load_documents with the limits from Settings (size limit, symlinks)."""
+    return load_documents(settings.source_dir, warn, max_mb=settings.max_source_mb,
+                          follow_symlinks=settings.follow_symlinks)

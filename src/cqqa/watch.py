@@ -1,8 +1,9 @@
 """Rebuild the index whenever the sources change (`cqqa watch`, `cqqa serve --watch`).
 
 watchfiles collects file events and hands them over once the folder has been
-quiet for `debounce_ms`, so saving several files (or an editor's
-write-rename dance) triggers one rebuild. Each rebuild is an ordinary
+quiet for `debounce_ms` (trailing edge: a burst of saves, or an editor's
+write-rename dance, triggers one rebuild after its last event; a folder that
+never goes quiet is still rebuilt every MAX_WAIT_MS). Each rebuild is an ordinary
 incremental `build_index`: only changed documents are embedded, the new
 version is switched in atomically, and a running `cqqa serve` swaps to it
 before its next request.
@@ -11,6 +12,7 @@ before its next request.
 from __future__ import annotations
 
 import threading
+import time
 from pathlib import Path
 from typing import Callable
 
@@ -20,6 +22,8 @@ from cqqa.index import BuildReport, build_index
 from cqqa.sources import META_SUFFIX, SOURCE_SUFFIXES
 
 DEBOUNCE_MS = 800
+MAX_WAIT_MS = 60_000
+POLL_MS = 100  # how often the quiet period is checked
 
 
 def is_source_event(path: str, source_dir: Path) -> bool:
@@ -58,8 +62,20 @@ def watch(settings: Settings, *, embedder_factory: Callable[[], object], on_repo
     source_dir = settings.source_dir
     if not source_dir.is_dir():
         raise CqqaError(f"source folder {source_dir} does not exist; create it or pass --source")
-    for changes in file_events(source_dir, debounce=debounce_ms, stop_event=stop, raise_interrupt=False,
+    # watchfiles groups events into a set of (change, path), so the same file saved again does not
+    # look like a new change to it; the quiet period is therefore timed here, on every event.
+    pending_since = last_event = None
+    for changes in file_events(source_dir, step=50, rust_timeout=POLL_MS, yield_on_timeout=True,
+                               stop_event=stop, raise_interrupt=False,
                                watch_filter=lambda change, path: is_source_event(path, source_dir)):
+        now = time.monotonic()
+        if changes:
+            pending_since, last_event = pending_since or now, now
+        if pending_since is None:
+            continue
+        if (now - last_event) * 1000 < debounce_ms and (now - pending_since) * 1000 < MAX_WAIT_MS:
+            continue
+        pending_since = last_event = None
         try:
             on_report(build_index(settings, embedder_factory=embedder_factory, progress=progress, warn=warn))
         except CqqaError as exc:  # e.g. a non-UTF-8 file just saved: report it, keep watching
