@@ -12,13 +12,17 @@ PORT   ?= 7860
 BROWSER_PKGS := chromium fonts-noto-cjk
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test setup models index browser clean-index
+.PHONY: run test test-fast setup models index browser clean-index
 
 run: index
 	$(BIN)/cqqa serve --port $(PORT)
 
 test: index browser
 	$(BIN)/python -m pytest
+
+# The fast layer only: pure logic and the fake embedder, no model, no browser (about a minute).
+test-fast: setup
+	$(BIN)/python -m pytest -m "not model"
 
 # Debian's chromium (Playwright never downloads a browser here) and CJK fonts.
 browser:

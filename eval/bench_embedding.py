@@ -16,8 +16,9 @@ from pathlib import Path
 
 from cqqa.chunking import chunk_document
 from cqqa.config import Settings
-from cqqa.embedding import Embedder
-from cqqa.index import embed_input, sentence_units
+from cqqa.embedding import load_embedder
+from cqqa.build import embed_input
+from cqqa.sentence_units import sentence_units
 from cqqa.sources import load_documents
 
 
@@ -36,7 +37,7 @@ def main() -> None:
     chunks = chunks[:args.chunks]
     chunk_texts = [embed_input(c) for c in chunks]
     sentence_texts, _ = sentence_units(chunks)
-    embedder = Embedder(settings.model, settings.dtype)
+    embedder = load_embedder(settings)
     tokenizer = embedder.model.tokenizer
     embedder.encode_documents(chunk_texts[:8])  # warm-up
     timings = {"chunks": [], "sentences": []}

@@ -1,7 +1,7 @@
 """Sweep a weight of the ranking on an evaluation set, with the real pipeline.
 
---param lexical (default): the lexical weight of the fusion (search.LEXICAL_WEIGHT);
---param sentence: the best sentence's share of the dense score (search.SENTENCE_WEIGHT).
+--param lexical (default): the lexical weight of the fusion (RetrievalSettings.lexical_weight);
+--param sentence: the best sentence's share of the dense score (RetrievalSettings.sentence_weight).
 
 Query vectors are computed once (the embedder caches them); each weight then
 costs only the ranking. Tune on a development set (CMRC 2018 dev), report the
@@ -15,10 +15,11 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+from dataclasses import replace
 from pathlib import Path
 
-from cqqa.config import Settings
-from cqqa.embedding import Embedder
+from cqqa.config import RetrievalSettings, Settings
+from cqqa.embedding import load_embedder
 from cqqa.evalset import load_eval_set
 from cqqa.evaluate import evaluate
 from cqqa.search import Searcher
@@ -39,10 +40,12 @@ def main() -> None:
     if args.source:
         settings = dataclasses.replace(settings, source_dir=Path(args.source))
     items = load_eval_set(Path(args.set))
-    embedder = Embedder(settings.model, settings.dtype)
+    embedder = load_embedder(settings)
     print(f"{'weight':>8}{'R@1':>8}{'R@5':>8}{'MRR@10':>8}  R@1 by language")
     for weight in WEIGHTS[args.param]:
-        searcher = Searcher(settings, embedder=embedder, **{f"{args.param}_weight": weight})
+        options = (replace(RetrievalSettings(), lexical_weight=weight) if args.param == "lexical"
+                   else replace(RetrievalSettings(), sentence_weight=weight))
+        searcher = Searcher(settings, embedder=embedder, retrieval=options)
         result = evaluate(items, searcher)
         m = result.metrics
         langs = " ".join(f"{lang}={v['recall@1']:.3f}" for lang, v in result.by_lang.items())

@@ -25,9 +25,9 @@ def squash(text: str) -> str:
 def embedder():
     if not models.is_fetched(models.bundled_model_path()):
         pytest.fail("the embedding model is not fetched: run `make test` (or `cqqa models fetch`) first")
-    from cqqa.embedding import Embedder
+    from cqqa.embedding import SentenceTransformerEmbedder
 
-    return Embedder(models.BUNDLED_MODEL)
+    return SentenceTransformerEmbedder(models.BUNDLED_MODEL)
 
 
 @pytest.fixture(scope="session")
@@ -41,7 +41,7 @@ def corpus_dir(tmp_path_factory) -> Path:
 @pytest.fixture(scope="session")
 def built_settings(tmp_path_factory, corpus_dir, embedder) -> Settings:
     """Settings whose index was built from the corpus copy with the real model."""
-    from cqqa.index import build_index
+    from cqqa.build import build_index
 
     settings = dataclasses.replace(
         Settings.from_env(), source_dir=corpus_dir, index_dir=tmp_path_factory.mktemp("index")
@@ -56,3 +56,11 @@ def searcher(built_settings, embedder):
 
     return Searcher(built_settings, embedder=embedder)
 
+
+
+def pytest_collection_modifyitems(items):
+    """Mark every test that needs the real embedding model (through its fixtures, or the fetched
+    files themselves): `pytest -m "not model"` is then the fast layer, a few seconds."""
+    for item in items:
+        if "embedder" in getattr(item, "fixturenames", ()) or item.get_closest_marker("needs_model_files"):
+            item.add_marker(pytest.mark.model)

@@ -46,3 +46,14 @@ def stop_process(proc) -> None:
         proc.wait(10)
     except Exception:
         proc.kill()
+
+
+def copy_index(settings, tmp_path):
+    """Settings for a private copy of a built corpus and its index, so a test can change both."""
+    import dataclasses
+    import shutil
+
+    src, idx = tmp_path / "src", tmp_path / "idx"
+    shutil.copytree(settings.source_dir, src)
+    shutil.copytree(settings.index_dir, idx)
+    return dataclasses.replace(settings, source_dir=src, index_dir=idx)

@@ -41,11 +41,18 @@ def _hit(chunk_id, doc, text):
     return SimpleNamespace(chunk_id=chunk_id, doc=doc, title="T", text=text, start=0, end=len(text), heading="")
 
 
+def _retrieval(hits, scores, answerable, meta=None, absent_terms=()):
+    """A search.Retrieval's shape: hits, the decision, sentence scores per hit, the index's metadata."""
+    index = SimpleNamespace(document_meta=lambda doc: (meta or {}).get(doc, {}))
+    return SimpleNamespace(hits=hits, answerable=answerable, absent_terms=list(absent_terms), index=index,
+                           plan=SimpleNamespace(query="q"), index_version="v1", sentence_scores=scores)
+
+
 def test_compose_numbers_citations_and_leads_in_english():
     hits = [_hit("a#1", "a", "甲说了第一件事。甲说了第二件事。"), _hit("b#4", "b", "乙说了另一件事情。")]
     scores = {"a#1": [("甲说了第一件事。", 0.7), ("甲说了第二件事。", 0.2)], "b#4": [("乙说了另一件事情。", 0.68)]}
     meta = {"a": {"publication_en": "Chongqing Daily"}, "b": {"title_en": "Feature"}}
-    answer = compose_extractive("what did they say?", hits, lambda h: scores[h.chunk_id], True, meta.get)
+    answer = compose_extractive("what did they say?", _retrieval(hits, lambda h: scores[h.chunk_id], True, meta))
     assert answer.answer.splitlines() == [
         "From the Chongqing Daily report [1] and the article “Feature” [2]:",
         "「甲说了第一件事。」[1]",
@@ -57,14 +64,15 @@ def test_compose_numbers_citations_and_leads_in_english():
 
 def test_chinese_question_gets_quotes_without_lead():
     hits = [_hit("a#1", "a", "甲说了第一件事。")]
-    answer = compose_extractive("甲说了什么？", hits, lambda h: [("甲说了第一件事。", 0.7)], True)
+    answer = compose_extractive("甲说了什么？", _retrieval(hits, lambda h: [("甲说了第一件事。", 0.7)], True))
     assert answer.answer == "「甲说了第一件事。」[1]"
+    assert (answer.query, answer.index_version) == ("q", "v1")
 
 
 @pytest.mark.parametrize("question, lang", [("What?", "en"), ("说了什么？", "zh-Hans"), ("說了什麼？", "zh-Hant")])
 def test_refusal_offers_related_passages_not_citations(question, lang):
     hits = [_hit("a#1", "a", "甲说了第一件事。"), _hit("a#2", "a", "乙。")]
-    answer = compose_extractive(question, hits, lambda h: [], False)
+    answer = compose_extractive(question, _retrieval(hits, lambda h: [], False))
     assert answer.answer == REFUSAL[lang] and not answer.answerable
     assert answer.citations == [] and [r.chunk_id for r in answer.related] == ["a#1", "a#2"]
 
@@ -74,12 +82,14 @@ def test_refusal_offers_related_passages_not_citations(question, lang):
     ("賽力斯的淨利潤和員工？", ["淨利潤", "員工"], "文章中沒有出現“淨利潤”、“員工”。"),
 ])
 def test_refusal_names_the_words_the_articles_never_use(question, terms, said):
-    answer = compose_extractive(question, [_hit("a#1", "a", "甲。")], lambda h: [], False, absent_terms=terms)
+    answer = compose_extractive(question, _retrieval([_hit("a#1", "a", "甲。")], lambda h: [], False,
+                                                absent_terms=terms))
     lang = question_language(question)
     assert answer.answer == said + REFUSAL[lang] and not answer.answerable
 
 
 def test_absent_words_are_not_mentioned_when_the_question_is_answered():
-    answer = compose_extractive("甲说了什么？", [_hit("a#1", "a", "甲说了第一件事。")],
-                                lambda h: [("甲说了第一件事。", 0.7)], True, absent_terms=["净利润"])
+    answer = compose_extractive("甲说了什么？", _retrieval([_hit("a#1", "a", "甲说了第一件事。")],
+                                                           lambda h: [("甲说了第一件事。", 0.7)], True,
+                                                           absent_terms=["净利润"]))
     assert "净利润" not in answer.answer

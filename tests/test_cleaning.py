@@ -89,7 +89,7 @@ def test_chunk_ids_are_unique_and_stable(docs):
 
 
 def test_chunk_sizes_respect_the_token_budget(chunks):
-    from cqqa.tokens import count_tokens
+    from cqqa.tiktoken_offline import count_tokens
 
     settings = ChunkSettings()
     for doc_chunks in chunks.values():

@@ -25,18 +25,23 @@ def test_relevance_ignores_whitespace_and_script():
 
 
 class FixedSearcher:
-    """Returns given hit lists: exercises the scoring, not retrieval."""
+    """Returns given rankings, answerable unless the ranking is empty: exercises the scoring,
+    not retrieval."""
 
     def __init__(self, chunks, ranking):
         self.index = type("I", (), {"chunks": chunks})()
         self.ranking = ranking
 
-    def search_many(self, requests, k):
-        from cqqa.search import Hit
+    def retrieve_many(self, requests, k):
+        from cqqa.search import Hit, Retrieval
 
         by_id = {c.chunk_id: c for c in self.index.chunks}
-        return [[Hit(r + 1, cid, "d", "t", "", by_id[cid].text, 0, 1, 1.0 / (r + 1))
-                 for r, cid in enumerate(self.ranking[q])] for q, _ in requests]
+        out = []
+        for q, _ in requests:
+            hits = [Hit(r + 1, cid, "d", "t", "", by_id[cid].text, 0, 1, 1.0 / (r + 1))
+                    for r, cid in enumerate(self.ranking[q])]
+            out.append(Retrieval(None, hits, answerable=bool(hits), absent_terms=[]))
+        return out
 
 
 def test_metrics_on_a_known_ranking():
@@ -45,7 +50,7 @@ def test_metrics_on_a_known_ranking():
              EvalItem("second", "single", "q2", ("乙",), lang="zh-Hans"),
              EvalItem("missing", "single", "q3", ("丁",), lang="en"),
              EvalItem("none", "unanswerable", "q4", ())]
-    ranking = {"q1": ["a", "b", "c"], "q2": ["a", "c", "b"], "q3": ["a", "b", "c"], "q4": ["c"]}
+    ranking = {"q1": ["a", "b", "c"], "q2": ["a", "c", "b"], "q3": ["a", "b", "c"], "q4": []}
     result = evaluate(items, FixedSearcher(chunks, ranking), k=3)
     assert result.n == 3
     assert result.per_query["first"]["recall@1"] == 1.0 and result.per_query["first"]["mrr@10"] == 1.0
@@ -54,7 +59,7 @@ def test_metrics_on_a_known_ranking():
     assert result.per_query["missing"]["recall@10"] == 0.0 and result.unreachable == ["missing"]
     assert result.metrics["recall@3"] == pytest.approx(2 / 3, abs=1e-4)
     assert result.by_lang["en"]["n"] == 2 and result.by_lang["zh-Hans"]["recall@1"] == 0.0
-    assert result.unanswerable == {"n": 1, "flagged": "n/a", "answerable_wrongly_flagged": "n/a"}
+    assert result.unanswerable == {"n": 1, "flagged": 1, "answerable_wrongly_flagged": 0, "flagged_by_lang": {"unknown": "1/1"}}
 
 
 @pytest.fixture(scope="module")

@@ -1,14 +1,16 @@
 """The index with the real model on disk: build, reuse, staleness, safety."""
 
-import dataclasses
 import json
-import shutil
 
 import numpy as np
 import pytest
 
+from helpers import copy_index
+
 from cqqa.errors import IndexProblem
-from cqqa.index import build_index, current_version, load_index, staleness
+from cqqa.build import build_index, staleness
+from cqqa.index import load_index
+from cqqa.store import current_version
 from cqqa.search import Searcher
 
 
@@ -32,15 +34,8 @@ def test_second_build_embeds_nothing_and_writes_nothing(built_settings):
     assert current_version(built_settings.index_dir) == before
 
 
-def _copy(settings, tmp_path):
-    src, idx = tmp_path / "src", tmp_path / "idx"
-    shutil.copytree(settings.source_dir, src)
-    shutil.copytree(settings.index_dir, idx)
-    return dataclasses.replace(settings, source_dir=src, index_dir=idx)
-
-
 def test_edit_reembeds_only_changed_chunks_and_staleness_is_reported(built_settings, embedder, tmp_path):
-    settings = _copy(built_settings, tmp_path)
+    settings = copy_index(built_settings, tmp_path)
     path = settings.source_dir / "chongqing-ev-capital-feature.txt"
     text = path.read_text(encoding="utf-8")
     path.write_text(text.replace("兩江交匯處,西南工業重鎮由此誕生。", "兩江交匯處,一座工業重鎮由此誕生。"), encoding="utf-8")
@@ -53,7 +48,7 @@ def test_edit_reembeds_only_changed_chunks_and_staleness_is_reported(built_setti
 
 
 def test_failed_build_leaves_the_previous_index_in_use(built_settings, tmp_path):
-    settings = _copy(built_settings, tmp_path)
+    settings = copy_index(built_settings, tmp_path)
     before = current_version(settings.index_dir)
     (settings.source_dir / "new.txt").write_text("一篇新的文章。" * 20, encoding="utf-8")
 
@@ -73,7 +68,7 @@ def test_failed_build_leaves_the_previous_index_in_use(built_settings, tmp_path)
 def test_missing_and_corrupt_index_are_clear_errors(built_settings, tmp_path):
     with pytest.raises(IndexProblem, match="no index in .*cqqa index"):
         load_index(tmp_path / "nothing")
-    settings = _copy(built_settings, tmp_path)
+    settings = copy_index(built_settings, tmp_path)
     version = current_version(settings.index_dir)
     (version / "chunks.jsonl").write_text("{broken", encoding="utf-8")
     with pytest.raises(IndexProblem, match="corrupt"):
@@ -81,7 +76,7 @@ def test_missing_and_corrupt_index_are_clear_errors(built_settings, tmp_path):
 
 
 def test_index_built_with_another_model_is_refused(built_settings, embedder, tmp_path):
-    settings = _copy(built_settings, tmp_path)
+    settings = copy_index(built_settings, tmp_path)
     manifest_path = current_version(settings.index_dir) / "manifest.json"
     manifest = json.loads(manifest_path.read_text())
     manifest["model"]["name"] = "some/other-model"

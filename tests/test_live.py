@@ -14,8 +14,7 @@ from pathlib import Path
 
 from cqqa.index import load_index
 from cqqa.watch import is_source_event
-from helpers import free_port, start_process, stop_process
-from test_index import _copy
+from helpers import copy_index, free_port, start_process, stop_process
 
 CQQA = str(Path(sys.executable).with_name("cqqa"))
 NEW_ARTICLE = ("两江新区氢能重卡示范线\n"
@@ -38,7 +37,7 @@ def test_source_event_filter(tmp_path):
 
 
 def test_two_concurrent_builds_are_serialised(built_settings, tmp_path):
-    settings = _copy(built_settings, tmp_path)
+    settings = copy_index(built_settings, tmp_path)
     (settings.source_dir / "new-article.txt").write_text(NEW_ARTICLE, encoding="utf-8")
     args = [CQQA, "index", "--json", "--source", str(settings.source_dir), "--index", str(settings.index_dir)]
     first = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -54,11 +53,11 @@ def test_two_concurrent_builds_are_serialised(built_settings, tmp_path):
     assert any("waiting for it to finish" in err for _, err in reports)
     index = load_index(settings.index_dir)
     ids = [c.chunk_id for c in index.chunks]
-    assert len(ids) == len(set(ids)) == len(index.vectors) == index.faiss.ntotal == index.lexical.size
+    assert len(ids) == len(set(ids)) == len(index.vectors) == index.vector_index.size == index.lexical.size
 
 
 def test_running_server_picks_up_an_added_article(built_settings, tmp_path):
-    settings = _copy(built_settings, tmp_path)
+    settings = copy_index(built_settings, tmp_path)
     port = free_port()
     proc = start_process([CQQA, "serve", "--watch", "--port", str(port), "--source", str(settings.source_dir),
                           "--index", str(settings.index_dir), "--feedback", str(tmp_path / "fb.jsonl")],

@@ -8,8 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from cqqa.chat import Assistant
-from cqqa.llm import ChatClient, LLMError, LLMSettings, answer_messages, clean_citations
+from cqqa.assistant import Assistant
+from cqqa.config import LLMSettings
+from cqqa.errors import LLMError
+from cqqa.llm import ChatClient, answer_messages, clean_citations
 from helpers import free_port, start_process, stop_process
 
 

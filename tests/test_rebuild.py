@@ -9,10 +9,14 @@ from pathlib import Path
 
 import pytest
 
-from cqqa.index import build_index, current_version, diff_documents, load_index
+from helpers import copy_index
+
+from cqqa.build import build_index, diff_documents
+from cqqa.index import load_index
+from cqqa.store import current_version
+from cqqa.config import RetrievalSettings
 from cqqa.search import Searcher
 
-from test_index import _copy
 
 FEATURE = "chongqing-ev-capital-feature"
 
@@ -26,7 +30,7 @@ def test_diff_documents():
 
 
 def test_rename_embeds_nothing(built_settings, embedder, tmp_path):
-    settings = _copy(built_settings, tmp_path)
+    settings = copy_index(built_settings, tmp_path)
     src = settings.source_dir
     (src / f"{FEATURE}.txt").rename(src / "renamed-feature.txt")
     (src / f"{FEATURE}.meta.toml").rename(src / "renamed-feature.meta.toml")
@@ -38,17 +42,18 @@ def test_rename_embeds_nothing(built_settings, embedder, tmp_path):
 
 
 def test_delete_removes_from_dense_and_lexical_results(built_settings, embedder, tmp_path):
-    settings = _copy(built_settings, tmp_path)
+    settings = copy_index(built_settings, tmp_path)
     (settings.source_dir / f"{FEATURE}.txt").unlink()
     report = build_index(settings, embedder_factory=lambda: pytest.fail("nothing should need the model"))
     assert report.removed == [FEATURE] and report.embedded_chunks == 0
     for mode in ("dense", "lexical", "hybrid"):
-        hits = Searcher(settings, embedder=embedder, mode=mode).search("長安汽車累計銷量為206.6萬輛", k=50)
+        searcher = Searcher(settings, embedder=embedder, retrieval=RetrievalSettings(mode=mode))
+        hits = searcher.search("長安汽車累計銷量為206.6萬輛", k=50)
         assert hits and all(h.doc != FEATURE for h in hits), mode
 
 
 def test_added_article_is_embedded_alone_and_searchable(built_settings, embedder, tmp_path):
-    settings = _copy(built_settings, tmp_path)
+    settings = copy_index(built_settings, tmp_path)
     (settings.source_dir / "new-article.txt").write_text(
         "两江新区的氢能重卡示范线于今年投入运营，首批投放一百二十辆氢燃料电池重卡。\n", encoding="utf-8")
     before = {c.chunk_id: c for c in load_index(settings.index_dir).chunks}
@@ -61,7 +66,7 @@ def test_added_article_is_embedded_alone_and_searchable(built_settings, embedder
 
 
 def test_kill_9_mid_build_leaves_the_previous_index_intact(built_settings, tmp_path):
-    settings = _copy(built_settings, tmp_path)
+    settings = copy_index(built_settings, tmp_path)
     before = current_version(settings.index_dir)
     chunks_before = len(load_index(settings.index_dir).chunks)
     # a large new article, so that embedding takes long enough to be interrupted
@@ -90,7 +95,7 @@ def test_changed_chunk_settings_rebuild_everything_and_say_so(built_settings, em
 
     from cqqa.config import ChunkSettings
 
-    settings = _copy(built_settings, tmp_path)
+    settings = copy_index(built_settings, tmp_path)
     settings = dataclasses.replace(settings, chunks=ChunkSettings(chunk_tokens=120, chunk_overlap=20))
     warnings = []
     report = build_index(settings, embedder_factory=lambda: embedder, warn=warnings.append)

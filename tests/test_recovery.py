@@ -16,11 +16,12 @@ from pathlib import Path
 import pytest
 
 from cqqa.errors import IndexProblem
-from cqqa.index import build_index, current_version, load_index
+from cqqa.build import build_index
+from cqqa.index import load_index
+from cqqa.store import current_version
 from cqqa.search import Searcher
 from cqqa.watch import start_watching
-from helpers import free_port, start_process, stop_process
-from test_index import _copy
+from helpers import copy_index, free_port, start_process, stop_process
 
 CQQA = str(Path(sys.executable).with_name("cqqa"))
 DIALOGUE = "chongqing-daily-ev-capital-dialogue"
@@ -49,7 +50,7 @@ def damage(version: Path, kind: str) -> None:
                                                   ("broken chunks.jsonl line", True)])
 def test_a_damaged_index_is_rebuilt_by_the_build_reusing_what_checks_out(built_settings, embedder, tmp_path, kind,
                                                                          embeds_chunks):
-    settings = _copy(built_settings, tmp_path)
+    settings = copy_index(built_settings, tmp_path)
     damaged = current_version(settings.index_dir)
     intact = load_index(settings.index_dir)
     sentences = set(intact.sentences.texts)  # a one-sentence chunk's vector is also its sentence's
@@ -63,7 +64,7 @@ def test_a_damaged_index_is_rebuilt_by_the_build_reusing_what_checks_out(built_s
     assert report.embedded_chunks == (chunk_vectors_lost if embeds_chunks else 0) and chunk_vectors_lost > 40
     assert report.embedded_sentences == 0, "every sentence vector still matched its checksum"
     index = load_index(settings.index_dir)
-    assert index.version != damaged.name and len(index.chunks) == index.faiss.ntotal == report.chunks
+    assert index.version != damaged.name and len(index.chunks) == index.vector_index.size == report.chunks
     hits = Searcher(settings, embedder=embedder).search("what did Yin Qi say about AI 2.0", k=1)
     assert "2.0" in hits[0].text
     assert build_index(settings, embedder_factory=lambda: pytest.fail("no model needed")).up_to_date
@@ -71,7 +72,7 @@ def test_a_damaged_index_is_rebuilt_by_the_build_reusing_what_checks_out(built_s
 
 def test_a_garbage_manifest_is_repaired_by_cqqa_index_from_the_kept_version(built_settings, embedder, tmp_path):
     """The advice in the error message works, over the real command line."""
-    settings = _copy(built_settings, tmp_path)
+    settings = copy_index(built_settings, tmp_path)
     kept = load_index(settings.index_dir)
     kept_texts = {c.text for c in kept.chunks} | set(kept.sentences.texts)
     path = settings.source_dir / f"{FEATURE}.txt"
@@ -111,7 +112,7 @@ def test_force_rebuilds_from_scratch(embedder, tmp_path):
 
 
 def test_sidecar_edits_are_picked_up(built_settings, embedder, tmp_path):
-    settings = _copy(built_settings, tmp_path)
+    settings = copy_index(built_settings, tmp_path)
     sidecar = settings.source_dir / f"{DIALOGUE}.meta.toml"
     original = sidecar.read_text(encoding="utf-8")
     before = load_index(settings.index_dir)
@@ -143,7 +144,7 @@ def namespaces():
 
 
 def test_a_read_only_index_can_be_served_but_not_built_into(built_settings, tmp_path, namespaces):
-    settings = _copy(built_settings, tmp_path)
+    settings = copy_index(built_settings, tmp_path)
     where = ["--source", str(settings.source_dir), "--index", str(settings.index_dir)]
     checked = subprocess.run(read_only(settings.index_dir, [CQQA, "index", *where]), capture_output=True, text=True,
                              timeout=300)
@@ -171,7 +172,7 @@ def test_a_read_only_index_can_be_served_but_not_built_into(built_settings, tmp_
 
 
 def test_a_burst_of_saves_rebuilds_once_after_it(built_settings, embedder, tmp_path):
-    settings = _copy(built_settings, tmp_path)
+    settings = copy_index(built_settings, tmp_path)
     reports, warnings = [], []
     thread, stop = start_watching(settings, embedder_factory=lambda: embedder, on_report=reports.append,
                                   warn=warnings.append, debounce_ms=800)

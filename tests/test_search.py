@@ -68,22 +68,19 @@ def test_english_without_names_is_not_steered_by_the_lexical_list(searcher):
 
 @pytest.mark.parametrize("question", ["What is the recipe for Sichuan hotpot?", "明天北京的天气怎么样？"])
 def test_off_topic_questions_are_flagged_not_in_the_articles(searcher, question):
-    assert searcher.answerable(question, searcher.search(question, k=3)) is False
+    assert searcher.retrieve(question, k=3).answerable is False
 
 
 def test_the_example_question_is_answerable(searcher):
-    question = "what did Yin Qi say about AI 2.0"
-    assert searcher.answerable(question, searcher.search(question, k=3)) is True
+    assert searcher.retrieve("what did Yin Qi say about AI 2.0", k=3).answerable is True
 
 
 def test_a_question_about_something_the_articles_never_mention_is_flagged(searcher):
     # Seres is in the articles, its profit is not: similar passages, but 净利润 occurs nowhere
-    question = "赛力斯去年的净利润有多少？"
-    assert searcher.absent_terms(question) == ["净利润"]
-    assert searcher.answerable(question, searcher.search(question, k=3)) is False
+    retrieval = searcher.retrieve("赛力斯去年的净利润有多少？", k=3)
+    assert retrieval.absent_terms == ["净利润"] and retrieval.answerable is False
 
 
 def test_an_absent_word_does_not_flag_a_question_the_articles_answer_closely(searcher):
-    question = "印奇怎样评价AI 2.0时代？"  # the articles say 认为/表示, never 评价
-    assert searcher.absent_terms(question) == ["评价"]
-    assert searcher.answerable(question, searcher.search(question, k=3)) is True
+    retrieval = searcher.retrieve("印奇怎样评价AI 2.0时代？", k=3)  # the articles say 认为/表示, never 评价
+    assert retrieval.absent_terms == ["评价"] and retrieval.answerable is True

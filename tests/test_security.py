@@ -16,8 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers import free_port, start_process, stop_process
-from test_index import _copy
+from helpers import copy_index, free_port, start_process, stop_process
 
 CQQA = str(Path(sys.executable).with_name("cqqa"))
 ALLOWED_NAME = "cqqa.test"
@@ -31,7 +30,7 @@ def serve_args(settings, port: int, work: Path) -> list[str]:
 @pytest.fixture(scope="module")
 def server(built_settings, tmp_path_factory):
     work = tmp_path_factory.mktemp("security")
-    settings = _copy(built_settings, work)
+    settings = copy_index(built_settings, work)
     canary = work / "outside" / "secret.txt"
     canary.parent.mkdir()
     token = secrets.token_hex(16)

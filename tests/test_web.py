@@ -15,6 +15,8 @@ import pytest
 from conftest import DOCS_SRC, ROOT
 from helpers import free_port, start_process, stop_process
 
+pytestmark = pytest.mark.model  # the server it starts loads the real model
+
 CHROMIUM = Path("/usr/bin/chromium")
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
          "--disable-component-update", "--no-first-run"]

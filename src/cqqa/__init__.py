@@ -14,10 +14,14 @@ __all__ = ["CqqaError", "__version__", "build_index", "load_index", "Searcher"]
 
 
 def __getattr__(name):  # lazy: importing cqqa must not import torch
-    if name in ("build_index", "load_index"):
-        from cqqa import index
+    if name == "build_index":
+        from cqqa.build import build_index
 
-        return getattr(index, name)
+        return build_index
+    if name == "load_index":
+        from cqqa.index import load_index
+
+        return load_index
     if name == "Searcher":
         from cqqa.search import Searcher
 

@@ -6,7 +6,7 @@ citation marker, in the source's own script. A question not in Chinese gets a
 one-line lead in English naming the source. Nothing is invented: every word
 after the lead is the article's own.
 
-When retrieval says nothing answers (Searcher.answerable), the answer says so
+When retrieval says nothing answers (Retrieval.answerable), the answer says so
 plainly in the question's language and the closest passages are offered as
 "possibly related", never as citations.
 """
@@ -14,7 +14,6 @@ plainly in the question's language and the closest passages are offered as
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 
 from cqqa.textnorm import has_han, to_simplified
@@ -31,7 +30,7 @@ REFUSAL = {
     "zh-Hans": "文章中没有找到这个问题的答案。下面列出的是可能相关的段落，未必回答了您的问题。",
     "zh-Hant": "文章中沒有找到這個問題的答案。下面列出的是可能相關的段落，未必回答了您的問題。",
 }
-ABSENT = {  # said before the refusal when the question uses words the articles never do (novelty.py)
+ABSENT = {  # said before the refusal when the question uses words the articles never do (absent_terms.py)
     "en": "The articles never mention {terms}.",
     "zh-Hans": "文章中没有出现{terms}。",
     "zh-Hant": "文章中沒有出現{terms}。",
@@ -63,9 +62,6 @@ class Citation:
     heading: str = ""
     quotes: list[str] = field(default_factory=list)  # the sentences of `text` the answer quotes
 
-    def to_dict(self) -> dict:
-        return asdict(self)
-
 
 @dataclass
 class Answer:
@@ -79,9 +75,6 @@ class Answer:
     composer: str = "extractive"  # or "generative"
     notice: str = ""  # e.g. why a language model's answer was replaced
     index_version: str = ""
-
-    def to_dict(self) -> dict:
-        return asdict(self)
 
 
 def citation_from_hit(hit, n: int, quotes: list[str] | None = None) -> Citation:
@@ -136,26 +129,24 @@ def _english_date(iso: str) -> str:
     return iso
 
 
-def compose_extractive(question: str, hits: list, sentence_scores, answerable: bool,
-                       meta_of=lambda doc: {}, absent_terms: Sequence[str] = ()) -> Answer:
-    """An answer quoting the passages' best sentences.
-
-    `sentence_scores(hit)` gives a hit's sentences with their similarity to the question;
-    `meta_of(doc)` an article's metadata (for the English lead); `absent_terms` the question's
-    words that the articles never use, named in a refusal."""
+def compose_extractive(question: str, retrieval) -> Answer:
+    """An answer quoting the best sentences of a Retrieval's passages (search.py), or saying
+    plainly that the articles do not answer, naming the question's words they never use."""
+    hits, meta_of = retrieval.hits, retrieval.index.document_meta if retrieval.index else (lambda doc: {})
     lang = question_language(question)
+    common = {"lang": lang, "query": retrieval.plan.query, "index_version": retrieval.index_version}
     if not hits:
-        return Answer(question, NO_PASSAGES[lang], False, [], lang=lang)
-    if not answerable:
+        return Answer(question, NO_PASSAGES[lang], False, [], **common)
+    if not retrieval.answerable:
         related = [citation_from_hit(hit, i + 1) for i, hit in enumerate(hits[:MAX_PASSAGES])]
         refusal = REFUSAL[lang]
-        if absent_terms:
+        if retrieval.absent_terms:
             separator = ", " if lang == "en" else "、"
-            named = ABSENT[lang].format(terms=separator.join(f"“{t}”" for t in absent_terms))
+            named = ABSENT[lang].format(terms=separator.join(f"“{t}”" for t in retrieval.absent_terms))
             refusal = f"{named} {refusal}" if lang == "en" else named + refusal
-        return Answer(question, refusal, False, [], related, lang=lang)
+        return Answer(question, refusal, False, [], related, **common)
     top = hits[:MAX_PASSAGES]
-    quotes = select_quotes([sentence_scores(hit) for hit in top])
+    quotes = select_quotes([retrieval.sentence_scores(hit) for hit in top])
     if not quotes:  # passages without sentences of substance: cite the best passage whole
         quotes = [(0, top[0].text)]
     citations: dict[int, Citation] = {}
@@ -166,7 +157,7 @@ def compose_extractive(question: str, hits: list, sentence_scores, answerable: b
     lines = [f"「{text.strip()}」[{citations[p].n}]" for p, text in quotes]
     if lang == "en":
         lines.insert(0, _lead(list(citations.values()), meta_of))
-    return Answer(question, "\n".join(lines), True, list(citations.values()), lang=lang)
+    return Answer(question, "\n".join(lines), True, list(citations.values()), **common)
 
 
 def _lead(citations: list[Citation], meta_of) -> str:
@@ -176,3 +167,20 @@ def _lead(citations: list[Citation], meta_of) -> str:
     parts = [f"{source_name(meta_of(doc))} {''.join(f'[{n}]' for n in ns)}" for doc, ns in by_doc.items()]
     joined = parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
     return f"From {joined}:"
+
+
+def answer_json(answer: Answer) -> dict:
+    """The documented JSON shape of an answer (cqqa ask --json, /api/ask)."""
+    data = asdict(answer)
+    keep = ("n", "chunk_id", "doc", "title", "text", "start", "end", "quotes")
+    return {
+        "question": data["question"],
+        "answer": data["answer"],
+        "answerable": data["answerable"],
+        "citations": [{k: c[k] for k in keep} for c in data["citations"]],
+        "related": [{k: c[k] for k in keep if k != "n"} for c in data["related"]],
+        "query": data["query"],
+        "composer": data["composer"],
+        "notice": data["notice"],
+        "index_version": data["index_version"],
+    }

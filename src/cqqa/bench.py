@@ -18,7 +18,7 @@ from pathlib import Path
 from cqqa.chunking import chunk_document
 from cqqa.config import Settings
 from cqqa.sources import load_documents
-from cqqa.tokens import count_tokens
+from cqqa.tiktoken_offline import count_tokens
 
 QUERIES = [
     "what did Yin Qi say about AI 2.0", "What role does Changan play in Chongqing?",
@@ -39,14 +39,14 @@ def _median_ms(samples: list[float]) -> float:
 
 
 def run(settings: Settings, runs: int = 5, progress=lambda message: None) -> dict:
-    from cqqa.chat import Assistant
-    from cqqa.embedding import Embedder
-    from cqqa.index import build_index
-    from cqqa.llm import LLMSettings
+    from cqqa.assistant import Assistant
+    from cqqa.embedding import load_embedder
+    from cqqa.build import build_index
+    from cqqa.config import LLMSettings
     from cqqa.search import Searcher
 
     started = time.perf_counter()
-    embedder = Embedder(settings.model, settings.dtype)
+    embedder = load_embedder(settings)
     model_load = time.perf_counter() - started
 
     docs = load_documents(settings.source_dir)

@@ -9,14 +9,13 @@ its original span contains only its own text (plus line breaks).
 
 from __future__ import annotations
 
-import hashlib
 import re
 from dataclasses import asdict, dataclass
 
 from cqqa.cleaning import Section, clean, sections
 from cqqa.config import ChunkSettings
 from cqqa.sources import Document
-from cqqa.tokens import count_tokens
+from cqqa.tiktoken_offline import count_tokens
 
 PARAGRAPH_SEP = "\n\n"
 SEPARATORS = [
@@ -55,10 +54,6 @@ class Chunk:
     text: str  # as shown to users, in the source's own script
     start: int  # span in the original (decoded) source text
     end: int
-
-    @property
-    def text_hash(self) -> str:
-        return hashlib.sha256(f"{self.title}\x1f{self.heading}\x1f{self.text}".encode()).hexdigest()[:16]
 
     def to_dict(self) -> dict:
         return asdict(self)

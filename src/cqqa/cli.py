@@ -13,10 +13,9 @@ import sys
 from pathlib import Path
 
 from cqqa import __version__
-from cqqa.config import Settings
+from cqqa.config import MODES, Settings
 from cqqa.errors import CqqaError
 
-MODES = ("hybrid", "dense", "lexical", "rrf")  # as in cqqa.search, without importing it (and torch) for --help
 
 
 def _settings(args) -> Settings:
@@ -69,7 +68,7 @@ def cmd_models_path(args) -> int:
 
 
 def cmd_index(args) -> int:
-    from cqqa.index import build_index
+    from cqqa.build import build_index
 
     settings = _settings(args)
     report = build_index(settings, progress=True, warn=lambda m: _err(f"warning: {m}"),  # bar on stderr
@@ -88,40 +87,39 @@ def cmd_index(args) -> int:
 
 
 def _warn_if_stale(settings: Settings) -> None:
-    from cqqa.index import staleness
+    from cqqa.build import stale_warning
 
-    stale = staleness(settings.index_dir, settings)
-    if stale and not stale[0].startswith("no index"):  # a missing index is the searcher's error to report
-        _err(f"warning: the index is stale ({'; '.join(stale[:3])}); run `cqqa index` to update it")
+    if message := stale_warning(settings):
+        _err(f"warning: {message}")
 
 
 def cmd_search(args) -> int:
+    from cqqa.config import RetrievalSettings
     from cqqa.search import Searcher, check_query
 
     check_query(args.query)  # fail fast, before loading the model
     settings = _settings(args)
     _warn_if_stale(settings)
-    searcher = Searcher(settings, mode=args.mode)
-    hits = searcher.search(args.query, k=args.k)
-    plan = searcher.plan(args.query)
+    retrieval = Searcher(settings, retrieval=RetrievalSettings(mode=args.mode)).retrieve(args.query, k=args.k)
+    hits, plan = retrieval.hits, retrieval.plan
     if args.json:
         fields = ["rank", "chunk_id", "doc", "title", "text", "start", "end", "score"]
         if args.explain:
             fields += ["dense_rank", "lexical_rank", "dense_score", "lexical_score", "best_sentence",
                        "best_sentence_score"]
-        data = {"query": args.query, "answerable": searcher.answerable(args.query, hits),
+        data = {"query": args.query, "answerable": retrieval.answerable,
                 "hits": [{f: getattr(h, f) for f in fields} for h in hits]}
         if args.explain:
             data["plan"] = dataclasses.asdict(plan)
-            data["absent_terms"] = searcher.absent_terms(plan.query)
+            data["absent_terms"] = retrieval.absent_terms
         _print_json(data)
         return 0
-    if not searcher.answerable(args.query, hits):
+    if not retrieval.answerable:
         print("Probably not in the articles: nothing retrieved really answers this. The closest passages:\n")
     if args.explain:
         print(f"mode {args.mode}; names bridged: {', '.join(plan.names) or 'none'}; lexical tokens: "
               f"{' '.join(plan.tokens) or 'none'}; lexical coverage {plan.coverage:.2f}; "
-              f"terms the articles never use: {' '.join(searcher.absent_terms(plan.query)) or 'none'}\n")
+              f"terms the articles never use: {' '.join(retrieval.absent_terms) or 'none'}\n")
     for hit in hits:
         print(f"[{hit.rank}] {hit.score:.3f}  {hit.title}  ({hit.doc}, chars {hit.start}-{hit.end})")
         if args.explain:
@@ -152,7 +150,7 @@ def _check_port(host: str, port: int) -> None:
 def cmd_serve(args) -> int:
     import time
 
-    from cqqa.chat import Assistant
+    from cqqa.assistant import Assistant
     from cqqa.watch import SharedEmbedder, describe, start_watching
     from cqqa.web import serve
 
@@ -178,9 +176,9 @@ def cmd_serve(args) -> int:
 
 
 def cmd_ask(args) -> int:
-    from cqqa.chat import Assistant
+    from cqqa.assistant import Assistant
+    from cqqa.answer import answer_json
     from cqqa.search import check_query
-    from cqqa.web import answer_json
 
     check_query(args.question)  # fail fast, before loading the model
     settings = _settings(args)
@@ -203,7 +201,7 @@ def cmd_ask(args) -> int:
 
 
 def cmd_watch(args) -> int:
-    from cqqa.index import build_index
+    from cqqa.build import build_index
     from cqqa.watch import SharedEmbedder, describe, watch
 
     settings = _settings(args)
@@ -219,6 +217,7 @@ def cmd_watch(args) -> int:
 
 def cmd_eval(args) -> int:
     from cqqa import evaluate
+    from cqqa.config import RetrievalSettings
     from cqqa.evalset import load_eval_set
     from cqqa.search import Searcher
 
@@ -230,7 +229,8 @@ def cmd_eval(args) -> int:
         raise CqqaError("give an evaluation file with --set FILE (or two result files with --compare A B)")
     items = load_eval_set(Path(args.set))
     settings = _index_for_eval(args)
-    result = evaluate.evaluate(items, Searcher(settings, mode=args.mode), k=args.k, progress=_err)
+    searcher = Searcher(settings, retrieval=RetrievalSettings(mode=args.mode))
+    result = evaluate.evaluate(items, searcher, k=args.k, progress=_err)
     if args.hits_out:
         with open(args.hits_out, "w", encoding="utf-8") as out:
             for row in result.hits:
@@ -241,7 +241,7 @@ def cmd_eval(args) -> int:
 
 def _bring_index_up_to_date(settings: Settings, embedder_factory=None) -> None:
     """Build the index if it is missing or stale (a no-op when it is not), with progress on stderr."""
-    from cqqa.index import build_index
+    from cqqa.build import build_index
 
     report = build_index(settings, embedder_factory=embedder_factory, progress=True,
                          warn=lambda m: _err(f"warning: {m}"))
@@ -294,6 +294,17 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"cqqa {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    # Options several subcommands share, declared once.
+    folders = argparse.ArgumentParser(add_help=False)
+    folders.add_argument("--source", metavar="DIR",
+                         help="folder of .txt/.md articles (default: docs_src or $CQQA_SOURCE_DIR)")
+    folders.add_argument("--index", metavar="DIR", help="index folder (default: index or $CQQA_INDEX_DIR); "
+                                                         "eval and ablate need it with --source")
+    source_only = argparse.ArgumentParser(add_help=False)
+    source_only.add_argument("--source", metavar="DIR",
+                             help="folder of .txt/.md articles (default: docs_src or $CQQA_SOURCE_DIR)")
+    as_json = argparse.ArgumentParser(add_help=False)
+    as_json.add_argument("--json", action="store_true", help="print JSON (the shape is in README.md, *Commands*)")
 
     models = sub.add_parser("models", help="fetch and verify the embedding model",
                             description="Manage the offline embedding model (google/embeddinggemma-300m, "
@@ -313,27 +324,21 @@ def build_parser() -> argparse.ArgumentParser:
     path = msub.add_parser("path", help="print where the configured model is loaded from")
     path.set_defaults(func=cmd_models_path)
 
-    index = sub.add_parser("index", help="build or update the index from the source articles",
+    index = sub.add_parser("index", parents=[folders, as_json], help="build or update the index from the source articles",
                            description="Clean, chunk and embed the articles in the source folder and write a "
                                        "FAISS index with a manifest. Unchanged chunks reuse their vectors; "
                                        "with nothing changed, nothing is written. The previous index stays "
                                        "in use until the new one is complete.")
-    index.add_argument("--source", help="folder of .txt/.md articles (default: docs_src or $CQQA_SOURCE_DIR)")
-    index.add_argument("--index", help="index folder (default: index or $CQQA_INDEX_DIR)")
-    index.add_argument("--json", action="store_true", help="print a JSON summary instead of text")
     index.add_argument("--force", action="store_true",
                        help="rebuild from scratch, re-embedding everything (a damaged index is rebuilt without "
                             "it: every build checks the current version's files against their checksums)")
     index.set_defaults(func=cmd_index)
 
-    search = sub.add_parser("search", help="show the passages that best match a question",
+    search = sub.add_parser("search", parents=[folders, as_json], help="show the passages that best match a question",
                             description="Rank the indexed passages for a question in English or Chinese. "
                                         "Each hit gives its span (start/end) in the original source file.")
     search.add_argument("query", help="the question, in English, Simplified or Traditional Chinese")
     search.add_argument("--k", type=int, default=5, help="number of passages (default 5)")
-    search.add_argument("--index", help="index folder (default: index or $CQQA_INDEX_DIR)")
-    search.add_argument("--source", help="source folder, to check the index is up to date")
-    search.add_argument("--json", action="store_true", help="print JSON: {query, hits: [...]}")
     search.add_argument("--explain", action="store_true",
                         help="show each stage: bridged names, lexical tokens and coverage, dense and lexical "
                              "rank of every hit")
@@ -341,7 +346,7 @@ def build_parser() -> argparse.ArgumentParser:
                         help="retrieval: hybrid (default), dense, lexical or rrf (naive fusion), for comparison")
     search.set_defaults(func=cmd_search)
 
-    serve = sub.add_parser("serve", help="run the web chat",
+    serve = sub.add_parser("serve", parents=[folders], help="run the web chat",
                            description="Start the chat on http://HOST:PORT/. Loads the model and index once; "
                                        "builds the index first if it is missing or stale. Answers quote the "
                                        "articles with numbered citations; set CQQA_LLM_BASE_URL (an "
@@ -353,70 +358,51 @@ def build_parser() -> argparse.ArgumentParser:
                        help="also answer requests for this host name (repeatable; also CQQA_ALLOWED_HOSTS, "
                             "comma-separated). Requests naming any other host are refused, so a web page "
                             "cannot reach the server by DNS rebinding; localhost, 127.0.0.1 and ::1 always work")
-    serve.add_argument("--index", help="index folder (default: index or $CQQA_INDEX_DIR)")
-    serve.add_argument("--source", help="folder of articles (default: docs_src or $CQQA_SOURCE_DIR)")
     serve.add_argument("--watch", action="store_true", help="also rebuild the index when the articles change")
     serve.add_argument("--feedback", metavar="FILE",
                        help="where 👍/👎 votes are appended (default feedback/feedback.jsonl or $CQQA_FEEDBACK_FILE)")
     serve.set_defaults(func=cmd_serve)
 
-    ask = sub.add_parser("ask", help="answer a question with citations, in the terminal",
+    ask = sub.add_parser("ask", parents=[folders, as_json], help="answer a question with citations, in the terminal",
                          description="The chat's pipeline from the terminal: retrieve, decide whether the "
                                      "articles answer, quote the best sentences with [n] citations.")
     ask.add_argument("question", help="the question, in English, Simplified or Traditional Chinese")
     ask.add_argument("--history", nargs="*", metavar="TURN",
                      help="earlier questions of the conversation, oldest first (for follow-ups)")
-    ask.add_argument("--index", help="index folder (default: index or $CQQA_INDEX_DIR)")
-    ask.add_argument("--source", help="source folder, to check the index is up to date")
-    ask.add_argument("--json", action="store_true",
-                     help="print JSON: {question, answer, answerable, citations: [{n, chunk_id, doc, title, text, "
-                          "start, end, quotes}], related, ...}")
     ask.set_defaults(func=cmd_ask)
 
-    watch = sub.add_parser("watch", help="rebuild the index whenever the articles change",
+    watch = sub.add_parser("watch", parents=[folders, as_json], help="rebuild the index whenever the articles change",
                            description="Bring the index up to date, then rebuild incrementally after every "
                                        "burst of changes in the source folder (debounced). A running "
                                        "`cqqa serve` picks each new version up without a restart.")
-    watch.add_argument("--source", help="folder of articles (default: docs_src or $CQQA_SOURCE_DIR)")
-    watch.add_argument("--index", help="index folder (default: index or $CQQA_INDEX_DIR)")
     watch.add_argument("--debounce", type=int, default=800, metavar="MS",
                        help="wait for this many quiet milliseconds before rebuilding (default 800)")
-    watch.add_argument("--json", action="store_true", help="print one JSON build report per rebuild on stdout")
     watch.set_defaults(func=cmd_watch)
 
-    ev = sub.add_parser("eval", help="score retrieval on an evaluation set (Recall@k, MRR, nDCG)",
+    ev = sub.add_parser("eval", parents=[folders, as_json], help="score retrieval on an evaluation set (Recall@k, MRR, nDCG)",
                         description="Run every question of a JSONL evaluation set through the product's own "
                                     "retrieval path (follow-up handling included) and score it with ranx, "
                                     "overall and per language and kind. The index is built first if it is "
                                     "missing or stale.")
     ev.add_argument("--set", help="evaluation file (JSONL: id, kind, lang, question, history, evidence, doc)")
-    ev.add_argument("--index", help="index folder (default: index); required with --source")
-    ev.add_argument("--source", help="folder of articles the set is about (default: docs_src)")
     ev.add_argument("--k", type=int, default=10, help="passages retrieved per question (default 10)")
-    ev.add_argument("--json", action="store_true",
-                    help="print JSON: {n, metrics, by_lang, by_kind, unanswerable, per_query, ...}")
     ev.add_argument("--hits-out", metavar="FILE", help="write one JSON line per question with its hits")
     ev.add_argument("--compare", nargs=2, metavar=("RUN_A.json", "RUN_B.json"),
                     help="compare two `--json` results with a paired significance test")
     ev.add_argument("--mode", choices=MODES, default="hybrid", help="retrieval mode to score (default hybrid)")
     ev.set_defaults(func=cmd_eval)
 
-    ab = sub.add_parser("ablate", help="score every retrieval stage on an evaluation set, per language",
+    ab = sub.add_parser("ablate", parents=[folders, as_json], help="score every retrieval stage on an evaluation set, per language",
                         description="Run the set through lexical only, dense only, naive fusion (RRF), "
                                     "the product's fusion without and with the name bridge; print one table.")
     ab.add_argument("--set", required=True, help="evaluation file")
-    ab.add_argument("--index", help="index folder (default: index); required with --source")
-    ab.add_argument("--source", help="folder of articles (default: docs_src)")
-    ab.add_argument("--json", action="store_true", help="print JSON")
     ab.set_defaults(func=cmd_ablate)
 
-    bench = sub.add_parser("bench", help="time index builds and searches (medians over runs)",
+    bench = sub.add_parser("bench", parents=[source_only, as_json], help="time index builds and searches (medians over runs)",
                            description="Build the index from the sources several times in a temporary folder "
                                        "and run a fixed set of English and Chinese queries; report medians, "
                                        "the query-embedding baseline, chunk sizes and peak memory.")
     bench.add_argument("--runs", type=int, default=5, help="repetitions (default 5)")
-    bench.add_argument("--source", help="folder of articles (default: docs_src)")
-    bench.add_argument("--json", action="store_true", help="print JSON")
     bench.set_defaults(func=cmd_bench)
     return parser
 

@@ -1,5 +1,9 @@
 """The embedding model: load once, encode queries and documents with the model's own prompts.
 
+`Embedder` is the interface the rest of cqqa uses (identity, encode_queries, encode_documents);
+`SentenceTransformerEmbedder` is the one backend, and `load_embedder(settings)` picks it. A
+second backend is one class with these three members and one line in load_embedder.
+
 EmbeddingGemma runs in bfloat16 where the CPU has native bf16 instructions
 (AVX512-BF16 or AMX): measured here ~3x faster than float32 with the same
 ranks. Elsewhere it runs in float32. `CQQA_DTYPE` overrides the choice.
@@ -10,6 +14,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 import numpy as np
 
@@ -50,7 +55,22 @@ class ModelIdentity:
         return (self.name, self.weights_sha256, self.dim) == (other.name, other.weights_sha256, other.dim)
 
 
-class Embedder:
+class Embedder(Protocol):
+    """What cqqa needs of an embedding model: unit float32 vectors, one row per text."""
+
+    identity: ModelIdentity
+
+    def encode_queries(self, queries: list[str]) -> np.ndarray: ...
+
+    def encode_documents(self, texts: list[str], batch_size: int = 32, progress: bool = False) -> np.ndarray: ...
+
+
+def load_embedder(settings) -> Embedder:
+    """The configured model (Settings.model, Settings.dtype), loaded."""
+    return SentenceTransformerEmbedder(settings.model, settings.dtype)
+
+
+class SentenceTransformerEmbedder:
     def __init__(self, model: str, dtype: str = "auto"):
         import torch
         from sentence_transformers import SentenceTransformer

@@ -23,3 +23,11 @@ class QueryError(CqqaError):
 
 class ConfigError(CqqaError):
     """A setting (environment variable or option) has a value cqqa cannot use."""
+
+
+class LLMError(CqqaError):
+    """The language model could not give an answer; the message says why, for the user."""
+
+
+class EvalSetError(CqqaError):
+    """An evaluation file is malformed; the message names the line and the field."""

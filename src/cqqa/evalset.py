@@ -15,14 +15,10 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from cqqa.errors import CqqaError
+from cqqa.errors import EvalSetError
 
 KINDS = ("single", "conversation", "unanswerable")
 LANGS = ("en", "zh-Hans", "zh-Hant")
-
-
-class EvalSetError(CqqaError):
-    """The evaluation file is malformed."""
 
 
 @dataclass(frozen=True)

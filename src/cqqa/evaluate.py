@@ -14,11 +14,12 @@ from __future__ import annotations
 import json
 import time
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
 
+from cqqa.config import RetrievalSettings
 from cqqa.errors import CqqaError
 from cqqa.evalset import EvalItem
 from cqqa.textnorm import fold
@@ -76,7 +77,8 @@ def evaluate(items: list[EvalItem], searcher, k: int = 10, progress=lambda messa
     warnings.filterwarnings("ignore", category=NumbaTypeSafetyWarning)  # ranx's uint64 cast, harmless
 
     started = time.perf_counter()
-    results = searcher.search_many([(item.question, item.history) for item in items], k=k)
+    retrievals = searcher.retrieve_many([(item.question, item.history) for item in items], k=k)
+    results = [r.hits for r in retrievals]
     progress(f"retrieved {len(items)} questions in {time.perf_counter() - started:.1f} s")
 
     answerable = [item for item in items if item.answerable]
@@ -97,18 +99,15 @@ def evaluate(items: list[EvalItem], searcher, k: int = 10, progress=lambda messa
         groups_lang[item.lang].append(per_query[item.id])
         groups_kind[item.kind].append(per_query[item.id])
 
-    # The retriever's "not in the articles" flag, once it has one (Searcher.answerable).
-    judge = getattr(searcher, "answerable", None)
-    flags = [judge(item.question, hits) if judge else None for item, hits in zip(items, results)]
-    flagged = [item for item, flag in zip(items, flags) if flag is False]
+    flags = [r.answerable for r in retrievals]  # the retriever's "not in the articles" (False)
+    flagged = [item for item, flag in zip(items, flags) if not flag]
     unanswerable_items = [i for i in items if not i.answerable]
-    has_flag = judge is not None
     unanswerable = {
         "n": len(unanswerable_items),
-        "flagged": sum(1 for i in flagged if not i.answerable) if has_flag else "n/a",
-        "answerable_wrongly_flagged": sum(1 for i in flagged if i.answerable) if has_flag else "n/a",
+        "flagged": sum(1 for i in flagged if not i.answerable),
+        "answerable_wrongly_flagged": sum(1 for i in flagged if i.answerable),
     }
-    if has_flag and unanswerable_items:
+    if unanswerable_items:
         unanswerable["flagged_by_lang"] = {
             lang: f"{sum(1 for i in flagged if not i.answerable and i.lang == lang)}/"
                   f"{sum(1 for i in unanswerable_items if i.lang == lang)}"
@@ -187,25 +186,26 @@ def format_comparison(result: dict) -> str:
     return "\n".join(lines)
 
 
-ABLATIONS = [  # label, Searcher options (follow-up handling is the same in every row)
-    ("lexical only", {"mode": "lexical", "bridge_names": False}),
-    ("dense only", {"mode": "dense", "sentence_level": False}),
-    ("naive fusion (RRF)", {"mode": "rrf", "bridge_names": False, "sentence_level": False}),
-    ("our fusion", {"mode": "hybrid", "bridge_names": False, "sentence_level": False}),
-    ("+ name bridge", {"mode": "hybrid", "sentence_level": False}),
-    ("+ sentence level", {"mode": "hybrid"}),
+PRODUCT = RetrievalSettings()
+ABLATIONS = [  # label, retrieval settings (follow-up handling is the same in every row)
+    ("lexical only", replace(PRODUCT, mode="lexical", bridge_names=False)),
+    ("dense only", replace(PRODUCT, mode="dense", sentence_level=False)),
+    ("naive fusion (RRF)", replace(PRODUCT, mode="rrf", bridge_names=False, sentence_level=False)),
+    ("our fusion", replace(PRODUCT, bridge_names=False, sentence_level=False)),
+    ("+ name bridge", replace(PRODUCT, sentence_level=False)),
+    ("+ sentence level", PRODUCT),
 ]
 
 
 def ablate(items: list[EvalItem], settings, progress=lambda message: None) -> dict:
     """Every retrieval stage on one set: overall and per-language figures for each."""
-    from cqqa.embedding import Embedder
+    from cqqa.embedding import load_embedder
     from cqqa.search import Searcher
 
-    embedder = Embedder(settings.model, settings.dtype)
+    embedder = load_embedder(settings)
     rows = {}
     for label, options in ABLATIONS:
-        result = evaluate(items, Searcher(settings, embedder=embedder, **options), progress=progress)
+        result = evaluate(items, Searcher(settings, embedder=embedder, retrieval=options), progress=progress)
         rows[label] = {"all": {"n": result.n, **result.metrics}, **result.by_lang,
                        **{f"kind={k}": v for k, v in result.by_kind.items()}}
         progress(f"{label}: recall@1 {result.metrics['recall@1']:.3f}")

@@ -20,10 +20,6 @@ from filelock import FileLock
 from cqqa.answer import Answer
 
 
-def default_path() -> Path:
-    return Path(os.environ.get("CQQA_FEEDBACK_FILE") or "feedback/feedback.jsonl")
-
-
 def _answer_id(line: str) -> str | None:
     try:
         row = json.loads(line)

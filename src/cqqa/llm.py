@@ -12,49 +12,22 @@ Configured by environment variables (nothing is sent anywhere unless CQQA_LLM_BA
 The model receives the numbered passages and must cite them as [n]. Markers
 that point at no given passage are removed; an answer left with no valid
 citation, a time-out, an HTTP error or a malformed reply all fall back to the
-extractive answer with a one-line notice (chat.py).
+extractive answer with a one-line notice (assistant.py).
 """
 
 from __future__ import annotations
 
 import json
-import os
 import re
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 
 import httpx
 
-from cqqa.errors import CqqaError
+from cqqa.config import LLMSettings
+from cqqa.errors import LLMError
 
 LANGUAGE_NAMES = {"en": "English", "zh-Hans": "Simplified Chinese", "zh-Hant": "Traditional Chinese"}
-
-
-class LLMError(CqqaError):
-    """The language model could not give an answer; the message says why, for the user."""
-
-
-@dataclass(frozen=True)
-class LLMSettings:
-    base_url: str = ""
-    model: str = ""
-    api_key: str = ""
-    timeout: float = 60.0
-
-    @property
-    def enabled(self) -> bool:
-        return bool(self.base_url)
-
-    @classmethod
-    def from_env(cls) -> "LLMSettings":
-        raw = os.environ.get("CQQA_LLM_TIMEOUT") or "60"
-        try:
-            timeout = float(raw)
-        except ValueError:
-            raise CqqaError(f"CQQA_LLM_TIMEOUT={raw!r} is not a number of seconds") from None
-        return cls(os.environ.get("CQQA_LLM_BASE_URL", "").rstrip("/"), os.environ.get("CQQA_LLM_MODEL", ""),
-                   os.environ.get("CQQA_LLM_API_KEY", ""), timeout)
 
 
 class ChatClient:

@@ -1,53 +1,41 @@
-"""Search the index: a question in, ranked passages with their original spans out.
+"""Search the index: a question in, one Retrieval out (ranked passages with their original
+spans, and whether they answer).
 
 The pipeline for one question (asked after `history`):
 
 1. make it self-contained (followup.standalone_query: names from the history are carried);
 2. dense: embed it, take FAISS's top candidate chunks; score each candidate by a weighted
-   mean (SENTENCE_WEIGHT) of its own similarity and its best sentence's (a question usually
+   mean (sentence_weight) of its own similarity and its best sentence's (a question usually
    targets one sentence);
 3. lexical: bridge romanised names to Chinese (names.py), tokenize, BM25 over all chunks;
 4. fuse the two over the union of candidates (fusion.py) and rank;
-5. answerable(): "not in the articles" when the best sentence is far from the question, or
-   not close and the question uses a noun the articles never do (novelty.py).
+5. answerable: "not in the articles" when the best sentence is far from the question, or
+   not close and the question uses a noun the articles never do (absent_terms.py).
 
-`mode` selects a single stage for comparison: dense, lexical, rrf (naive
-fusion) or hybrid (the product's default); `sentence_level` and `bridge_names`
-switch those stages off, for the ablation table.
+RetrievalSettings (config.py) holds every knob: `mode` selects a single stage for comparison
+(dense, lexical, rrf = naive fusion, hybrid = the product); `sentence_level` and
+`bridge_names` switch those stages off, for the ablation table.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
-from pathlib import Path
 
 import numpy as np
 
 from cqqa import fusion
-from cqqa.config import Settings
+from cqqa.absent_terms import Vocabulary
+from cqqa.config import RetrievalSettings, Settings
+from cqqa.embedding import Embedder
 from cqqa.errors import IndexProblem, QueryError
 from cqqa.followup import standalone_query
 from cqqa.index import Index, load_index
 from cqqa.lexical import tokenize
-from cqqa.novelty import Vocabulary
 from cqqa.textnorm import without_lone_surrogates
 
 MAX_QUERY_CHARS = 1000
-MODES = ("hybrid", "dense", "lexical", "rrf")
-CANDIDATES = 100  # dense candidates per query, besides every chunk with a lexical match
-LEXICAL_WEIGHT = 0.2  # weight of the normalised BM25 score at full lexical coverage (tuned by `cqqa eval`)
-SENTENCE_WEIGHT = 0.5  # dense score = (1 - w) * chunk similarity + w * best sentence's (eval/sweep_fusion.py)
-# "Not in the articles" when the best sentence of the best passage is less similar than this.
-# Chosen on eval/cqqa-eval.jsonl as the highest threshold that wrongly flags at most 3% of the
-# answerable questions (2/153). Similarity alone cannot tell "Seres's employees" (absent) from
-# "Seres's sales" (present), so a Chinese question with a noun the articles never use
-# (novelty.py: 员工) is also flagged unless some sentence matches it closely (at least the
-# second threshold; answerable questions with such a noun, e.g. 评价 for 认为, score 0.60 and
-# more). Measured in the README: 14 of 18 unanswerable flagged, 2 of 153 answerable.
-MIN_SENTENCE_SCORE = 0.375
-MIN_SENTENCE_SCORE_WITH_ABSENT_TERMS = 0.55
 
 
 @dataclass
@@ -67,9 +55,6 @@ class Hit:
     lexical_score: float | None = None  # BM25
     best_sentence: str | None = None  # the chunk's sentence closest to the question
     best_sentence_score: float | None = None
-
-    def to_dict(self) -> dict:
-        return asdict(self)
 
 
 @dataclass
@@ -93,9 +78,28 @@ def check_query(query: str) -> str:
 
 @dataclass
 class Retrieval:
+    """Everything retrieval decided about one question. The assistant, `cqqa search` and
+    `cqqa eval` all read this one object: "answerable" is defined and computed once, here."""
+
     plan: QueryPlan
     hits: list[Hit]
-    query_vector: np.ndarray | None
+    answerable: bool  # False: "not in the articles"
+    absent_terms: list[str]  # the question's nouns the articles never use (said in a refusal)
+    index: Index | None = field(default=None, repr=False)  # the version the hits came from
+    query_vector: np.ndarray | None = field(default=None, repr=False)
+
+    @property
+    def index_version(self) -> str:
+        return self.index.version if self.index else ""
+
+    def sentence_scores(self, hit: Hit) -> list[tuple[str, float]]:
+        """Every sentence of a hit's passage, in reading order, with its similarity to the query."""
+        index = self.index
+        rows = index.chunk_sentences(index.row_of(hit.chunk_id))
+        if self.query_vector is None or not rows:
+            return [(index.sentences.texts[r], 0.0) for r in rows]
+        scores = index.sentences.vectors[rows] @ self.query_vector
+        return [(index.sentences.texts[r], float(s)) for r, s in zip(rows, scores)]
 
 
 def _check_k(k: int) -> None:
@@ -106,25 +110,21 @@ def _check_k(k: int) -> None:
 class Searcher:
     """Loads the index and the model once; answers many queries."""
 
-    def __init__(self, settings: Settings | None = None, *, index_dir: Path | None = None, embedder=None,
-                 mode: str = "hybrid", lexical_weight: float = LEXICAL_WEIGHT, bridge_names: bool = True,
-                 sentence_level: bool = True, sentence_weight: float = SENTENCE_WEIGHT, index=None):
-        if mode not in MODES:
-            raise QueryError(f"unknown retrieval mode {mode!r}; choose one of {', '.join(MODES)}")
+    def __init__(self, settings: Settings | None = None, *, embedder: Embedder | None = None,
+                 retrieval: RetrievalSettings | None = None, index: Index | None = None):
         self.settings = settings or Settings.from_env()
-        self.mode, self.lexical_weight = mode, lexical_weight
-        self.bridge_names, self.sentence_level, self.sentence_weight = bridge_names, sentence_level, sentence_weight
-        self.index: Index = index or load_index(index_dir or self.settings.index_dir)
+        self.options = retrieval or RetrievalSettings()
+        self.index: Index = index or load_index(self.settings.index_dir)
         built_with = self.index.model
         if built_with.name != self.settings.model:
             raise IndexProblem(
                 f"the index was built with model {built_with.name}, but the configured model is "
                 f"{self.settings.model}; rebuild with `cqqa index` or set CQQA_MODEL={built_with.name}"
             )
-        if embedder is None and mode != "lexical":
-            from cqqa.embedding import Embedder
+        if embedder is None and self.options.mode != "lexical":
+            from cqqa.embedding import load_embedder
 
-            embedder = Embedder(self.settings.model, self.settings.dtype)
+            embedder = load_embedder(self.settings)
         if embedder is not None and not embedder.identity.compatible_with(built_with):
             raise IndexProblem(
                 "the index was built with different model weights than the ones installed; rebuild with `cqqa index`"
@@ -135,51 +135,23 @@ class Searcher:
     def vocabulary(self) -> Vocabulary:
         return Vocabulary(list(self.index.document_texts().values()))
 
-    def absent_terms(self, question: str) -> list[str]:
-        """The nouns of a Chinese question that the articles never use (novelty.py)."""
-        return self.vocabulary.absent_terms(question)
-
-    def answerable(self, question: str, hits: list[Hit]) -> bool:
-        """Whether the passages found really answer: False means "not in the articles"."""
-        if not hits:
-            return False
-        top = hits[0]
-        score = top.best_sentence_score if top.best_sentence_score is not None else top.dense_score
-        if score is None:  # lexical-only mode has no calibrated score
-            return True
-        if score < MIN_SENTENCE_SCORE:
-            return False
-        return score >= MIN_SENTENCE_SCORE_WITH_ABSENT_TERMS or not self.absent_terms(question)
-
     def plan(self, question: str, history: Sequence[str] = ()) -> QueryPlan:
         query = standalone_query(check_query(question), history, self.index.names.subjects_in)
-        names = self.index.names.expand(query) if self.bridge_names else []
-        rewritten = self.index.names.rewrite(query) if self.bridge_names else query
+        names = self.index.names.expand(query) if self.options.bridge_names else []
+        rewritten = self.index.names.rewrite(query) if self.options.bridge_names else query
         tokens = tokenize(rewritten)
         return QueryPlan(query, names, tokens, self.index.lexical.coverage(tokens))
 
-    def search(self, query: str, k: int = 5, history: Sequence[str] = ()) -> list[Hit]:
-        """Passages for one question, asked after `history` (earlier user turns, oldest first)."""
-        return self.retrieve(query, k, history).hits
+    def search(self, question: str, k: int = 5, history: Sequence[str] = ()) -> list[Hit]:
+        """The passages for one question, asked after `history` (earlier user turns, oldest first)."""
+        return self.retrieve(question, k, history).hits
 
-    def retrieve(self, question: str, k: int = 5, history: Sequence[str] = ()) -> "Retrieval":
-        """search(), keeping what the answer composer needs: the query as searched and its vector."""
-        _check_k(k)
-        plan = self.plan(question, history)
-        vector = self.embedder.encode_queries([plan.query]) if self.embedder else None
-        return Retrieval(plan, self._rank(plan, vector, k), None if vector is None else vector[0])
+    def retrieve(self, question: str, k: int = 5, history: Sequence[str] = ()) -> Retrieval:
+        return self.retrieve_many([(question, history)], k)[0]
 
-    def sentence_scores(self, retrieval: "Retrieval", hit: Hit) -> list[tuple[str, float]]:
-        """Every sentence of a hit's passage, in reading order, with its similarity to the query."""
-        rows = self.index.chunk_sentences(self.index.row_of(hit.chunk_id))
-        if retrieval.query_vector is None or not rows:
-            return [(self.index.sentences.texts[r], 0.0) for r in rows]
-        scores = self.index.sentences.vectors[rows] @ retrieval.query_vector
-        return [(self.index.sentences.texts[r], float(s)) for r, s in zip(rows, scores)]
-
-    def search_many(self, requests: Sequence[tuple[str, Sequence[str]]], k: int = 5,
-                    batch_size: int = 32) -> list[list[Hit]]:
-        """The same as search() for many (question, history) pairs, embedding them in batches."""
+    def retrieve_many(self, requests: Sequence[tuple[str, Sequence[str]]], k: int = 5,
+                      batch_size: int = 32) -> list[Retrieval]:
+        """retrieve() for many (question, history) pairs, embedding the queries in batches."""
         _check_k(k)
         plans = [self.plan(question, history) for question, history in requests]
         results = []
@@ -187,11 +159,27 @@ class Searcher:
             batch = plans[at:at + batch_size]
             vectors = self.embedder.encode_queries([p.query for p in batch]) if self.embedder else None
             for i, plan in enumerate(batch):
-                results.append(self._rank(plan, None if vectors is None else vectors[i:i + 1], k))
+                vector = None if vectors is None else vectors[i]
+                hits = self._rank(plan, vector, k)
+                absent = self.vocabulary.absent_terms(plan.query)
+                results.append(Retrieval(plan, hits, self._answerable(hits, absent), absent, self.index, vector))
         return results
 
+    def _answerable(self, hits: list[Hit], absent_terms: list[str]) -> bool:
+        """Whether the passages found really answer: False means "not in the articles"."""
+        if not hits:
+            return False
+        top = hits[0]
+        score = top.best_sentence_score if top.best_sentence_score is not None else top.dense_score
+        if score is None:  # lexical-only mode has no calibrated score
+            return True
+        if score < self.options.min_sentence_score:
+            return False
+        return score >= self.options.min_sentence_score_with_absent_terms or not absent_terms
+
     def _rank(self, plan: QueryPlan, query_vector: np.ndarray | None, k: int) -> list[Hit]:
-        index = self.index
+        index, options = self.index, self.options
+        query_vector = None if query_vector is None else query_vector[None, :]
         n = len(index.chunks)
         lexical = index.lexical.scores(plan.tokens)
         best_sentence = np.full(n, -1, dtype=np.int64)
@@ -200,24 +188,24 @@ class Searcher:
             dense = np.zeros(n, dtype=np.float32)
             candidates = np.flatnonzero(lexical > 0)
         else:
-            _, rows = index.search(query_vector, CANDIDATES)
+            _, rows = index.vector_index.nearest(query_vector, options.candidates)
             candidates = np.union1d(rows[0][rows[0] >= 0], np.flatnonzero(lexical > 0))
             dense = np.full(n, -1.0, dtype=np.float32)
             dense[candidates] = index.vectors[candidates] @ query_vector[0]
-            if self.sentence_level and len(index.sentences.texts):
+            if options.sentence_level and len(index.sentences.texts):
                 sentence_score, best_sentence = index.sentences.best(query_vector[0], n)
                 has = candidates[best_sentence[candidates] >= 0]
-                dense[has] = (1 - self.sentence_weight) * dense[has] + self.sentence_weight * sentence_score[has]
+                dense[has] = (1 - options.sentence_weight) * dense[has] + options.sentence_weight * sentence_score[has]
         if len(candidates) == 0:
             return []
-        if self.mode == "dense":
+        if options.mode == "dense":
             fused = dense
-        elif self.mode == "lexical":
+        elif options.mode == "lexical":
             fused = lexical
-        elif self.mode == "rrf":
+        elif options.mode == "rrf":
             fused = fusion.rrf(dense, lexical)
         else:
-            fused = fusion.weighted(dense, lexical, plan.coverage, self.lexical_weight)
+            fused = fusion.weighted(dense, lexical, plan.coverage, options.lexical_weight)
         order = candidates[np.argsort(-fused[candidates], kind="stable")][:k]
         dense_ranks, lexical_ranks = fusion.rank_of(dense, order), fusion.rank_of(lexical, order)
         hits = []

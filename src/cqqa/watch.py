@@ -18,7 +18,7 @@ from typing import Callable
 
 from cqqa.config import Settings
 from cqqa.errors import CqqaError
-from cqqa.index import BuildReport, build_index
+from cqqa.build import BuildReport, build_index
 from cqqa.sources import META_SUFFIX, SOURCE_SUFFIXES
 
 DEBOUNCE_MS = 800
@@ -47,9 +47,9 @@ class SharedEmbedder:
     def __call__(self):
         with self._lock:
             if self.embedder is None:
-                from cqqa.embedding import Embedder
+                from cqqa.embedding import load_embedder
 
-                self.embedder = Embedder(self.settings.model, self.settings.dtype)
+                self.embedder = load_embedder(self.settings)
             return self.embedder
 
 

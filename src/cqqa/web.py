@@ -15,8 +15,8 @@ from pathlib import Path
 import gradio as gr
 
 from cqqa import feedback
-from cqqa.answer import Answer
-from cqqa.chat import Assistant
+from cqqa.answer import Answer, answer_json
+from cqqa.assistant import Assistant
 from cqqa.errors import CqqaError, QueryError
 from cqqa.render import article_html, escape, sources_html
 from cqqa.textnorm import without_lone_surrogates
@@ -183,7 +183,7 @@ def build_app(assistant: Assistant, feedback_path: Path | None = None, host: str
         assistant.refresh()
         return {"index_version": assistant.index_version, "chunks": len(assistant.searcher.index.chunks)}
 
-    ui = build_ui(assistant, feedback_path or feedback.default_path())
+    ui = build_ui(assistant, feedback_path or assistant.settings.feedback_file)
     # No file is ever served or accepted through Gradio: block every path (the Guard refuses the
     # file and upload routes before Gradio sees them; this is the second line).
     app = gr.mount_gradio_app(app, ui, path="/", css=CSS, footer_links=[], blocked_paths=[str(Path("/").resolve())],
@@ -191,23 +191,6 @@ def build_app(assistant: Assistant, feedback_path: Path | None = None, host: str
     ui.has_launched = True  # mounted apps skip Gradio's own path checks until then
     app.add_middleware(Guard, bind_host=host, extra_hosts=tuple(allowed_hosts))
     return app
-
-
-def answer_json(answer: Answer) -> dict:
-    """The documented JSON shape of an answer (cqqa ask --json, /api/ask)."""
-    data = answer.to_dict()
-    keep = ("n", "chunk_id", "doc", "title", "text", "start", "end", "quotes")
-    return {
-        "question": data["question"],
-        "answer": data["answer"],
-        "answerable": data["answerable"],
-        "citations": [{k: c[k] for k in keep} for c in data["citations"]],
-        "related": [{k: c[k] for k in keep if k != "n"} for c in data["related"]],
-        "query": data["query"],
-        "composer": data["composer"],
-        "notice": data["notice"],
-        "index_version": data["index_version"],
-    }
 
 
 def serve(assistant: Assistant, host: str = "127.0.0.1", port: int = 7860, feedback_path: Path | None = None,

@@ -6,7 +6,7 @@ citations out:
 1. make the question self-contained: with a language model configured, by a
    rewrite prompt; otherwise (and if that fails) Searcher carries the earlier
    turns' names into the query (followup.py), the same path `cqqa eval` scores;
-2. retrieve passages; decide whether they answer (Searcher.answerable);
+2. retrieve passages and decide whether they answer (one Retrieval, search.py);
 3. compose: extractive by default (answer.py); with a language model, a
    generated answer streamed token by token, its citations checked, falling
    back to the extractive answer on any failure.
@@ -23,11 +23,12 @@ from collections.abc import Iterator, Sequence
 from dataclasses import replace
 
 from cqqa.answer import Answer, citation_from_hit, compose_extractive
-from cqqa.config import Settings
-from cqqa.errors import CqqaError
-from cqqa.index import current_version, load_index
-from cqqa.llm import ChatClient, LLMError, LLMSettings, answer_messages, clean_citations, rewrite_messages
+from cqqa.config import LLMSettings, Settings
+from cqqa.errors import CqqaError, LLMError
+from cqqa.index import load_index
+from cqqa.llm import ChatClient, answer_messages, clean_citations, rewrite_messages
 from cqqa.search import Searcher, check_query
+from cqqa.store import current_version
 from cqqa.textnorm import without_lone_surrogates
 
 PASSAGES_FOR_MODEL = 5
@@ -86,12 +87,7 @@ class Assistant:
                 notice = f"Follow-up rewrite failed ({exc}); used the conversation's names instead."
         with self._lock:
             retrieval = searcher.retrieve(query, self.k, carried)
-            answerable = searcher.answerable(retrieval.plan.query, retrieval.hits)
-            extractive = compose_extractive(
-                question, retrieval.hits, lambda hit: searcher.sentence_scores(retrieval, hit), answerable,
-                searcher.index.document_meta, () if answerable else searcher.absent_terms(retrieval.plan.query))
-        extractive = replace(extractive, query=retrieval.plan.query, index_version=searcher.index.version,
-                             notice=notice)
+        extractive = replace(compose_extractive(question, retrieval), notice=notice)
         if self.llm is None or not extractive.answerable:
             yield extractive
             return

@@ -1,0 +1,329 @@
+"""Build the index: bring a folder's index up to date with its sources, doing only what changed.
+
+Documents are compared by fingerprint (file bytes and sidecar metadata). Chunks and sentences
+whose text is unchanged reuse their stored vectors, taken only from files that still match
+their checksums, from any kept version; so rebuilding after a small change embeds only what
+changed, a damaged version is repaired with what can still be trusted, and a rebuild with
+nothing changed writes nothing at all. The build checks the current version's files before
+calling it up to date.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+from tqdm import tqdm
+
+from cqqa import __version__
+from cqqa.chunking import Chunk, chunk_document
+from cqqa.config import Settings
+from cqqa.embedding import ModelIdentity
+from cqqa.errors import CqqaError, IndexProblem
+from cqqa.index import DOCUMENTS, FORMAT, read_chunk
+from cqqa.lexical import LexicalIndex
+from cqqa.names import NameBridge, find_people
+from cqqa.sentence_units import SentenceUnits, sentence_units
+from cqqa.sources import Document, document_fingerprint, load_sources
+from cqqa.store import (build_lock, current_version, damaged_files, prune, read_manifest, read_manifest_file,
+                        sha256_file, version_folders, write_version)
+from cqqa.vector_index import VectorIndex
+
+
+
+@dataclass
+class BuildReport:
+    docs: int
+    chunks: int
+    embedded_chunks: int
+    seconds: float
+    version: str
+    up_to_date: bool = False
+    embedded_sentences: int = 0
+    added: list[str] = field(default_factory=list)
+    changed: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    renamed: list[dict] = field(default_factory=list)  # {"from": old doc id, "to": new doc id}
+    unchanged: int = 0
+    warnings: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def diff_documents(before: dict[str, str], after: dict[str, str]) -> dict:
+    """What changed between two {doc_id: sha256} maps. A document whose content reappears
+    under another id is renamed, not removed and added."""
+    gone = {doc: sha for doc, sha in before.items() if doc not in after}
+    new = {doc: sha for doc, sha in after.items() if doc not in before}
+    renamed = []
+    for doc, sha in sorted(new.items()):
+        match = next((old for old, old_sha in sorted(gone.items()) if old_sha == sha), None)
+        if match:
+            renamed.append({"from": match, "to": doc})
+            del gone[match]
+    moved_to = {r["to"] for r in renamed}
+    return {
+        "added": sorted(d for d in new if d not in moved_to),
+        "changed": sorted(d for d in after if d in before and before[d] != after[d]),
+        "removed": sorted(gone),
+        "renamed": renamed,
+        "unchanged": sum(1 for d in after if before.get(d) == after[d]),
+    }
+
+
+def settings_fingerprint(settings: Settings) -> dict:
+    """Everything besides the sources that decides the index's content."""
+    return {"chunks": asdict(settings.chunks), "faiss_index": settings.faiss_index, "cqqa_format": FORMAT}
+
+
+def staleness(index_dir: Path, settings: Settings, docs: list[Document] | None = None) -> list[str]:
+    """Reasons the index does not reflect the sources and settings; empty when current.
+
+    `docs` are the sources already loaded by the caller (else they are read here)."""
+    manifest = read_manifest(index_dir)
+    if manifest is None:
+        return [f"no index in {index_dir}"]
+    try:
+        current = {d.doc_id: d.fingerprint for d in (docs if docs is not None else load_sources(settings))}
+    except CqqaError as exc:  # an unreadable source is reported by `cqqa index`
+        return _stale_settings(manifest, settings) + [str(exc)]
+    return _stale_reasons(manifest, settings, current)
+
+
+def stale_warning(settings: Settings) -> str | None:
+    """For commands that only read the index (search, ask): one line saying why it is stale, or
+    None. A missing index is left to the loader, whose error says how to build one."""
+    stale = staleness(settings.index_dir, settings)
+    if not stale or stale[0].startswith("no index"):
+        return None
+    return f"the index is stale ({'; '.join(stale[:3])}); run `cqqa index` to update it"
+
+
+def _built_documents(manifest: dict | None) -> dict[str, str]:
+    """doc id -> fingerprint (file bytes and sidecar metadata) of what a manifest was built from."""
+    if not manifest:
+        return {}
+    return {d["doc_id"]: document_fingerprint(d["sha256"], d.get("meta") or {}) for d in manifest["documents"]}
+
+
+def _stale_settings(manifest: dict, settings: Settings) -> list[str]:
+    reasons = []
+    if manifest.get("settings") != settings_fingerprint(settings):
+        reasons.append("chunking or index settings changed")
+    if manifest["model"]["name"] != settings.model:
+        reasons.append(f"built with model {manifest['model']['name']}, configured model is {settings.model}")
+    return reasons
+
+
+def _stale_reasons(manifest: dict, settings: Settings, current: dict[str, str]) -> list[str]:
+    built = _built_documents(manifest)
+    changes = diff_documents(built, current)
+    same_bytes = lambda d: built[d].split("+")[0] == current[d].split("+")[0]  # noqa: E731 (fingerprint: sha+meta)
+    return (_stale_settings(manifest, settings)
+            + [f"new source {d}" for d in changes["added"]]
+            + [f"source {d} was removed" for d in changes["removed"]]
+            + [f"the metadata (.meta.toml) of {d} changed" if same_bytes(d) else f"source {d} changed"
+               for d in changes["changed"]]
+            + [f"source {r['from']} was renamed to {r['to']}" for r in changes["renamed"]])
+
+
+def _reusable_vectors(index_dir: Path, model_name: str) -> tuple[dict[str, np.ndarray], dict | None]:
+    """vector_key(embedded text) -> vector, from every kept version built with `model_name` (the
+    same model identity as the newest such version), taking only text/vector file pairs whose
+    checksums still match; and that model identity (None when nothing can be reused)."""
+    out: dict[str, np.ndarray] = {}
+    identity = None
+    pairs = (("chunks.jsonl", "vectors.npy", lambda row: embed_input(read_chunk(row))),
+             (SentenceUnits.TEXTS, SentenceUnits.VECTORS, lambda row: row["text"]))
+    for version in version_folders(index_dir):
+        manifest = read_manifest_file(version)
+        if (not manifest or manifest.get("format") != FORMAT or manifest.get("model", {}).get("name") != model_name
+                or identity not in (None, manifest["model"])):
+            continue
+        recorded = manifest.get("files") or {}
+        for texts_file, vectors_file, text_of in pairs:
+            if any(recorded.get(f) is None or not (version / f).is_file() or sha256_file(version / f) != recorded[f]
+                   for f in (texts_file, vectors_file)):
+                continue
+            try:
+                texts = [text_of(json.loads(line)) for line in (version / texts_file).read_text("utf-8").splitlines()]
+                vectors = np.load(version / vectors_file)
+            except (OSError, ValueError, KeyError, TypeError):
+                continue
+            if len(texts) == len(vectors):
+                for text, vector in zip(texts, vectors):
+                    out.setdefault(vector_key(text), vector)
+                identity = manifest["model"]
+    return out, identity
+
+
+def vector_key(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:20]
+
+
+def embed_input(chunk: Chunk) -> str:
+    """The text the embedding model sees for a chunk."""
+    return chunk.text
+
+
+def lexical_input(chunk: Chunk) -> str:
+    """The text the lexical index sees for a chunk."""
+    return chunk.text
+
+
+def _current_manifest(index_dir: Path, note: Callable[[str], None]) -> tuple[dict | None, bool]:
+    """The current version's manifest (None if there is none or it is unreadable) and whether
+    every file of that version still matches its checksum."""
+    version = current_version(index_dir)
+    if version is None:
+        return None, False
+    manifest = read_manifest_file(version)
+    if manifest is None or not isinstance(manifest.get("documents"), list) or "model" not in manifest:
+        note(f"the index version {version.name} is unreadable (manifest.json is damaged); rebuilding it")
+        return None, False
+    if manifest.get("format") != FORMAT:
+        return manifest, False  # stale anyway: the settings fingerprint names the format
+    bad = damaged_files(version, manifest)
+    if bad:
+        note(f"the index version {version.name} is damaged ({', '.join(bad)}); rebuilding it, reusing the "
+             "vectors whose files still match their checksums")
+    return manifest, not bad
+
+
+def build_index(
+    settings: Settings,
+    *,
+    embedder_factory: Callable[[], object] | None = None,
+    progress: bool = False,
+    warn: Callable[[str], None] = lambda message: None,
+    lock_timeout: float = -1,
+    force: bool = False,
+) -> BuildReport:
+    """Bring the index in settings.index_dir up to date with settings.source_dir.
+
+    The model is loaded (through embedder_factory) only if some chunk needs
+    embedding. lock_timeout < 0 waits for a concurrent build to finish. force
+    rebuilds from scratch: nothing is taken from earlier versions.
+    """
+    started = time.monotonic()
+    index_dir = settings.index_dir
+    warnings: list[str] = []
+
+    def note(message: str) -> None:
+        warnings.append(message)
+        warn(message)
+
+    with build_lock(index_dir, lock_timeout, warn) as writable:
+        docs = load_sources(settings, warn=note)
+        if not docs:
+            raise IndexProblem(f"no articles to index in {settings.source_dir} (.txt or .md files)")
+        previous_manifest, intact = _current_manifest(index_dir, note)
+        current = {d.doc_id: d.fingerprint for d in docs}
+        reasons = _stale_reasons(previous_manifest, settings, current) if previous_manifest else ["no index"]
+        if intact and not force and not reasons:
+            return BuildReport(len(docs), previous_manifest["chunks"], 0, time.monotonic() - started,
+                               current_version(index_dir).name, up_to_date=True, unchanged=len(docs),
+                               warnings=warnings)
+        if not writable:
+            why = "; ".join(reasons[:3]) if reasons else "it is damaged"
+            raise IndexProblem(f"the index folder {index_dir} is read-only and the index needs rebuilding ({why}); "
+                               "make the folder writable, or build into another one with --index")
+        changes = diff_documents(_built_documents(previous_manifest), current)
+        if previous_manifest:
+            for reason in _stale_settings(previous_manifest, settings):  # e.g. CQQA_CHUNK_TOKENS changed
+                note(f"{reason}: rebuilding every document (vectors of unchanged texts are still reused "
+                     "when the model is the same)")
+        chunks = []
+        for doc in tqdm(docs, desc="chunking", unit="doc", disable=not progress, leave=False):
+            chunks.extend(chunk_document(doc, settings.chunks))
+        if not chunks:
+            raise IndexProblem(f"the articles in {settings.source_dir} produced no text to index")
+
+        # Chunks and their sentences are both embedded; vectors of unchanged texts are reused
+        # when the same model built them and their files still match their checksums.
+        chunk_texts = [embed_input(c) for c in chunks]
+        sentence_texts, owner = sentence_units(chunks)
+        texts = chunk_texts + sentence_texts
+        keys = [vector_key(text) for text in texts]
+        reuse, identity = ({}, None) if force else _reusable_vectors(index_dir, settings.model)
+        previous = ModelIdentity(**identity) if identity else None
+        todo = [i for i, key in enumerate(keys) if key not in reuse]
+        model, embedder = previous, None
+        if todo:
+            embedder = (embedder_factory or (lambda: _default_embedder(settings)))()
+            model = embedder.identity
+            if previous is None or not previous.compatible_with(model):
+                reuse, todo = {}, list(range(len(texts)))
+        all_vectors = np.zeros((len(texts), model.dim), dtype=np.float32)
+        for i, key in enumerate(keys):
+            if key in reuse:
+                all_vectors[i] = reuse[key]
+        if todo:
+            all_vectors[todo] = embedder.encode_documents([texts[i] for i in todo], progress=progress)
+        vectors, sentence_vectors = all_vectors[:len(chunks)], all_vectors[len(chunks):]
+        embedded_chunks = sum(1 for i in todo if i < len(chunks))
+
+        people = _people(docs, previous_manifest)
+        manifest = {
+            "format": FORMAT,
+            "cqqa_version": __version__,
+            "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+            "model": asdict(model),
+            "settings": settings_fingerprint(settings),
+            "source_dir": str(settings.source_dir),
+            "documents": [_doc_entry(doc, chunks, people[doc.doc_id]) for doc in docs],
+            "skipped": warnings,
+            "chunks": len(chunks),
+            "sentences": len(sentence_texts),
+        }
+        units = SentenceUnits(sentence_texts, sentence_vectors, owner)
+
+        def write_files(folder: Path) -> None:
+            with open(folder / "chunks.jsonl", "w", encoding="utf-8") as out:
+                for chunk in chunks:
+                    out.write(json.dumps(chunk.to_dict(), ensure_ascii=False) + "\n")
+            np.save(folder / "vectors.npy", vectors)
+            units.save(folder)
+            VectorIndex.build(vectors, settings.faiss_index, model.dim).save(folder)
+            LexicalIndex.build([lexical_input(c) for c in chunks]).save(folder / "bm25")
+            NameBridge.build([doc.text for doc in docs], set().union(*people.values())).save(folder / "names.json")
+            with open(folder / DOCUMENTS, "w", encoding="utf-8") as out:
+                for doc in docs:
+                    out.write(json.dumps({"doc_id": doc.doc_id, "text": doc.text}, ensure_ascii=False) + "\n")
+
+        name = write_version(index_dir, manifest, write_files)
+        prune(index_dir)
+        return BuildReport(len(docs), len(chunks), embedded_chunks, time.monotonic() - started, name,
+                           embedded_sentences=len(todo) - embedded_chunks, warnings=warnings, **changes)
+
+
+def _people(docs: list[Document], previous_manifest: dict | None) -> dict[str, list[str]]:
+    """The people each document names (for the name bridge), reused for unchanged documents:
+    finding them runs jieba's part-of-speech tagger, the slowest step after embedding."""
+    known = {d["sha256"]: d["people"] for d in (previous_manifest or {}).get("documents", []) if "people" in d}
+    return {doc.doc_id: known[doc.sha256] if doc.sha256 in known else sorted(find_people([doc.text]))
+            for doc in docs}
+
+
+def _doc_entry(doc: Document, chunks: list[Chunk], people: list[str]) -> dict:
+    return {
+        "doc_id": doc.doc_id,
+        "path": doc.path.as_posix(),
+        "sha256": doc.sha256,
+        "title": doc.title,
+        "meta": doc.meta,
+        "chunks": sum(1 for c in chunks if c.doc_id == doc.doc_id),
+        "people": people,
+    }
+
+
+def _default_embedder(settings: Settings):
+    from cqqa.embedding import load_embedder  # here, not at the top: a no-op build never imports torch
+
+    return load_embedder(settings)
