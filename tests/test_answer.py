@@ -4,7 +4,10 @@ from types import SimpleNamespace
 
 import pytest
 
-from cqqa.answer import REFUSAL, compose_extractive, question_language, select_quotes, source_name
+from cqqa.answer import FRAMING_MAX_CHARS, REFUSAL, compose_extractive, question_language, select_quotes, source_name
+
+LONG = "，这句话足够长，不是一句引出下文的开场白，而是有内容的完整陈述。"
+assert len(LONG) > FRAMING_MAX_CHARS
 
 
 @pytest.mark.parametrize("text, lang", [
@@ -18,16 +21,26 @@ def test_question_language(text, lang):
 
 
 def test_select_quotes_keeps_sentences_close_to_the_best_in_reading_order():
+    first, second, third, other = (f"{s}{LONG}" for s in ("第一句话很相关", "第二句话无关紧要", "第三句也很相关", "另一段的相关句子"))
     passages = [
-        [("第一句话很相关。", 0.60), ("第二句话无关紧要。", 0.30), ("第三句也很相关。", 0.58)],
-        [("第一句话很相关。", 0.60), ("另一段的相关句子。", 0.57)],  # the shared sentence is quoted once
+        [(first, 0.60), (second, 0.30), (third, 0.58)],
+        [(first, 0.60), (other, 0.57)],  # the shared sentence is quoted once
     ]
-    assert select_quotes(passages) == [(0, "第一句话很相关。"), (0, "第三句也很相关。"), (1, "另一段的相关句子。")]
+    assert select_quotes(passages) == [(0, first), (0, third), (1, other)]
 
 
 def test_select_quotes_skips_fragments_and_caps_each_passage():
-    passages = [[("他说。", 0.9), ("甲句子足够长了。", 0.8), ("乙句子足够长了。", 0.8), ("丙句子足够长了。", 0.8)]]
-    assert [text for _, text in select_quotes(passages)] == ["甲句子足够长了。", "乙句子足够长了。"]
+    a, b, c = (f"{s}{LONG}" for s in "甲乙丙")
+    passages = [[("他说。", 0.9), (a, 0.8), (b, 0.8), (c, 0.8)]]
+    assert [text for _, text in select_quotes(passages)] == [a, b]
+
+
+def test_a_framing_sentence_brings_the_sentence_after_it():
+    framing, content, other = "张兴海对于未来汽车的定位言简意赅。", f"未来汽车是有情感、更智慧的移动智能体{LONG}", f"别的话题{LONG}"
+    assert select_quotes([[(framing, 0.7), (content, 0.5), (other, 0.4)]]) == [(0, framing), (0, content)]
+    question = "是构建一个自主可控的生态闭环，还是融入跨界合作的开放格局？"  # long, but a question: framing
+    assert select_quotes([[(question, 0.7), (content, 0.5)]]) == [(0, question), (0, content)]
+    assert select_quotes([[(content, 0.7), (other, 0.3)]]) == [(0, content)], "a full sentence stands alone"
 
 
 def test_source_name():
@@ -49,17 +62,17 @@ def _retrieval(hits, scores, answerable, meta=None, absent_terms=()):
 
 
 def test_compose_numbers_citations_and_leads_in_english():
-    hits = [_hit("a#1", "a", "甲说了第一件事。甲说了第二件事。"), _hit("b#4", "b", "乙说了另一件事情。")]
-    scores = {"a#1": [("甲说了第一件事。", 0.7), ("甲说了第二件事。", 0.2)], "b#4": [("乙说了另一件事情。", 0.68)]}
+    one, two, three = (f"{s}{LONG}" for s in ("甲说了第一件事", "甲说了第二件事", "乙说了另一件事情"))
+    hits = [_hit("a#1", "a", one + two), _hit("b#4", "b", three)]
+    scores = {"a#1": [(one, 0.7), (two, 0.2)], "b#4": [(three, 0.68)]}
     meta = {"a": {"publication_en": "Chongqing Daily"}, "b": {"title_en": "Feature"}}
     answer = compose_extractive("what did they say?", _retrieval(hits, lambda h: scores[h.chunk_id], True, meta))
     assert answer.answer.splitlines() == [
         "From the Chongqing Daily report [1] and the article “Feature” [2]:",
-        "「甲说了第一件事。」[1]",
-        "「乙说了另一件事情。」[2]",
+        f"「{one}」[1]",
+        f"「{three}」[2]",
     ]
-    assert [(c.n, c.chunk_id, c.quotes) for c in answer.citations] == [
-        (1, "a#1", ["甲说了第一件事。"]), (2, "b#4", ["乙说了另一件事情。"])]
+    assert [(c.n, c.chunk_id, c.quotes) for c in answer.citations] == [(1, "a#1", [one]), (2, "b#4", [three])]
 
 
 def test_chinese_question_gets_quotes_without_lead():
@@ -93,3 +106,14 @@ def test_absent_words_are_not_mentioned_when_the_question_is_answered():
                                                            lambda h: [("甲说了第一件事。", 0.7)], True,
                                                            absent_terms=["净利润"]))
     assert "净利润" not in answer.answer
+
+
+@pytest.mark.parametrize("question, source, shown", [
+    ("长安汽车销量多少？", "長安汽車累計銷量為206.6萬輛。", "长安汽车累计销量为206.6万辆。"),
+    ("長安汽車銷量多少？", "长安汽车累计销量为206.6万辆。", "長安汽車累計銷量爲206.6萬輛。"),
+    ("What were Changan's sales?", "長安汽車累計銷量為206.6萬輛。", "長安汽車累計銷量為206.6萬輛。"),
+])
+def test_quotes_are_shown_in_the_questions_script_and_cited_in_the_sources(question, source, shown):
+    answer = compose_extractive(question, _retrieval([_hit("a#1", "a", source)], lambda h: [(source, 0.7)], True))
+    assert f"「{shown}」[1]" in answer.answer
+    assert answer.citations[0].quotes == [source], "the citation keeps the article's own text"

@@ -163,9 +163,26 @@ def test_html_and_script_in_a_source_never_execute(page):
     assert not page.errors
 
 
-def test_example_question_on_the_empty_chat_and_screenshot(page):
+def clear(page) -> None:
     page.locator("#cqqa-clear").click()
     page.wait_for_function("!document.querySelector(\"#cqqa-chat [data-testid='bot']\")", timeout=WAIT_MS)
+
+
+def test_every_example_question_is_answered_not_refused(page):
+    from cqqa.web import EXAMPLES
+
+    for n, question in enumerate(EXAMPLES, start=1):
+        clear(page)
+        page.get_by_role("button", name=f"Select example {n}: {question}").click()
+        page.wait_for_function("""() => { const b = document.querySelector("#cqqa-chat [data-testid='bot']");
+                                          return b && !b.innerText.trim().endsWith('…'); }""", timeout=WAIT_MS)
+        wait_for_sources(page, "[1]")
+        answer = page.locator("#cqqa-chat [data-testid='bot']").first.inner_text()
+        assert "[1]" in answer and "could not find" not in answer and "没有找到" not in answer, (question, answer)
+
+
+def test_example_question_on_the_empty_chat_and_screenshot(page):
+    clear(page)
     page.get_by_role("button", name="Select example 3: 長安汽車今年前三季度銷量多少？").click()
     page.wait_for_selector("#cqqa-chat [data-testid='bot']", timeout=WAIT_MS)
     wait_for_sources(page, "206.6萬輛")

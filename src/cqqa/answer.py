@@ -2,7 +2,8 @@
 
 The extractive composer quotes the sentences of the top passages that are most
 similar to the question (the same embedding model as retrieval), each with its
-citation marker, in the source's own script. A question not in Chinese gets a
+citation marker; a Chinese question gets them in its own script (OpenCC), the
+citation keeping the source's. A question not in Chinese gets a
 one-line lead in English naming the source. Nothing is invented: every word
 after the lead is the article's own.
 
@@ -16,13 +17,19 @@ from __future__ import annotations
 import re
 from dataclasses import asdict, dataclass, field
 
-from cqqa.textnorm import has_han, to_simplified
+from cqqa.textnorm import has_han, to_simplified, to_traditional
 
 MAX_PASSAGES = 3  # passages that may be quoted
 MAX_QUOTES = 3  # sentences quoted in all
 MAX_QUOTES_PER_PASSAGE = 2
 QUOTE_MARGIN = 0.06  # a sentence is quoted if it is this close to the best sentence's similarity
 MIN_QUOTE_CHARS = 6  # shorter fragments ("他说。") say nothing on their own
+# A framing sentence announces what the next one says: "张兴海对于未来汽车的定位言简意赅。",
+# "李书福描绘的，则是一个更加立体的出行格局。", a question the article then answers, or a
+# sentence ending in a colon. Quoted alone it tells the reader nothing, so it brings its next
+# sentence along (`cqqa eval --answers`: quotes containing the evidence, see the README).
+FRAMING_MAX_CHARS = 24
+FRAMING_END = re.compile(r"[：:？?]\s*[”’」』\"']*\s*$")
 
 REFUSAL = {
     "en": "I could not find an answer to this in the articles. The closest passages are listed as "
@@ -81,11 +88,26 @@ def citation_from_hit(hit, n: int, quotes: list[str] | None = None) -> Citation:
     return Citation(n, hit.chunk_id, hit.doc, hit.title, hit.text, hit.start, hit.end, hit.heading, quotes or [])
 
 
+def in_script(text: str, lang: str) -> str:
+    """A quote in the Chinese script of the question (OpenCC; the citation keeps the original)."""
+    if lang == "zh-Hans":
+        return to_simplified(text)
+    if lang == "zh-Hant":
+        return to_traditional(text)
+    return text
+
+
+def is_framing(sentence: str) -> bool:
+    compact = re.sub(r"\s+", "", sentence)
+    return len(compact) <= FRAMING_MAX_CHARS or bool(FRAMING_END.search(compact))
+
+
 def select_quotes(passages: list[list[tuple[str, float]]]) -> list[tuple[int, str]]:
     """(passage position, sentence) pairs to quote, in passage order then reading order.
 
     `passages` holds each passage's sentences with their similarity to the question.
-    A sentence is quoted when it is within QUOTE_MARGIN of the best one; each text once."""
+    A sentence is quoted when it is within QUOTE_MARGIN of the best one; each text once; a
+    framing sentence brings the sentence after it."""
     scored = [(score, p, i, text) for p, sentences in enumerate(passages[:MAX_PASSAGES])
               for i, (text, score) in enumerate(sentences) if len(text.strip()) >= MIN_QUOTE_CHARS]
     if not scored:
@@ -101,6 +123,11 @@ def select_quotes(passages: list[list[tuple[str, float]]]) -> list[tuple[int, st
         seen.add(key)
         per_passage[p] = per_passage.get(p, 0) + 1
         chosen.append((p, i, text))
+    for p, i, text in list(chosen):
+        following = passages[p][i + 1][0] if i + 1 < len(passages[p]) else None
+        if is_framing(text) and following and re.sub(r"\s+", "", following) not in seen:
+            seen.add(re.sub(r"\s+", "", following))
+            chosen.append((p, i + 1, following))
     return [(p, text) for p, i, text in sorted(chosen)]
 
 
@@ -154,7 +181,7 @@ def compose_extractive(question: str, retrieval) -> Answer:
         if p not in citations:
             citations[p] = citation_from_hit(top[p], len(citations) + 1)
         citations[p].quotes.append(text)
-    lines = [f"「{text.strip()}」[{citations[p].n}]" for p, text in quotes]
+    lines = [f"「{in_script(text.strip(), lang)}」[{citations[p].n}]" for p, text in quotes]
     if lang == "en":
         lines.insert(0, _lead(list(citations.values()), meta_of))
     return Answer(question, "\n".join(lines), True, list(citations.values()), **common)

@@ -230,6 +230,12 @@ def cmd_eval(args) -> int:
     items = load_eval_set(Path(args.set))
     settings = _index_for_eval(args)
     searcher = Searcher(settings, retrieval=RetrievalSettings(mode=args.mode))
+    if args.answers:
+        from cqqa.answer_eval import evaluate_answers, format_answers
+
+        answers = evaluate_answers(items, searcher, progress=_err)
+        _print_json(answers) if args.json else print(format_answers(answers))
+        return 0
     result = evaluate.evaluate(items, searcher, k=args.k, progress=_err)
     if args.hits_out:
         with open(args.hits_out, "w", encoding="utf-8") as out:
@@ -389,6 +395,9 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--hits-out", metavar="FILE", help="write one JSON line per question with its hits")
     ev.add_argument("--compare", nargs=2, metavar=("RUN_A.json", "RUN_B.json"),
                     help="compare two `--json` results with a paired significance test")
+    ev.add_argument("--answers", action="store_true",
+                    help="score the answers instead of the retrieval: do the quoted sentences contain the "
+                         "evidence, are the refusals right, how long each answer takes (answer_eval.py)")
     ev.add_argument("--mode", choices=MODES, default="hybrid", help="retrieval mode to score (default hybrid)")
     ev.set_defaults(func=cmd_eval)
 

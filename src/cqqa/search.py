@@ -19,6 +19,7 @@ RetrievalSettings (config.py) holds every knob: `mode` selects a single stage fo
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -33,7 +34,7 @@ from cqqa.errors import IndexProblem, QueryError
 from cqqa.followup import standalone_query
 from cqqa.index import Index, load_index
 from cqqa.lexical import tokenize
-from cqqa.textnorm import without_lone_surrogates
+from cqqa.textnorm import fold, without_lone_surrogates
 
 MAX_QUERY_CHARS = 1000
 
@@ -102,6 +103,17 @@ class Retrieval:
         return [(index.sentences.texts[r], float(s)) for r, s in zip(rows, scores)]
 
 
+IDENTIFIER = re.compile(r"\d[\d.]{2,}")
+YEAR = re.compile(r"(19|20)\d\d")
+
+
+def identifiers_in(tokens: Sequence[str], text: str) -> list[str]:
+    """The question's exact identifiers (numbers of three or more digits, years aside) that
+    `text` contains."""
+    folded = fold(text).lower()
+    return [t for t in tokens if IDENTIFIER.fullmatch(t) and not YEAR.fullmatch(t) and t in folded]
+
+
 def _check_k(k: int) -> None:
     if k < 1:
         raise QueryError(f"k must be at least 1, not {k}")
@@ -162,20 +174,22 @@ class Searcher:
                 vector = None if vectors is None else vectors[i]
                 hits = self._rank(plan, vector, k)
                 absent = self.vocabulary.absent_terms(plan.query)
-                results.append(Retrieval(plan, hits, self._answerable(hits, absent), absent, self.index, vector))
+                results.append(Retrieval(plan, hits, self._answerable(plan, hits, absent), absent, self.index, vector))
         return results
 
-    def _answerable(self, hits: list[Hit], absent_terms: list[str]) -> bool:
+    def _answerable(self, plan: QueryPlan, hits: list[Hit], absent_terms: list[str]) -> bool:
         """Whether the passages found really answer: False means "not in the articles"."""
         if not hits:
             return False
-        top = hits[0]
+        top, options = hits[0], self.options
         score = top.best_sentence_score if top.best_sentence_score is not None else top.dense_score
         if score is None:  # lexical-only mode has no calibrated score
             return True
-        if score < self.options.min_sentence_score:
-            return False
-        return score >= self.options.min_sentence_score_with_absent_terms or not absent_terms
+        if absent_terms:
+            return score >= options.min_sentence_score_with_absent_terms
+        if score >= options.min_sentence_score:
+            return True
+        return score >= options.min_sentence_score_with_identifier and bool(identifiers_in(plan.tokens, top.text))
 
     def _rank(self, plan: QueryPlan, query_vector: np.ndarray | None, k: int) -> list[Hit]:
         index, options = self.index, self.options

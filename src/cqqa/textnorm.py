@@ -40,6 +40,17 @@ def without_lone_surrogates(text: str) -> str:
     return _LONE_SURROGATE.sub("", text)
 
 
+@lru_cache(maxsize=1)
+def _s2t():
+    import opencc
+
+    return opencc.OpenCC("s2t")
+
+
+def to_traditional(text: str) -> str:
+    return _s2t().convert(without_lone_surrogates(text))
+
+
 def to_simplified(text: str) -> str:
     return _t2s().convert(without_lone_surrogates(text))
 

@@ -1,0 +1,89 @@
+"""Score the answers a user reads, not only the passages retrieved (`cqqa eval --answers`).
+
+For every question of an evaluation set, the product's own path (retrieve 5 passages, decide,
+compose the extractive answer) and, per language and kind:
+
+- quote_has_evidence: the answer's quoted sentences contain an evidence string (whitespace
+  and script folded), over the answerable questions;
+- quote_has_evidence_when_cited: the same, over the answerable questions whose evidence is in
+  a cited passage (what quote selection alone can fix; target >= 0.95);
+- cited_has_evidence: a cited passage contains the evidence;
+- refusals: unanswerable questions refused, answerable questions wrongly refused;
+- seconds per answer (p50, p90), retrieval included, query embedding excluded (embedded in
+  batches first, as `cqqa eval` does).
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+from collections import defaultdict
+
+from cqqa.answer import compose_extractive
+from cqqa.evalset import EvalItem
+from cqqa.textnorm import fold
+
+K = 5  # passages per question, as the assistant retrieves
+
+
+def _contains(texts: list[str], evidence: tuple[str, ...]) -> bool:
+    folded = [fold(t) for t in texts]
+    return any(fold(e) in t for e in evidence for t in folded)
+
+
+def evaluate_answers(items: list[EvalItem], searcher, progress=lambda message: None) -> dict:
+    searcher.embedder and searcher.embedder.encode_queries(
+        [searcher.plan(i.question, i.history).query for i in items])  # warm the query cache
+    rows = []
+    for item in items:
+        started = time.perf_counter()
+        retrieval = searcher.retrieve(item.question, K, item.history)
+        answer = compose_extractive(item.question, retrieval)
+        seconds = time.perf_counter() - started
+        quotes = [q for c in answer.citations for q in c.quotes]
+        rows.append({
+            "id": item.id, "lang": item.lang, "kind": item.kind, "answerable": item.answerable,
+            "refused": not answer.answerable, "seconds": seconds,
+            "cited_has_evidence": item.answerable and _contains([c.text for c in answer.citations], item.evidence),
+            "quote_has_evidence": item.answerable and _contains(quotes, item.evidence),
+            "question": item.question, "answer": answer.answer,
+        })
+    progress(f"answered {len(rows)} questions")
+    groups = defaultdict(list)
+    for row in rows:
+        for key in ("all", f"lang={row['lang']}", f"kind={row['kind']}"):
+            groups[key].append(row)
+    summary = {key: _summarise(group) for key, group in groups.items()}
+    return {"summary": summary, "rows": rows}
+
+
+def _summarise(rows: list[dict]) -> dict:
+    answerable = [r for r in rows if r["answerable"]]
+    cited = [r for r in answerable if r["cited_has_evidence"]]
+    unanswerable = [r for r in rows if not r["answerable"]]
+    times = sorted(r["seconds"] for r in rows)
+    share = lambda part, whole: round(len(part) / len(whole), 4) if whole else None  # noqa: E731
+    return {
+        "n": len(rows),
+        "answerable": len(answerable),
+        "quote_has_evidence": share([r for r in answerable if r["quote_has_evidence"]], answerable),
+        "quote_has_evidence_when_cited": share([r for r in cited if r["quote_has_evidence"]], cited),
+        "cited_has_evidence": share(cited, answerable),
+        "unanswerable_refused": f"{sum(r['refused'] for r in unanswerable)}/{len(unanswerable)}",
+        "answerable_refused": f"{sum(r['refused'] for r in answerable)}/{len(answerable)}",
+        "p50_ms": round(1000 * statistics.median(times), 1) if times else None,
+        "p90_ms": round(1000 * times[int(0.9 * (len(times) - 1))], 1) if times else None,
+    }
+
+
+def format_answers(result: dict) -> str:
+    cols = ("n", "quote_has_evidence", "quote_has_evidence_when_cited", "cited_has_evidence",
+            "unanswerable_refused", "answerable_refused", "p50_ms", "p90_ms")
+    heads = ("n", "quote∋evid", "…when cited", "cited∋evid", "unans. refused", "ans. refused", "p50 ms", "p90 ms")
+    lines = [f"{'':18}" + "".join(f"{h:>15}" for h in heads)]
+    for key in sorted(result["summary"], key=lambda k: (k != "all", k)):
+        values = result["summary"][key]
+        cells = [("" if values[c] is None else f"{values[c]:.3f}" if isinstance(values[c], float) else str(values[c]))
+                 for c in cols]
+        lines.append(f"{key:18}" + "".join(f"{c:>15}" for c in cells))
+    return "\n".join(lines)
