@@ -83,7 +83,14 @@ def format_answers(result: dict) -> str:
     lines = [f"{'':18}" + "".join(f"{h:>15}" for h in heads)]
     for key in sorted(result["summary"], key=lambda k: (k != "all", k)):
         values = result["summary"][key]
-        cells = [("" if values[c] is None else f"{values[c]:.3f}" if isinstance(values[c], float) else str(values[c]))
-                 for c in cols]
+        cells = [_cell(c, values[c]) for c in cols]
         lines.append(f"{key:18}" + "".join(f"{c:>15}" for c in cells))
     return "\n".join(lines)
+
+
+def _cell(column: str, value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        return f"{value:.1f}" if column.endswith("_ms") else f"{value:.3f}"
+    return str(value)
