@@ -92,3 +92,21 @@ def test_an_edit_embeds_only_the_changed_texts(fake_settings, tmp_path):
     report = build_index(settings, embedder_factory=lambda: embedder)
     assert report.changed == ["hydrogen"] and report.embedded_chunks == 1 and report.embedded_sentences == 1
     assert embedder.calls == [2]
+
+
+def test_the_answers_evaluation_scores_quotes_and_refusals(fake_settings):
+    from cqqa.answer_eval import evaluate_answers, format_answers
+    from cqqa.evalset import EvalItem
+
+    items = [EvalItem("hit", "single", "长安汽车前三季度累计销量是多少？", ("累计销量为206.6万辆",), lang="zh-Hans"),
+             EvalItem("miss", "single", "长安汽车前三季度累计销量是多少？", ("出口市场表现亮眼",), lang="zh-Hans"),
+             EvalItem("none", "unanswerable", "明天北京的天气怎么样？", (), lang="zh-Hans")]
+    result = evaluate_answers(items, searcher(fake_settings))
+    rows = {r["id"]: r for r in result["rows"]}
+    assert rows["hit"]["quote_has_evidence"] and rows["hit"]["cited_has_evidence"]
+    assert not rows["miss"]["quote_has_evidence"] and rows["miss"]["cited_has_evidence"], "cited, not quoted"
+    assert rows["none"]["refused"] and not rows["hit"]["refused"]
+    summary = result["summary"]["all"]
+    assert (summary["quote_has_evidence"], summary["quote_has_evidence_when_cited"]) == (0.5, 0.5)
+    assert summary["unanswerable_refused"] == "1/1" and summary["answerable_refused"] == "0/2"
+    assert "quote∋evid" in format_answers(result)
