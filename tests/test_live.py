@@ -9,6 +9,8 @@ import sys
 import time
 import urllib.parse
 import urllib.request
+
+import pytest
 from pathlib import Path
 
 
@@ -81,3 +83,36 @@ def test_running_server_picks_up_an_added_article(built_settings, tmp_path):
         assert any("added new-article" in line for line in proc.lines)
     finally:
         stop_process(proc)
+
+
+def test_the_server_listens_at_once_and_answers_questions_asked_while_it_loads(built_settings, tmp_path):
+    import urllib.error
+
+    settings = copy_index(built_settings, tmp_path)
+    port = free_port()
+    proc = start_process([CQQA, "serve", "--port", str(port), "--source", str(settings.source_dir),
+                          "--index", str(settings.index_dir), "--feedback", str(tmp_path / "fb.jsonl")],
+                         "is listening at", timeout=120, env={"CQQA_LLM_BASE_URL": ""})
+    try:
+        base = f"http://127.0.0.1:{port}"
+        with pytest.raises(urllib.error.HTTPError) as loading:
+            get(f"{base}/api/status")
+        assert loading.value.code == 503 and json.loads(loading.value.read())["ready"] is False
+        assert not any("is ready at" in line for line in proc.lines), "the model was still loading"
+        question = urllib.parse.quote("What is the 33618 system?")
+        answer = get(f"{base}/api/ask?q={question}")  # asked while loading: waits, is answered
+        assert answer["answerable"] and "33618" in answer["answer"]
+        status = get(f"{base}/api/status")
+        assert status["ready"] is True and status["index_version"] == answer["index_version"]
+        order = [i for i, line in enumerate(proc.lines) if "is listening at" in line or "is ready at" in line]
+        assert len(order) == 2 and "is listening at" in proc.lines[order[0]]
+    finally:
+        stop_process(proc)
+
+
+def test_a_server_that_cannot_start_says_why_and_exits(tmp_path):
+    (tmp_path / "src").mkdir()
+    proc = subprocess.run([CQQA, "serve", "--port", str(free_port()), "--source", str(tmp_path / "src"), "--index",
+                           str(tmp_path / "idx")], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 1
+    assert proc.stderr.strip().splitlines()[-1].startswith("cqqa: error: no articles to index in")

@@ -10,11 +10,14 @@ import argparse
 import dataclasses
 import json
 import sys
+import time
 from pathlib import Path
 
 from cqqa import __version__
 from cqqa.config import MODES, Settings
 from cqqa.errors import CqqaError
+
+PROCESS_STARTED = time.monotonic()  # before the heavy imports: start-up times count from here
 
 
 
@@ -148,30 +151,45 @@ def _check_port(host: str, port: int) -> None:
 
 
 def cmd_serve(args) -> int:
-    import time
+    import threading
 
-    from cqqa.assistant import Assistant
-    from cqqa.watch import SharedEmbedder, describe, start_watching
-    from cqqa.web import serve
+    from cqqa.web import Startup, serve
 
     settings = _settings(args)
     _check_port(args.host, args.port)
-    started = time.monotonic()
-    shared = SharedEmbedder(settings)
-    _err("loading the embedding model ...")
-    _bring_index_up_to_date(settings, shared)
-    assistant = Assistant(settings, embedder=shared(), warn=lambda m: _err(f"warning: {m}"))
-    if assistant.llm:
-        _err(f"generative answers from {assistant.llm.settings.base_url} ({assistant.llm.settings.model or 'default'})")
-    if args.watch:
-        start_watching(settings, embedder_factory=shared, warn=lambda m: _err(f"warning: {m}"),
-                       on_report=lambda report: _err(describe(report)))
-        _err(f"watching {settings.source_dir} for changes")
-    feedback_path = Path(args.feedback) if args.feedback else None
+    started = PROCESS_STARTED
+    url = f"http://{args.host}:{args.port}/"
+    listening = threading.Event()
+
+    def load():
+        from cqqa.assistant import Assistant
+        from cqqa.watch import SharedEmbedder, describe, start_watching
+
+        shared = SharedEmbedder(settings)
+        _bring_index_up_to_date(settings, shared)
+        assistant = Assistant(settings, embedder=shared(), warn=lambda m: _err(f"warning: {m}"))
+        if assistant.llm:
+            _err(f"generative answers from {assistant.llm.settings.base_url} "
+                 f"({assistant.llm.settings.model or 'default'})")
+        if args.watch:
+            start_watching(settings, embedder_factory=shared, warn=lambda m: _err(f"warning: {m}"),
+                           on_report=lambda report: _err(describe(report)))
+            _err(f"watching {settings.source_dir} for changes")
+        listening.wait()
+        _err(f"cqqa is ready at {url} (index {assistant.index_version}, {time.monotonic() - started:.1f} s to "
+             "start); Ctrl-C stops it")
+        return assistant
+
+    def listening_now(_url: str) -> None:
+        listening.set()
+        _err(f"cqqa is listening at {url} ({time.monotonic() - started:.1f} s); loading the embedding model ...")
+
+    startup = Startup(load).start()
     allowed = tuple(args.allow_host or ()) + settings.allowed_hosts
-    serve(assistant, args.host, args.port, feedback_path, allowed_hosts=allowed,
-          on_ready=lambda url: _err(f"cqqa is ready at {url} (index {assistant.index_version}, "
-                                    f"{time.monotonic() - started:.1f} s to start); Ctrl-C stops it"))
+    serve(startup, settings, args.host, args.port, Path(args.feedback) if args.feedback else None,
+          on_listening=listening_now, allowed_hosts=allowed)
+    if startup.error is not None:
+        raise startup.error  # the server has stopped; a CqqaError prints one line and exits 1
     return 0
 
 

@@ -3,13 +3,18 @@
     /                          the chat
     /article/<version>/<doc>   the whole article as text, the cited passage highlighted (?start=&end=&q=)
     /api/ask?q=...&history=... the same answers as JSON (what `cqqa ask --json` prints)
-    /api/status                the index version being served
+    /api/status                {"ready", "state"}, and the index version being served once ready
+
+The server listens at once; the model loads behind it (Startup). Until it is ready the page
+says so, /api/status answers 503 {"ready": false}, and questions wait: none is refused.
 """
 
 from __future__ import annotations
 
 import html
+import threading
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 
 import gradio as gr
@@ -50,6 +55,54 @@ def display_text(answer: Answer) -> str:
     return as_text(answer.answer + (f"\n\n⚠ {answer.notice}" if answer.notice else ""))
 
 
+class Startup:
+    """The assistant while it loads (`load` runs in a thread): requests that need it wait."""
+
+    def __init__(self, load: Callable[[], Assistant]):
+        self._load = load
+        self._done = threading.Event()
+        self.assistant: Assistant | None = None
+        self.error: BaseException | None = None
+        self.state = "loading the embedding model and checking the index"
+
+    @classmethod
+    def loaded(cls, assistant: Assistant) -> "Startup":
+        startup = cls(lambda: assistant)
+        startup.assistant = assistant
+        startup._done.set()
+        return startup
+
+    def start(self) -> "Startup":
+        threading.Thread(target=self._run, name="cqqa-startup", daemon=True).start()
+        return self
+
+    def _run(self) -> None:
+        try:
+            self.assistant = self._load()
+        except BaseException as exc:  # the server stops; cqqa serve reports it and exits 1
+            self.error, self.state = exc, f"failed: {exc}"
+        finally:
+            self._done.set()
+
+    @property
+    def ready(self) -> bool:
+        return self._done.is_set() and self.error is None
+
+    def failed(self) -> bool:
+        """Wait until loading has finished; True if it failed."""
+        self._done.wait()
+        return self.error is not None
+
+    def wait(self) -> Assistant:
+        self._done.wait()
+        if self.error is not None:
+            raise CqqaError(f"cqqa could not start: {self.error}")
+        return self.assistant
+
+
+LOADING = "⏳ Loading the model; your question will be answered as soon as it is ready."
+
+
 def new_session() -> dict:
     """One browser tab's conversation, kept on the server (a gr.State): the chat as displayed,
     the user's turns, and each answer with the id its vote is filed under. Nothing the client
@@ -58,7 +111,7 @@ def new_session() -> dict:
     return {"chat": [], "turns": [], "records": []}
 
 
-def build_ui(assistant: Assistant, feedback_path: Path):
+def build_ui(startup: Startup, feedback_path: Path):
     def respond(message, session: dict):
         message = without_lone_surrogates(message).strip() if isinstance(message, str) else ""
         if not message:
@@ -69,7 +122,10 @@ def build_ui(assistant: Assistant, feedback_path: Path):
         yield chat, "", gr.skip(), session
         answer = None
         try:
-            for event in assistant.stream(message, session["turns"]):
+            if not startup.ready:
+                chat[-1] = {"role": "assistant", "content": LOADING}
+                yield chat, "", gr.skip(), session
+            for event in startup.wait().stream(message, session["turns"]):
                 if isinstance(event, str):
                     chat[-1] = {"role": "assistant", "content": as_text(event)}
                     yield chat, "", gr.skip(), session
@@ -102,10 +158,21 @@ def build_ui(assistant: Assistant, feedback_path: Path):
         found = record_for(session, data.index)
         return sources_html(found["answer"]) if found else gr.skip()
 
+    def status():
+        if not startup.ready:
+            yield f"⏳ **Loading** ({startup.state}): ask away, questions are answered as soon as it is ready."
+        try:
+            startup.wait()
+        except CqqaError as exc:
+            yield f"⚠ {exc}"
+            return
+        yield ""
+
     with gr.Blocks(title="cqqa · Chongqing NEV articles", analytics_enabled=False) as ui:
         gr.Markdown("## cqqa — ask the Chongqing intelligent-connected-NEV articles\n"
                     "Ask in English or Chinese; follow up; every answer cites the passages it quotes.")
         session = gr.State(new_session())
+        banner = gr.Markdown("", elem_id="cqqa-status")
         with gr.Row():
             with gr.Column(scale=3):
                 chatbot = gr.Chatbot(elem_id="cqqa-chat", height=520, render_markdown=False,
@@ -127,6 +194,7 @@ def build_ui(assistant: Assistant, feedback_path: Path):
         reset = (lambda: ([], "", sources_html(None), new_session()))
         clear.click(reset, None, outputs)
         chatbot.clear(reset, None, outputs)
+        ui.load(status, None, banner)
     return ui
 
 
@@ -140,7 +208,7 @@ def article_page(body: str, status: int = 200):
     return HTMLResponse(body, status_code=status, headers={"Content-Security-Policy": ARTICLE_CSP})
 
 
-def build_app(assistant: Assistant, feedback_path: Path | None = None, host: str = "127.0.0.1",
+def build_app(startup: Startup, settings, feedback_path: Path | None = None, host: str = "127.0.0.1",
               allowed_hosts: tuple[str, ...] = ()):
     """The FastAPI app: the plain routes, then the Gradio chat mounted at /, all behind the Guard
     (guard.py: foreign Host headers, Gradio's file and upload routes, security headers)."""
@@ -150,7 +218,7 @@ def build_app(assistant: Assistant, feedback_path: Path | None = None, host: str
     from cqqa.guard import Guard
 
     app = FastAPI(title="cqqa", docs_url=None, redoc_url=None, openapi_url=None)
-    index_dir = assistant.settings.index_dir
+    index_dir = settings.index_dir
 
     @app.get("/article/{version}/{doc_id:path}")
     def article(version: str, doc_id: str, start: int = 0, end: int = 0, q: list[str] = Query(default=[])):
@@ -160,8 +228,8 @@ def build_app(assistant: Assistant, feedback_path: Path | None = None, host: str
         if "/" in version or version.startswith(".") or not folder.is_dir():
             return article_page("<p>This passage came from an index version that has since been replaced; "
                                 "ask the question again.</p>", 410)
-        index: Index = assistant.searcher.index
         try:
+            index: Index = startup.wait().searcher.index
             if index.version != version:
                 index = read_version(folder)
             text = index.document_text(doc_id)
@@ -173,17 +241,21 @@ def build_app(assistant: Assistant, feedback_path: Path | None = None, host: str
     @app.get("/api/ask")
     def api_ask(q: str = "", history: list[str] = Query(default=[])):
         try:
-            answer = assistant.ask(q, history)
+            answer = startup.wait().ask(q, history)
         except QueryError as exc:
             return JSONResponse({"error": str(exc)}, status_code=400)
         return JSONResponse(answer_json(answer))
 
     @app.get("/api/status")
     def api_status():
+        if not startup.ready:
+            return JSONResponse({"ready": False, "state": startup.state}, status_code=503)
+        assistant = startup.assistant
         assistant.refresh()
-        return {"index_version": assistant.index_version, "chunks": len(assistant.searcher.index.chunks)}
+        return {"ready": True, "state": "ready", "index_version": assistant.index_version,
+                "chunks": len(assistant.searcher.index.chunks)}
 
-    ui = build_ui(assistant, feedback_path or assistant.settings.feedback_file)
+    ui = build_ui(startup, feedback_path or settings.feedback_file)
     # No file is ever served or accepted through Gradio: block every path (the Guard refuses the
     # file and upload routes before Gradio sees them; this is the second line).
     app = gr.mount_gradio_app(app, ui, path="/", css=CSS, footer_links=[], blocked_paths=[str(Path("/").resolve())],
@@ -193,18 +265,25 @@ def build_app(assistant: Assistant, feedback_path: Path | None = None, host: str
     return app
 
 
-def serve(assistant: Assistant, host: str = "127.0.0.1", port: int = 7860, feedback_path: Path | None = None,
-          on_ready=lambda url: None, allowed_hosts: tuple[str, ...] = ()) -> None:
+def serve(startup: Startup, settings, host: str = "127.0.0.1", port: int = 7860, feedback_path: Path | None = None,
+          on_listening=lambda url: None, allowed_hosts: tuple[str, ...] = ()) -> None:
+    """Listen at once; `startup` (already started) loads the assistant meanwhile. A failed
+    start stops the server."""
     import uvicorn
 
-    app = build_app(assistant, feedback_path, host, allowed_hosts)
+    app = build_app(startup, settings, feedback_path, host, allowed_hosts)
     config = uvicorn.Config(app, host=host, port=port, log_level="warning")
     server = uvicorn.Server(config)
     original = server.startup
 
-    async def startup(*args, **kwargs):
+    async def startup_hook(*args, **kwargs):
         await original(*args, **kwargs)
-        on_ready(f"http://{host}:{port}/")
+        on_listening(f"http://{host}:{port}/")
 
-    server.startup = startup
+    server.startup = startup_hook
+    def stop_if_startup_fails() -> None:
+        if startup.failed():
+            server.should_exit = True
+
+    threading.Thread(target=stop_if_startup_fails, daemon=True).start()
     server.run()
