@@ -1,7 +1,8 @@
 """Benchmarks of the live parts, each as real processes, medians over runs:
 
   noop    `cqqa index` with nothing changed: the whole process, start-up included
-  serve   `cqqa serve`: process start to first answer over HTTP; then answer latency
+  serve   `cqqa serve`: process start to the port accepting a connection, to its first HTTP reply,
+          and to the first answer (asked as soon as the port answers); then answer latency
   change  a corpus (default: DRCD test docs): full cold build vs rebuild after editing one file
 
     python eval/bench_live.py noop serve
@@ -21,6 +22,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.error
 import urllib.parse
 import urllib.request
 from pathlib import Path
@@ -58,20 +60,30 @@ def _get(url: str) -> dict:
 
 
 def serve(runs: int) -> dict:
-    first, latencies = [], []
+    first, latencies, listening, connecting = [], [], [], []
     for i in range(runs):
         port = _port()
         started = time.perf_counter()
         proc = subprocess.Popen([CQQA, "serve", "--port", str(port)], stdout=subprocess.DEVNULL,
                                 stderr=subprocess.DEVNULL)
         try:
-            url = f"http://127.0.0.1:{port}/api/ask?q=" + urllib.parse.quote(QUESTIONS[0])
-            while True:
+            while True:  # the port accepts a connection (no "connection refused")
                 try:
-                    _get(url)
+                    socket.create_connection(("127.0.0.1", port), timeout=60).close()
+                    break
+                except OSError:
+                    time.sleep(0.02)
+            connecting.append(time.perf_counter() - started)
+            while True:  # the port answers (any HTTP reply, 503 "loading" included)
+                try:
+                    _get(f"http://127.0.0.1:{port}/api/status")
+                    break
+                except urllib.error.HTTPError:
                     break
                 except OSError:
                     time.sleep(0.05)
+            listening.append(time.perf_counter() - started)
+            _get(f"http://127.0.0.1:{port}/api/ask?q=" + urllib.parse.quote(QUESTIONS[0]))  # waits for the model
             first.append(time.perf_counter() - started)
             for question in QUERIES:  # each once per process: no query-cache hits
                 t0 = time.perf_counter()
@@ -80,7 +92,9 @@ def serve(runs: int) -> dict:
         finally:
             proc.terminate()
             proc.wait()
-    return {"bench": "serve", "runs": runs, "first_answer_s_median": round(statistics.median(first), 2),
+    return {"bench": "serve", "runs": runs, "connect_s_median": round(statistics.median(connecting), 2),
+            "first_http_reply_s_median": round(statistics.median(listening), 2),
+            "first_answer_s_median": round(statistics.median(first), 2),
             "answers": len(latencies), "answer_ms_median": round(statistics.median(latencies) * 1000, 1),
             "answer_ms_p90": round(sorted(latencies)[int(0.9 * len(latencies))] * 1000, 1)}
 

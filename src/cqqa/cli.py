@@ -137,28 +137,35 @@ def cmd_search(args) -> int:
     return 0
 
 
-def _check_port(host: str, port: int) -> None:
+def _listen(host: str, port: int):
+    """The server's socket, bound and listening before anything heavy is imported: from here on
+    connections wait in the kernel's backlog instead of being refused."""
     import socket
 
-    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
-        # As uvicorn binds: a stopped server's connections in TIME-WAIT do not make the port busy.
-        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            probe.bind((host, port))
-        except OSError as exc:
-            raise CqqaError(f"cannot listen on {host}:{port} ({exc.strerror}); is another cqqa serve running? "
-                            "Pass another --port") from None
+    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
+    # As uvicorn binds: a stopped server's connections in TIME-WAIT do not make the port busy.
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        raise CqqaError(f"cannot listen on {host}:{port} ({exc.strerror}); is another cqqa serve running? "
+                        "Pass another --port") from None
+    sock.listen(2048)
+    return sock
 
 
 def cmd_serve(args) -> int:
     import threading
 
-    from cqqa.web import Startup, serve
-
     settings = _settings(args)
-    _check_port(args.host, args.port)
+    sock = _listen(args.host, args.port)
     started = PROCESS_STARTED
     url = f"http://{args.host}:{args.port}/"
+    _err(f"cqqa: accepting connections at {url} ({time.monotonic() - started:.1f} s); starting ...")
+
+    from cqqa.web import Startup, serve
+
     listening = threading.Event()
 
     def load():
@@ -186,7 +193,7 @@ def cmd_serve(args) -> int:
 
     startup = Startup(load).start()
     allowed = tuple(args.allow_host or ()) + settings.allowed_hosts
-    serve(startup, settings, args.host, args.port, Path(args.feedback) if args.feedback else None,
+    serve(startup, settings, sock, Path(args.feedback) if args.feedback else None,
           on_listening=listening_now, allowed_hosts=allowed)
     if startup.error is not None:
         raise startup.error  # the server has stopped; a CqqaError prints one line and exits 1

@@ -265,20 +265,21 @@ def build_app(startup: Startup, settings, feedback_path: Path | None = None, hos
     return app
 
 
-def serve(startup: Startup, settings, host: str = "127.0.0.1", port: int = 7860, feedback_path: Path | None = None,
-          on_listening=lambda url: None, allowed_hosts: tuple[str, ...] = ()) -> None:
-    """Listen at once; `startup` (already started) loads the assistant meanwhile. A failed
-    start stops the server."""
+def serve(startup: Startup, settings, sock, feedback_path: Path | None = None, on_listening=lambda url: None,
+          allowed_hosts: tuple[str, ...] = ()) -> None:
+    """Answer HTTP on `sock` (bound and listening) at once; `startup` (already started) loads the
+    assistant meanwhile. A failed start stops the server."""
     import uvicorn
 
+    host, port = sock.getsockname()[:2]
     app = build_app(startup, settings, feedback_path, host, allowed_hosts)
-    config = uvicorn.Config(app, host=host, port=port, log_level="warning")
+    config = uvicorn.Config(app, log_level="warning")
     server = uvicorn.Server(config)
     original = server.startup
 
     async def startup_hook(*args, **kwargs):
         await original(*args, **kwargs)
-        on_listening(f"http://{host}:{port}/")
+        on_listening(f"http://{host if ':' not in host else f'[{host}]'}:{port}/")
 
     server.startup = startup_hook
     def stop_if_startup_fails() -> None:
@@ -286,4 +287,4 @@ def serve(startup: Startup, settings, host: str = "127.0.0.1", port: int = 7860,
             server.should_exit = True
 
     threading.Thread(target=stop_if_startup_fails, daemon=True).start()
-    server.run()
+    server.run(sockets=[sock])
