@@ -110,7 +110,7 @@ def test_absent_words_are_not_mentioned_when_the_question_is_answered():
 
 @pytest.mark.parametrize("question, source, shown", [
     ("长安汽车销量多少？", "長安汽車累計銷量為206.6萬輛。", "长安汽车累计销量为206.6万辆。"),
-    ("長安汽車銷量多少？", "长安汽车累计销量为206.6万辆。", "長安汽車累計銷量爲206.6萬輛。"),
+    ("長安汽車銷量多少？", "长安汽车累计销量为206.6万辆。", "長安汽車累計銷量為206.6萬輛。"),
     ("What were Changan's sales?", "長安汽車累計銷量為206.6萬輛。", "長安汽車累計銷量為206.6萬輛。"),
 ])
 def test_quotes_are_shown_in_the_questions_script_and_cited_in_the_sources(question, source, shown):

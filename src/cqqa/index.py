@@ -77,8 +77,7 @@ class Index:
 
     def chunk_sentences(self, row: int) -> list[int]:
         """Rows in the sentence table of chunk `row`'s sentences, in reading order."""
-        owner = self.sentences.owner
-        return owner[owner[:, 0] == row, 1].tolist()
+        return self.sentences.pairs_of(np.array([row]))[1].tolist()
 
     @property
     def model(self) -> ModelIdentity:

@@ -207,7 +207,8 @@ class Searcher:
             dense = np.full(n, -1.0, dtype=np.float32)
             dense[candidates] = index.vectors[candidates] @ query_vector[0]
             if options.sentence_level and len(index.sentences.texts):
-                sentence_score, best_sentence = index.sentences.best(query_vector[0], n)
+                sentence_score[candidates], best_sentence[candidates] = index.sentences.best(query_vector[0],
+                                                                                             candidates)
                 has = candidates[best_sentence[candidates] >= 0]
                 dense[has] = (1 - options.sentence_weight) * dense[has] + options.sentence_weight * sentence_score[has]
         if len(candidates) == 0:

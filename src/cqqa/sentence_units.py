@@ -39,14 +39,27 @@ class SentenceUnits:
         texts = [json.loads(line)["text"] for line in (folder / cls.TEXTS).read_text("utf-8").splitlines()]
         return cls(texts, np.load(folder / cls.VECTORS), np.load(folder / cls.OWNER))
 
-    def best(self, query_vector: np.ndarray, n_chunks: int) -> tuple[np.ndarray, np.ndarray]:
-        """Per chunk: the best sentence similarity and that sentence's row (-1 for none)."""
-        owned = (self.vectors @ query_vector)[self.owner[:, 1]]  # one similarity per (chunk, sentence) pair
-        best = np.full(n_chunks, -1.0, dtype=np.float32)
-        np.maximum.at(best, self.owner[:, 0], owned)
-        which = np.full(n_chunks, -1, dtype=np.int64)
-        is_best = owned >= best[self.owner[:, 0]]
-        which[self.owner[is_best, 0]] = self.owner[is_best, 1]
+    def pairs_of(self, chunk_rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """For chunk rows: (position in chunk_rows, sentence row) of each of their sentences, in
+        reading order. `owner` is sorted by chunk row, so each chunk's sentences are one run."""
+        chunk_col = self.owner[:, 0]
+        starts = np.searchsorted(chunk_col, chunk_rows, side="left")
+        counts = np.searchsorted(chunk_col, chunk_rows, side="right") - starts
+        which_chunk = np.repeat(np.arange(len(chunk_rows)), counts)
+        pair = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts) + np.repeat(starts, counts)
+        return which_chunk, self.owner[pair, 1]
+
+    def best(self, query_vector: np.ndarray, chunk_rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """For the given chunk rows only (the candidates: the cost does not grow with the corpus):
+        the best sentence similarity (-1 for none) and that sentence's row (-1 for none); of equal
+        best sentences, the last."""
+        which_chunk, rows = self.pairs_of(chunk_rows)
+        scores = self.vectors[rows] @ query_vector
+        best = np.full(len(chunk_rows), -1.0, dtype=np.float32)
+        np.maximum.at(best, which_chunk, scores)
+        which = np.full(len(chunk_rows), -1, dtype=np.int64)
+        is_best = scores >= best[which_chunk]
+        which[which_chunk[is_best]] = rows[is_best]
         return best, which
 
 

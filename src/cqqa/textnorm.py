@@ -44,7 +44,7 @@ def without_lone_surrogates(text: str) -> str:
 def _s2t():
     import opencc
 
-    return opencc.OpenCC("s2t")
+    return opencc.OpenCC("s2tw")  # Taiwan forms (為, not 爲), as the Traditional article writes
 
 
 def to_traditional(text: str) -> str:
