@@ -31,7 +31,7 @@ from cqqa.names import NameBridge, find_people
 from cqqa.sentence_units import SentenceUnits, sentence_units
 from cqqa.sources import Document, document_fingerprint, load_sources
 from cqqa.store import (build_lock, current_version, damaged_files, prune, read_manifest, read_manifest_file,
-                        sha256_file, version_folders, write_version)
+                        version_folders, write_version)
 from cqqa.vector_index import VectorIndex
 
 
@@ -146,10 +146,8 @@ def _reusable_vectors(index_dir: Path, model_name: str) -> tuple[dict[str, np.nd
         if (not manifest or manifest.get("format") != FORMAT or manifest.get("model", {}).get("name") != model_name
                 or identity not in (None, manifest["model"])):
             continue
-        recorded = manifest.get("files") or {}
         for texts_file, vectors_file, text_of in pairs:
-            if any(recorded.get(f) is None or not (version / f).is_file() or sha256_file(version / f) != recorded[f]
-                   for f in (texts_file, vectors_file)):
+            if damaged_files(version, manifest, (texts_file, vectors_file)):
                 continue
             try:
                 texts = [text_of(json.loads(line)) for line in (version / texts_file).read_text("utf-8").splitlines()]

@@ -80,17 +80,20 @@ def sha256_file(path: Path) -> str:
     return digest.hexdigest()
 
 
-def damaged_files(version: Path, manifest: dict) -> list[str]:
-    """Files of a version that are missing or no longer match the checksums in its manifest."""
+def damaged_files(version: Path, manifest: dict, names: tuple[str, ...] | None = None) -> list[str]:
+    """Files of a version (all, or just `names`) that are missing, unrecorded or no longer match
+    the checksums in its manifest."""
     recorded = manifest.get("files")
     if not isinstance(recorded, dict) or not recorded:
         return ["manifest.json (no checksums)"]
     bad = []
-    for name, sha in sorted(recorded.items()):
+    for name in sorted(recorded) if names is None else names:
         path = version / name
-        if not path.is_file():
+        if name not in recorded:
+            bad.append(f"{name} not recorded")
+        elif not path.is_file():
             bad.append(f"{name} missing")
-        elif sha256_file(path) != sha:
+        elif sha256_file(path) != recorded[name]:
             bad.append(f"{name} changed")
     return bad
 
