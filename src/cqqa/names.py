@@ -118,6 +118,22 @@ class NameBridge:
             return question
         return self._pattern.sub(lambda m: " " + " ".join(self.aliases[m.group(1)]) + " ", question.lower())
 
+    def english_names(self) -> dict[str, list[str]]:
+        """Each Chinese form -> the English names it is known by, the preferred one first: the
+        curated table's spelling ("Changan" before "Chang'an"), else the pinyin "Yin Qi"."""
+        curated = [key for section in curated_aliases().values() for key in section]
+        preferred = {key.lower(): key for key in reversed(curated)}
+        names: dict[str, list[str]] = {}
+        for key in sorted(self.aliases, key=lambda k: (k not in preferred, k.count(" ") != 1, k)):
+            for form in self.aliases[key]:
+                display = preferred.get(key) or key.title()
+                names.setdefault(form, [])
+                if display not in names[form]:
+                    names[form].append(display)
+        for form, displays in names.items():  # curated spellings first, in the table's order
+            displays.sort(key=lambda d: curated.index(d) if d in curated else len(curated))
+        return names
+
     def save(self, path: Path) -> None:
         data = {"aliases": self.aliases, "subjects": self.subjects}
         path.write_text(json.dumps(data, ensure_ascii=False, indent=0, sort_keys=True), encoding="utf-8")

@@ -20,7 +20,7 @@ from pathlib import Path
 import gradio as gr
 
 from cqqa import feedback
-from cqqa.answer import Answer, answer_json
+from cqqa.answer import Answer, answer_json, readable
 from cqqa.assistant import Assistant
 from cqqa.errors import CqqaError, QueryError
 from cqqa.render import article_html, escape, sources_html
@@ -52,7 +52,7 @@ def as_text(text: str) -> str:
 
 
 def display_text(answer: Answer) -> str:
-    return as_text(answer.answer + (f"\n\n⚠ {answer.notice}" if answer.notice else ""))
+    return as_text(readable(answer))
 
 
 class Startup:
@@ -126,11 +126,13 @@ def build_ui(startup: Startup, feedback_path: Path):
                 chat[-1] = {"role": "assistant", "content": LOADING}
                 yield chat, "", gr.skip(), session
             for event in startup.wait().stream(message, session["turns"]):
-                if isinstance(event, str):
+                if isinstance(event, str):  # a generated answer as it is written
                     chat[-1] = {"role": "assistant", "content": as_text(event)}
                     yield chat, "", gr.skip(), session
-                else:
-                    answer = event
+                    continue
+                first, answer = answer is None, event  # the answer, then again as its quotes are translated
+                chat[-1] = {"role": "assistant", "content": display_text(answer)}
+                yield chat, "", sources_html(answer) if first else gr.skip(), session
         except CqqaError as exc:
             chat[-1] = {"role": "assistant", "content": as_text(f"⚠ {exc}")}
             yield chat, "", gr.skip(), {**session, "chat": chat}

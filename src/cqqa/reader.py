@@ -1,0 +1,134 @@
+"""The reader: each quote of an extractive answer translated into the asker's language by a
+language model, then checked by code (checks.py) before it is shown as checked.
+
+A small model is used where it is strong, faithful translation of one given sentence, and the
+input is prepared so that its known traps do not arise:
+
+* magnitudes are written out (206.6万 -> 2,066,000): given 206.6万 a 1.5B model wrote
+  "206.6 million";
+* the people and organisations the name bridge knows are written in English in the input
+  (赛力斯 -> Seres, 印奇 -> Yin Qi): left to itself it wrote "长安 Automobile", "Xingqi" or
+  "the company";
+* with the bundled llama.cpp reader a grammar forbids Chinese characters in the output.
+
+A translation that fails a check is withheld: the quote stands, and the reasons are given.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from cqqa.checks import check
+from cqqa.errors import LLMError
+from cqqa.llm import ChatClient
+from cqqa.names import NameBridge, curated_aliases
+from cqqa.quantities import plain_digits
+from cqqa.textnorm import jieba, to_simplified
+
+SYSTEM = ("You translate Chinese news sentences into English. Translate faithfully and completely; "
+          "keep every number exactly as written. Reply with the English translation only.")
+# For llama.cpp servers: no CJK ideographs, CJK punctuation or full-width forms in the output.
+NO_CHINESE_GRAMMAR = r"root ::= [^\u3400-\u9fff\uf900-\ufaff\u3000-\u303f\uff00-\uffef]*"
+MAX_TOKENS = 400
+
+
+@dataclass
+class Translation:
+    n: int  # the citation marker of the quote it translates
+    quote: str  # the quote, in the source's script
+    text: str = ""  # the translation: shown once checked; "" when withheld or failed
+    status: str = "pending"  # pending, writing, checked, withheld, failed
+    checks: dict[str, bool] = field(default_factory=dict)  # numbers, names, script
+    problems: list[str] = field(default_factory=list)  # why it was withheld or failed
+    draft: str = ""  # the model's text as written (while writing; kept when withheld, for evaluation)
+    seconds: float = 0.0  # from the request to the last token
+    first_token_seconds: float | None = None
+
+
+class Reader:
+    """Translates quotes through an OpenAI-compatible chat server (ChatClient)."""
+
+    def __init__(self, client: ChatClient, names: NameBridge, name: str = "reader"):
+        self.client = client
+        self.name = name
+        self.subject_names = subject_names(names)
+        self.glossary = dict(self.subject_names)
+        curated = {form for section in curated_aliases().values() for forms in section.values() for form in forms}
+        self._people = set(self.glossary) - curated
+        for form, english in names.english_names().items():  # places and terms help the reader too
+            if form in curated:
+                self.glossary.setdefault(form, english)
+        self._forms = sorted(self.glossary, key=len, reverse=True)
+
+    def prepare(self, quote: str) -> tuple[str, dict[str, str]]:
+        """The input the model sees (Simplified, magnitudes as digits, known names in English) and
+        the people and organisations it was given in English (form -> name)."""
+        text = plain_digits(to_simplified(quote))
+        given: dict[str, str] = {}
+        # a person's name only where jieba reads it as a word: not 金白银 inside 真金白银
+        tokens = set(jieba().lcut(text)) if any(p in text for p in self._people) else set()
+        forms = [f for f in self._forms if f in text and (f not in self._people or f in tokens)]
+        if forms:
+            pattern = re.compile("|".join(re.escape(f) for f in forms))
+
+            def english(match: re.Match) -> str:
+                form = match.group(0)
+                if form in self.subject_names:
+                    given[form] = self.subject_names[form][0]
+                return f" {self.glossary[form][0]} "
+
+            text = pattern.sub(english, text)
+        return re.sub(r" +", " ", text).strip(), given
+
+    def translate(self, n: int, quote: str) -> Iterator[Translation]:
+        """Yields the translation as it is written (status "writing"), then checked, withheld or failed."""
+        prepared, given = self.prepare(quote)
+        messages = [{"role": "system", "content": SYSTEM},
+                    {"role": "user", "content": f"Translate into English:\n{prepared}"}]
+        started = time.monotonic()
+        item = Translation(n, quote, status="writing")
+        try:
+            for piece in self.client.stream(messages, max_tokens=MAX_TOKENS):
+                if item.first_token_seconds is None:
+                    item.first_token_seconds = time.monotonic() - started
+                item.draft += piece
+                yield item
+        except LLMError as exc:
+            item.status, item.problems, item.seconds = "failed", [str(exc)], time.monotonic() - started
+            yield item
+            return
+        item.seconds = time.monotonic() - started
+        item.draft = item.draft.strip()
+        if not item.draft:
+            item.status, item.problems = "failed", ["the reader wrote nothing"]
+            yield item
+            return
+        result = check(item.draft, quote, self.subject_names, given)
+        item.checks = {"numbers": result.numbers, "names": result.names, "script": result.script}
+        item.problems = result.problems
+        if result.passed:
+            item.status, item.text = "checked", item.draft
+        else:
+            item.status = "withheld"
+        yield item
+
+
+def subject_names(names: NameBridge) -> dict[str, list[str]]:
+    """The English names of the corpus's people and organisations (Chinese form -> names).
+
+    People found by jieba include common words it mis-tags (高水平, 王座, 陆海空): a form that
+    is not in the curated table and that jieba's dictionary knows as a common word (frequency
+    above 5; 朱华荣 has 5, 王座 49) is left out."""
+    curated = {form for section in curated_aliases().values() for forms in section.values() for form in forms}
+    words = jieba().dt.FREQ
+    english = names.english_names()
+    return {form: english[form] for form in names.subjects
+            if form in english and form not in NOT_NAMES
+            and (form in curated or (words.get(form) or 0) <= COMMON_WORD_FREQ)}
+
+
+COMMON_WORD_FREQ = 5
+NOT_NAMES = {"金白银"}  # 真金白银 ("real money"), which jieba splits and tags as a name
