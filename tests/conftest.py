@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import os
 import re
 import shutil
 from pathlib import Path
@@ -11,6 +12,11 @@ import pytest
 
 from cqqa import models
 from cqqa.config import Settings
+
+# Processes the tests start (cqqa serve, cqqa ask) run without the bundled reader unless a test
+# turns it on (env CQQA_READER=auto: test_web.py, test_cli.py) or passes one (test_reader.py):
+# it costs ~3.5 s to start and ~4 s per English quote, and most tests are about something else.
+os.environ["CQQA_READER"] = "0"
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCS_SRC = ROOT / "docs_src"
@@ -58,9 +64,20 @@ def searcher(built_settings, embedder):
 
 
 
+@pytest.fixture(scope="session")
+def local_reader():
+    """The bundled reader (llama.cpp server with the fetched GGUF), started once."""
+    from cqqa import local_reader as bundled, reader_model
+
+    if not reader_model.is_fetched():
+        pytest.fail("the reader model is not fetched: run `make test` (or `cqqa models fetch --only reader`)")
+    return bundled.start()
+
+
 def pytest_collection_modifyitems(items):
     """Mark every test that needs the real embedding model (through its fixtures, or the fetched
     files themselves): `pytest -m "not model"` is then the fast layer, a few seconds."""
     for item in items:
-        if "embedder" in getattr(item, "fixturenames", ()) or item.get_closest_marker("needs_model_files"):
+        fixtures = getattr(item, "fixturenames", ())
+        if "embedder" in fixtures or "local_reader" in fixtures or item.get_closest_marker("needs_model_files"):
             item.add_marker(pytest.mark.model)

@@ -14,6 +14,13 @@ request's "model" picks a behaviour, so one server covers every case:
     error      answers HTTP 500
     rewrite    answers a rewrite prompt with "What did Li Shufu say about safety?"
 
+A translation request (the reader's system prompt, "You translate ...") is answered by model:
+
+    cite       "Translation: " + the English words and the numbers of the input (passes every check)
+    wrongnumber  the same with every number multiplied by 100 ("206.6万" read as millions)
+    chinese    the input itself (Chinese left untranslated)
+    dropname   "The company did well." (the names given are left out)
+
 It prints "ready" once listening.
 """
 
@@ -30,6 +37,17 @@ def _pieces(body: dict) -> list[str]:
     model = body.get("model")
     system = body["messages"][0]["content"]
     prompt = body["messages"][-1]["content"]
+    if system.startswith("You translate"):
+        source = prompt.split("\n", 1)[-1]
+        numbers = re.findall(r"\d[\d,]*(?:\.\d+)?", source)
+        words = re.findall(r"[A-Za-z][A-Za-z']+", source)
+        if model == "wrongnumber":
+            numbers = [f"{float(n.replace(',', '')) * 100:,.0f}" for n in numbers]
+        if model == "chinese":
+            return [source]
+        if model == "dropname":
+            return ["The company ", "did well."]
+        return ["Translation: ", " ".join(words), " ", ", ".join(numbers), "."]
     if system.startswith("Rewrite"):
         return ["What did Li Shufu ", "say about safety?"] if model == "rewrite" else ["?"]
     if model == "nocite":

@@ -34,7 +34,8 @@ def test_search_json_contract(built_settings):
 
 def test_ask_json_cites_the_passage(built_settings):
     proc = run("ask", "what did Yin Qi say about AI 2.0", "--json",
-               "--index", str(built_settings.index_dir), "--source", str(built_settings.source_dir))
+               "--index", str(built_settings.index_dir), "--source", str(built_settings.source_dir),
+               env={"CQQA_READER": "auto"})
     assert proc.returncode == 0, proc.stderr
     data = json.loads(proc.stdout)
     assert data["answerable"] is True
@@ -44,6 +45,13 @@ def test_ask_json_cites_the_passage(built_settings):
     assert first["n"] == 1 and "[1]" in data["answer"]
     assert "解决智力问题的2.0时代" in first["text"]
     assert "解决智力问题的2.0时代" in data["answer"]  # quoted, in the source's script
+    # the reader's translations, waited for: one per quote, each checked or withheld with reasons
+    quotes = [q for c in data["citations"] for q in c["quotes"]]
+    assert [t["quote"] for t in data["translations"]] == quotes and data["reader"]
+    for t in data["translations"]:
+        assert t["status"] in ("checked", "withheld"), t
+        assert (t["status"] == "checked") == (t["text"] != "") == all(t["checks"].values())
+    assert any(t["status"] == "checked" and "Yin Qi" in t["text"] for t in data["translations"])
     source = (built_settings.source_dir / f"{first['doc']}.txt").read_text(encoding="utf-8")
     assert squash(source[first["start"]:first["end"]]) == squash(first["text"])
 

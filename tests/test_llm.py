@@ -72,7 +72,7 @@ def test_prompt_numbers_passages_and_names_the_language(searcher):
 @pytest.fixture(scope="module")
 def assistants(built_settings, embedder, llm_url):
     def make(model: str, timeout: float = 2.0) -> Assistant:
-        return Assistant(built_settings, embedder=embedder, llm=LLMSettings(llm_url, model, "", timeout))
+        return Assistant(built_settings, embedder=embedder, llm=LLMSettings(llm_url, model, "", timeout, mode="generate"))
     return make
 
 

@@ -41,7 +41,7 @@ def server(tmp_path_factory):
     feedback = work / "feedback.jsonl"
     proc = start_process([sys.executable, "-m", "cqqa.cli", "serve", "--port", str(port), "--source", str(source),
                           "--index", str(work / "index"), "--feedback", str(feedback)], "is ready at", timeout=300,
-                         env={"CQQA_LLM_BASE_URL": ""})
+                         env={"CQQA_LLM_BASE_URL": "", "CQQA_READER": "auto"})
     yield {"url": f"http://127.0.0.1:{port}/", "feedback": feedback, "log": proc.lines}
     stop_process(proc)
 
@@ -85,7 +85,15 @@ def ask(page, question: str) -> str:
         arg=before, timeout=WAIT_MS)
     page.wait_for_function("n => !document.querySelector('#cqqa-chat').innerText.trim().endsWith('…')",
                            arg=before, timeout=WAIT_MS)
+    wait_until_translated(page)
     return bots.nth(before).inner_text()
+
+
+def wait_until_translated(page) -> None:
+    """The reader writes under each quote after the answer appears; wait until it has finished."""
+    page.wait_for_function("""() => { const t = document.querySelector('#cqqa-chat').innerText;
+                                      return !t.includes('(translation waiting)') && !t.includes('(translating,'); }""",
+                           timeout=WAIT_MS)
 
 
 def wait_for_sources(page, text: str) -> None:
@@ -97,6 +105,11 @@ def test_answer_cites_the_passage_shown_in_the_sources_panel(page):
     answer = ask(page, "what did Yin Qi say about AI 2.0")
     wait_for_sources(page, "2.0时代")
     assert "[1]" in answer
+    # the reader's English appears under the quote, labelled and checked
+    quote_at = answer.index("解决智力问题的2.0时代")
+    translated = answer.find("machine translation; numbers and names match the source]", quote_at)
+    assert translated > quote_at, answer
+    assert "Yin Qi" in answer[translated:]
     first = page.locator("#cqqa-sources .cqqa-cite").first
     assert first.locator(".cqqa-n").inner_text() == "[1]"
     assert "解决智力问题的2.0时代" in first.locator("mark").first.inner_text()  # the quoted sentence, highlighted
@@ -177,6 +190,7 @@ def test_every_example_question_is_answered_not_refused(page):
         page.wait_for_function("""() => { const b = document.querySelector("#cqqa-chat [data-testid='bot']");
                                           return b && !b.innerText.trim().endsWith('…'); }""", timeout=WAIT_MS)
         wait_for_sources(page, "[1]")
+        wait_until_translated(page)
         answer = page.locator("#cqqa-chat [data-testid='bot']").first.inner_text()
         assert "[1]" in answer and "could not find" not in answer and "没有找到" not in answer, (question, answer)
 

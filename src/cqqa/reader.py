@@ -19,7 +19,7 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from cqqa.checks import check
 from cqqa.errors import LLMError
@@ -95,7 +95,7 @@ class Reader:
                 if item.first_token_seconds is None:
                     item.first_token_seconds = time.monotonic() - started
                 item.draft += piece
-                yield item
+                yield replace(item)  # a snapshot: the caller may keep it
         except LLMError as exc:
             item.status, item.problems, item.seconds = "failed", [str(exc)], time.monotonic() - started
             yield item

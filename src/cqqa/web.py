@@ -188,14 +188,14 @@ def build_ui(startup: Startup, feedback_path: Path):
             with gr.Column(scale=2):
                 sources = gr.HTML(sources_html(None), elem_id="cqqa-sources")
         outputs = [chatbot, box, sources, session]
-        box.submit(respond, [box, session], outputs)
-        send.click(respond, [box, session], outputs)
-        chatbot.example_select(example_text, None, box).then(respond, [box, session], outputs)
+        asking = [box.submit(respond, [box, session], outputs),
+                  send.click(respond, [box, session], outputs),
+                  chatbot.example_select(example_text, None, box).then(respond, [box, session], outputs)]
         chatbot.like(on_like, [session], None)
         chatbot.select(on_select, [session], [sources])
         reset = (lambda: ([], "", sources_html(None), new_session()))
-        clear.click(reset, None, outputs)
-        chatbot.clear(reset, None, outputs)
+        clear.click(reset, None, outputs, cancels=asking)  # an answer still being translated stops
+        chatbot.clear(reset, None, outputs, cancels=asking)
         ui.load(status, None, banner)
     return ui
 

@@ -1,0 +1,113 @@
+"""The reader (reader.py): a quote's translation streamed, then checked by code.
+
+Every failure path runs against a real HTTP server process (tests/fake_openai_server.py); the
+real bundled reader (Qwen2.5-Coder-1.5B on llama.cpp) proves an English question gets an
+English translation whose numbers match the source."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+from cqqa.config import LLMSettings
+from cqqa.llm import ChatClient
+from cqqa.names import NameBridge
+from cqqa.quantities import english_quantities
+from cqqa.reader import Reader
+from cqqa.textnorm import has_han
+from helpers import free_port, start_process, stop_process
+
+BRIDGE = NameBridge({"seres": ["赛力斯"], "changan": ["长安"], "yin qi": ["印奇"], "chongqing": ["重庆"]},
+                    subjects=["赛力斯", "长安", "印奇"])
+QUOTE = "數據顯示,今年1-8月賽力斯新能源汽車累計銷量達27.9萬輛,同比增長381.75%。"
+
+
+@pytest.fixture(scope="module")
+def llm_url():
+    port = free_port()
+    proc = start_process([sys.executable, str(Path(__file__).with_name("fake_openai_server.py")), str(port)],
+                         "ready", timeout=30)
+    yield f"http://127.0.0.1:{port}/v1"
+    stop_process(proc)
+
+
+def translate(url: str, model: str, quote: str = QUOTE, timeout: float = 2.0):
+    reader = Reader(ChatClient(LLMSettings(url, model, "", timeout)), BRIDGE)
+    return list(reader.translate(1, quote))
+
+
+def test_prepared_input_has_digits_and_english_names():
+    reader = Reader(None, BRIDGE)
+    text, given = reader.prepare("長安汽車前三季度銷量206.6萬輛,賽力斯和印奇")
+    assert text == "Changan 汽车前三季度销量2,066,000辆, Seres 和 Yin Qi"
+    assert given == {"长安": "Changan", "赛力斯": "Seres", "印奇": "Yin Qi"}
+
+
+def test_translation_streams_then_is_checked(llm_url):
+    events = translate(llm_url, "cite")
+    assert [e.status for e in events[:-1]] == ["writing"] * (len(events) - 1) and len(events) > 2
+    final = events[-1]
+    assert final.status == "checked" and final.checks == {"numbers": True, "names": True, "script": True}
+    assert "Seres" in final.text and "279,000" in final.text
+    assert final.first_token_seconds is not None and final.seconds >= final.first_token_seconds
+
+
+@pytest.mark.parametrize("model, failed_check, reason", [
+    ("wrongnumber", "numbers", "27,900,000"),
+    ("chinese", "script", "Chinese left untranslated"),
+    ("dropname", "names", "leaves out: Seres (赛力斯)"),
+])
+def test_a_translation_failing_a_check_is_withheld(llm_url, model, failed_check, reason):
+    final = translate(llm_url, model)[-1]
+    assert final.status == "withheld" and final.text == "" and final.draft
+    assert final.checks[failed_check] is False
+    assert any(reason in p for p in final.problems), final.problems
+
+
+@pytest.mark.parametrize("model, reason", [
+    ("error", "HTTP 500"), ("slow", "did not answer within 1 s"), ("malformed", "malformed reply"),
+])
+def test_a_server_failure_is_reported_not_raised(llm_url, model, reason):
+    final = translate(llm_url, model, timeout=1.0)[-1]
+    assert final.status == "failed" and final.text == ""
+    assert reason in final.problems[0]
+
+
+def test_unreachable_reader_is_reported():
+    final = translate(f"http://127.0.0.1:{free_port()}/v1", "cite")[-1]
+    assert final.status == "failed" and "could not reach" in final.problems[0]
+
+
+# ---------------------------------------------------------------- the real reader model
+
+
+def test_bundled_reader_translates_with_the_right_numbers(local_reader):
+    reader = Reader(ChatClient(local_reader.settings), BRIDGE, "bundled")
+    final = list(reader.translate(1, "长安汽车今年前三季度累计销量达206.6万辆，同比增长8.8%。"))[-1]
+    assert final.status == "checked", (final.draft, final.problems)
+    assert not has_han(final.text) and "Changan" in final.text
+    values = [q.value for q in english_quantities(final.text)]
+    assert any(abs(v - 2_066_000) < 5_000 for v in values), final.text  # 2.066 million, not 206.6 million
+    assert 8.8 in values
+
+
+def test_assistant_answers_an_english_question_with_checked_translations(built_settings, embedder, local_reader):
+    from cqqa.assistant import Assistant
+    from cqqa.answer import answer_json, readable
+
+    assistant = Assistant(built_settings, embedder=embedder, llm=local_reader.settings)
+    events = list(assistant.stream("How many vehicles did Seres sell in the first eight months?"))
+    first, final = events[0], events[-1]
+    assert first.translations and all(t.status == "pending" for t in first.translations)  # quotes come first
+    assert "27.9萬輛" in first.answer
+    assert final.reader and [t.quote for t in final.translations] == [q for c in final.citations for q in c.quotes]
+    assert all(t.status in ("checked", "withheld") for t in final.translations)
+    checked = [t for t in final.translations if t.status == "checked"]
+    assert checked and any("279,000" in t.text or "0.279 million" in t.text for t in checked)
+    assert "machine translation" in readable(final)
+    data = answer_json(final)
+    assert data["translations"][0]["status"] in ("checked", "withheld") and data["reader"]
+    chinese = assistant.ask("赛力斯前8个月销量多少？")
+    assert chinese.translations == []  # Chinese askers read the quote itself (OpenCC), no model
