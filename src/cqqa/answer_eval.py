@@ -11,6 +11,13 @@ compose the extractive answer) and, per language and kind:
 - refusals: unanswerable questions refused, answerable questions wrongly refused;
 - seconds per answer (p50, p90), retrieval included, query embedding excluded (embedded in
   batches first, as `cqqa eval` does).
+
+With a reader (`--reader`), each answerable English question's quotes are also translated and
+checked, as the chat does, and per language/kind: translations checked / withheld / failed;
+fact_recall, the item's English `facts` found in the checked translations the user reads (a
+number by value, a name or term as text), beside draft_fact_recall, the same in everything the
+model wrote, withheld drafts included; seconds to the first translated token and to the whole
+answer (p50, p90).
 """
 
 from __future__ import annotations
@@ -21,6 +28,7 @@ from collections import defaultdict
 
 from cqqa.answer import compose_extractive
 from cqqa.evalset import EvalItem
+from cqqa.quantities import english_quantities
 from cqqa.textnorm import fold
 
 K = 5  # passages per question, as the assistant retrieves
@@ -31,7 +39,30 @@ def _contains(texts: list[str], evidence: tuple[str, ...]) -> bool:
     return any(fold(e) in t for e in evidence for t in folded)
 
 
-def evaluate_answers(items: list[EvalItem], searcher, progress=lambda message: None) -> dict:
+def _fact_found(fact: str, text: str) -> bool:
+    wanted = english_quantities(fact)
+    if wanted:
+        written = english_quantities(text)
+        return all(any(w.matches(q) or q.matches(w) for q in written) for w in wanted)
+    return fact.lower() in text.lower()
+
+
+def _translate(answer, reader) -> dict:
+    started = time.perf_counter()
+    first, final = None, []
+    for c in answer.citations:
+        for quote in c.quotes:
+            for item in reader.translate(c.n, quote):
+                if first is None and item.draft:
+                    first = time.perf_counter() - started
+            final.append(item)
+    return {"translations": [{"status": t.status, "text": t.text, "draft": t.draft, "problems": t.problems}
+                             for t in final],
+            "first_token_seconds": first, "translation_seconds": time.perf_counter() - started}
+
+
+def evaluate_answers(items: list[EvalItem], searcher, progress=lambda message: None, reader=None,
+                     reader_limit: int | None = None) -> dict:
     if searcher.embedder:  # embed every query first, in batches, as `cqqa eval` does: the timing is the rest
         searcher.embedder.encode_queries([searcher.plan(i.question, i.history).query for i in items])
     rows = []
@@ -48,6 +79,16 @@ def evaluate_answers(items: list[EvalItem], searcher, progress=lambda message: N
             "quote_has_evidence": item.answerable and _contains(quotes, item.evidence),
             "question": item.question, "answer": answer.answer,
         })
+        translate = reader is not None and answer.answerable and answer.lang == "en" and item.answerable
+        if translate and (reader_limit is None or sum("translations" in r for r in rows) < reader_limit):
+            rows[-1].update(_translate(answer, reader))
+            shown = " ".join(t["text"] for t in rows[-1]["translations"])
+            drafted = " ".join(t["draft"] for t in rows[-1]["translations"])
+            facts = item.extra.get("facts", [])
+            rows[-1]["facts"] = facts
+            rows[-1]["facts_found"] = [f for f in facts if _fact_found(f, shown)]
+            rows[-1]["facts_in_drafts"] = [f for f in facts if _fact_found(f, drafted)]
+            progress(f"translated {item.id}: " + ", ".join(t["status"] for t in rows[-1]["translations"]))
     progress(f"answered {len(rows)} questions")
     groups = defaultdict(list)
     for row in rows:
@@ -73,6 +114,27 @@ def _summarise(rows: list[dict]) -> dict:
         "answerable_refused": f"{sum(r['refused'] for r in answerable)}/{len(answerable)}",
         "p50_ms": round(1000 * statistics.median(times), 1) if times else None,
         "p90_ms": round(1000 * times[int(0.9 * (len(times) - 1))], 1) if times else None,
+        **_reader_summary([r for r in rows if "translations" in r]),
+    }
+
+
+def _reader_summary(rows: list[dict]) -> dict:
+    if not rows:
+        return {}
+    statuses = [t["status"] for r in rows for t in r["translations"]]
+    with_facts = [r for r in rows if r["facts"]]
+    facts = sum(len(r["facts"]) for r in with_facts)
+    firsts = sorted(r["first_token_seconds"] for r in rows if r["first_token_seconds"] is not None)
+    totals = sorted(r["translation_seconds"] for r in rows)
+    pct = lambda xs, q: round(xs[int(q * (len(xs) - 1))], 2) if xs else None  # noqa: E731
+    return {
+        "translated_answers": len(rows),
+        "translations": {s: statuses.count(s) for s in ("checked", "withheld", "failed")},
+        "fact_recall": round(sum(len(r["facts_found"]) for r in with_facts) / facts, 4) if facts else None,
+        "draft_fact_recall": round(sum(len(r["facts_in_drafts"]) for r in with_facts) / facts, 4) if facts else None,
+        "items_with_facts": len(with_facts),
+        "first_token_s_p50": pct(firsts, 0.5), "first_token_s_p90": pct(firsts, 0.9),
+        "translation_s_p50": pct(totals, 0.5), "translation_s_p90": pct(totals, 0.9),
     }
 
 
@@ -85,6 +147,14 @@ def format_answers(result: dict) -> str:
         values = result["summary"][key]
         cells = [_cell(c, values[c]) for c in cols]
         lines.append(f"{key:18}" + "".join(f"{c:>15}" for c in cells))
+    reader_cols = ("translated_answers", "translations", "fact_recall", "draft_fact_recall", "first_token_s_p50",
+                   "first_token_s_p90", "translation_s_p50", "translation_s_p90")
+    if "translated_answers" in result["summary"]["all"]:
+        lines += ["", "reader (English answers):"]
+        for key in sorted(result["summary"], key=lambda k: (k != "all", k)):
+            values = result["summary"][key]
+            if "translated_answers" in values:
+                lines.append(f"{key:18}" + "  ".join(f"{c}={values[c]}" for c in reader_cols))
     return "\n".join(lines)
 
 

@@ -268,7 +268,18 @@ def cmd_eval(args) -> int:
     if args.answers:
         from cqqa.answer_eval import evaluate_answers, format_answers
 
-        answers = evaluate_answers(items, searcher, progress=_err)
+        reader = None
+        if args.reader:
+            from cqqa import local_reader
+            from cqqa.config import LLMSettings
+            from cqqa.llm import ChatClient
+            from cqqa.reader import Reader
+
+            llm = LLMSettings.from_env()
+            bundled = None if llm.enabled else local_reader.start()  # kept: the server lives as long as it does
+            settings_for_reader = llm if llm.enabled else bundled.settings
+            reader = Reader(ChatClient(settings_for_reader), searcher.index.names, settings_for_reader.model)
+        answers = evaluate_answers(items, searcher, progress=_err, reader=reader, reader_limit=args.reader_limit)
         _print_json(answers) if args.json else print(format_answers(answers))
         return 0
     result = evaluate.evaluate(items, searcher, k=args.k, progress=_err)
@@ -442,6 +453,12 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--answers", action="store_true",
                     help="score the answers instead of the retrieval: do the quoted sentences contain the "
                          "evidence, are the refusals right, how long each answer takes (answer_eval.py)")
+    ev.add_argument("--reader", action="store_true",
+                    help="with --answers: also translate the English answers' quotes with the reader (the bundled "
+                         "one, or CQQA_LLM_BASE_URL) and score the translations: checked/withheld, English facts "
+                         "recalled, seconds to the first token and to the whole answer (about 12 s per answer)")
+    ev.add_argument("--reader-limit", type=int, metavar="N",
+                    help="with --reader: translate only the first N English answers")
     ev.add_argument("--mode", choices=MODES, default="hybrid", help="retrieval mode to score (default hybrid)")
     ev.set_defaults(func=cmd_eval)
 

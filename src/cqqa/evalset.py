@@ -4,7 +4,9 @@
      "evidence": ["..."], "doc": "..."}
 
 `kind` is single, conversation (uses history) or unanswerable (empty evidence).
-`lang` (en, zh-Hans, zh-Hant) is optional. A passage is relevant when it contains
+`lang` (en, zh-Hans, zh-Hant) is optional; so is `facts`, English facts a translated answer
+should state (a number, matched by value: "2.066 million"; or a name or term, matched as
+text: "Seres"), scored by `cqqa eval --answers --reader`. A passage is relevant when it contains
 one of the evidence strings after folding (see textnorm.fold), so re-chunking
 never invalidates the labels. A malformed file is reported with its line number.
 """
@@ -60,6 +62,9 @@ def _check(row: dict, where: str) -> EvalItem:
         raise EvalSetError(f"{where}: a {row['kind']} question needs at least one evidence string")
     if row["kind"] == "conversation" and not history:
         raise EvalSetError(f"{where}: a conversation question needs its history")
+    facts = row.get("facts", [])
+    if not isinstance(facts, list) or not all(isinstance(f, str) and f.strip() for f in facts):
+        raise EvalSetError(f"{where}: 'facts' must be a list of non-empty strings (English facts the answer should state)")
     lang = row.get("lang", "unknown")
     if lang != "unknown" and lang not in LANGS:
         raise EvalSetError(f"{where}: lang {lang!r} is not one of {', '.join(LANGS)}")
