@@ -74,6 +74,20 @@ def local_reader():
     return bundled.start()
 
 
+@pytest.fixture(scope="session")
+def llm_url():
+    """A fake OpenAI-compatible chat server, a real process (tests/fake_openai_server.py)."""
+    import sys
+
+    from helpers import free_port, start_process, stop_process
+
+    port = free_port()
+    proc = start_process([sys.executable, str(Path(__file__).with_name("fake_openai_server.py")), str(port)],
+                         "ready", timeout=30)
+    yield f"http://127.0.0.1:{port}/v1"
+    stop_process(proc)
+
+
 def pytest_collection_modifyitems(items):
     """Mark every test that needs the real embedding model (through its fixtures, or the fetched
     files themselves): `pytest -m "not model"` is then the fast layer, a few seconds."""

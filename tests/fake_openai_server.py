@@ -13,6 +13,7 @@ request's "model" picks a behaviour, so one server covers every case:
     malformed  sends a data line that is not JSON
     error      answers HTTP 500
     rewrite    answers a rewrite prompt with "What did Li Shufu say about safety?"
+    ground     the first sentence of passage [1] marked [3], then a sentence no passage supports
 
 A translation request (the reader's system prompt, "You translate ...") is answered by model:
 
@@ -52,6 +53,9 @@ def _pieces(body: dict) -> list[str]:
         return ["What did Li Shufu ", "say about safety?"] if model == "rewrite" else ["?"]
     if model == "nocite":
         return ["The articles ", "say many things."]
+    if model == "ground":
+        sentence = re.search(r"\[1\] [^\n]*\n([^。]*。)", prompt, re.S).group(1)
+        return [sentence, " [3] ", "Seres also builds rockets on the Moon [1]."]
     first = re.search(r"\[1\] [^\n]*\n(.{8})", prompt, re.S)
     quoted = first.group(1) if first else "nothing"
     return ["According to the report, ", f"it says “{quoted}…” [1]", ", and more [9]."]

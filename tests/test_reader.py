@@ -6,9 +6,6 @@ English translation whose numbers match the source."""
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import pytest
 
 from cqqa.config import LLMSettings
@@ -17,20 +14,11 @@ from cqqa.names import NameBridge
 from cqqa.quantities import english_quantities
 from cqqa.reader import Reader
 from cqqa.textnorm import has_han
-from helpers import free_port, start_process, stop_process
+from helpers import free_port
 
 BRIDGE = NameBridge({"seres": ["赛力斯"], "changan": ["长安"], "yin qi": ["印奇"], "chongqing": ["重庆"]},
                     subjects=["赛力斯", "长安", "印奇"])
 QUOTE = "數據顯示,今年1-8月賽力斯新能源汽車累計銷量達27.9萬輛,同比增長381.75%。"
-
-
-@pytest.fixture(scope="module")
-def llm_url():
-    port = free_port()
-    proc = start_process([sys.executable, str(Path(__file__).with_name("fake_openai_server.py")), str(port)],
-                         "ready", timeout=30)
-    yield f"http://127.0.0.1:{port}/v1"
-    stop_process(proc)
 
 
 def translate(url: str, model: str, quote: str = QUOTE, timeout: float = 2.0):

@@ -10,8 +10,10 @@ citations out:
 3. compose: the extractive answer at once (answer.py); then, for an English question, each
    quote translated by the reader (reader.py: the bundled llama.cpp model, or any
    OpenAI-compatible server), streamed, and checked by code before it shows as checked.
-   With CQQA_LLM_MODE=generate, a generated answer instead, streamed token by token, its
-   citations checked, falling back to the extractive answer on any failure.
+   With CQQA_LLM_MODE=generate, a generated answer instead, streamed token by token; then the
+   project attaches its citations itself (grounding.py: each sentence matched to the passages'
+   sentences, numbers and names checked; the model's own markers are ignored), leaves out what
+   no passage supports, and falls back to the extractive answer on any failure.
 
 Between requests the assistant checks the index's CURRENT pointer and swaps to
 a newer version (built by `cqqa index` or `cqqa watch`) without a restart; a
@@ -28,8 +30,9 @@ from cqqa.answer import Answer, citation_from_hit, compose_extractive
 from cqqa.config import LLMSettings, Settings, reader_wanted
 from cqqa.errors import CqqaError, LLMError
 from cqqa.index import load_index
-from cqqa.llm import ChatClient, answer_messages, clean_citations, rewrite_messages
-from cqqa.reader import Reader, Translation
+from cqqa.grounding import ground
+from cqqa.llm import ChatClient, answer_messages, rewrite_messages
+from cqqa.reader import Reader, Translation, subject_names
 from cqqa.search import Searcher, check_query
 from cqqa.store import current_version
 from cqqa.textnorm import without_lone_surrogates
@@ -133,13 +136,21 @@ class Assistant:
         except LLMError as exc:
             yield replace(extractive, notice=f"{exc}. Showing the passages' own words instead.")
             return
-        cleaned, cited = clean_citations(text, {p.n for p in passages})
-        if not cited:
-            yield replace(extractive, notice="The language model's answer cited no passage, so it is not shown; "
-                                             "showing the passages' own words instead.")
+        with self._lock:  # the embedding model is shared
+            grounded = ground(text, passages, retrieval.index, self.embedder, subject_names(retrieval.index.names))
+        kept = [g for g in grounded if g.kept]
+        if not kept:
+            yield replace(extractive, notice="No sentence of the language model's answer is supported by the passages, "
+                                             "so it is not shown; showing the passages' own words instead.")
             return
-        yield replace(extractive, answer=cleaned, citations=[passages[n - 1] for n in sorted(cited)],
-                      composer="generative")
+        cited = sorted({g.n for g in kept})
+        citations = [replace(passages[n - 1], quotes=[g.source for g in kept if g.n == n]) for n in cited]
+        left_out = [g for g in grounded if not g.kept]
+        reasons = "; ".join(f"“{g.text[:60]}” ({'no passage supports it' if g.n is None else '; '.join(g.checks.problems)})"
+                            for g in left_out)
+        notice = f"Left out of the generated answer: {reasons}." if left_out else notice
+        yield replace(extractive, answer=" ".join(f"{g.text} [{g.n}]" for g in kept), citations=citations,
+                      composer="generative", notice=notice)
 
     @staticmethod
     def _translated(answer: Answer, reader: Reader) -> Iterator[Answer]:

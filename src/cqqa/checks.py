@@ -41,10 +41,13 @@ def _names_pattern(name: str) -> re.Pattern:
     return re.compile(r"(?<![A-Za-z])" + re.escape(name).replace(r"\ ", r"[\s-]*") + r"(?![A-Za-z])", re.IGNORECASE)
 
 
-def check(text: str, source: str, english_names: dict[str, list[str]], expected: dict[str, str]) -> CheckResult:
-    """`text`, an English rendering of `source`. `english_names`: the English names of every
-    person and organisation the corpus knows (Chinese form -> names); `expected`: the Chinese
-    forms of `source` the reader was told the English names of (form -> name)."""
+def check(text: str, source: str, english_names: dict[str, list[str]], expected: dict[str, str],
+          english: bool = True) -> CheckResult:
+    """`text`, written about `source`: an English rendering unless `english` is False (a Chinese
+    generated sentence: its names are compared as Chinese, and Chinese is not a fault).
+    `english_names`: the English names of every person and organisation the corpus knows
+    (Chinese form -> names); `expected`: the Chinese forms of `source` the writer was told the
+    English names of (form -> name)."""
     result = CheckResult()
     wrong = unsupported(text, source)
     if wrong:
@@ -56,7 +59,8 @@ def check(text: str, source: str, english_names: dict[str, list[str]], expected:
     for form, names in english_names.items():
         if form in simplified:
             continue
-        if any(_names_pattern(n).search(text) for n in names):
+        written = (form in to_simplified(text)) if not english else any(_names_pattern(n).search(text) for n in names)
+        if written:
             also = [f for f, ns in english_names.items() if set(ns) & set(names) and f in simplified]
             if not also:
                 foreign.append(f"{names[0]} ({form})")
@@ -68,7 +72,7 @@ def check(text: str, source: str, english_names: dict[str, list[str]], expected:
     if missing:
         result.names = False
         result.problems.append(f"leaves out: {', '.join(missing)}")
-    if has_han(text):
+    if english and has_han(text):
         result.script = False
         result.problems.append(f"Chinese left untranslated: {'、'.join(dict.fromkeys(_HAN_RUN.findall(text)))}")
     return result

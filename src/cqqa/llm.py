@@ -9,16 +9,15 @@ Configured by environment variables (nothing is sent anywhere unless CQQA_LLM_BA
 | CQQA_LLM_API_KEY  | (empty)                      | sent as a Bearer token when set                |
 | CQQA_LLM_TIMEOUT  | 60                           | seconds for the whole reply                    |
 
-The model receives the numbered passages and must cite them as [n]. Markers
-that point at no given passage are removed; an answer left with no valid
-citation, a time-out, an HTTP error or a malformed reply all fall back to the
-extractive answer with a one-line notice (assistant.py).
+Two uses: the reader translates quotes (reader.py); with CQQA_LLM_MODE=generate the model
+receives the numbered passages and writes an answer, whose citations the project attaches and
+checks itself (grounding.py), never trusting the model's markers. A time-out, an HTTP error or
+a malformed reply falls back to the extractive answer with a one-line notice (assistant.py).
 """
 
 from __future__ import annotations
 
 import json
-import re
 import time
 from collections.abc import Iterator
 
@@ -109,22 +108,3 @@ def rewrite_messages(question: str, history: list[str]) -> list[dict]:
                                       "they stand for. Keep its language. Reply with the question only."},
         {"role": "user", "content": f"Earlier questions:\n{turns}\n\nLast question: {question}"},
     ]
-
-
-_MARKER = re.compile(r"\[(\s*\d+\s*(?:[,，、]\s*\d+\s*)*)\]")
-
-
-def clean_citations(text: str, valid: set[int]) -> tuple[str, list[int]]:
-    """Drop citation markers that point at no given passage; [1, 3] becomes [1][3].
-
-    Returns the cleaned text and the cited numbers in order of first appearance."""
-    cited: list[int] = []
-
-    def keep(match: re.Match) -> str:
-        numbers = [int(n) for n in re.split(r"[,，、]", match.group(1))]
-        good = [n for n in numbers if n in valid]
-        cited.extend(n for n in good if n not in cited)
-        return "".join(f"[{n}]" for n in good)
-
-    cleaned = _MARKER.sub(keep, text)
-    return re.sub(r"[ \t]+([，。,.;；!?！？])", r"\1", cleaned).strip(), cited
