@@ -36,8 +36,11 @@ class SentenceUnits:
 
     @classmethod
     def load(cls, folder: Path) -> "SentenceUnits":
+        """The vectors are memory-mapped, read-only: a query reads only its candidates' sentences
+        (`best`), so at 100,000 chunks the 1.2 GB of sentence vectors need not be in memory
+        (eval/bench_scale.py). Deleting an old version's files under a running server is safe."""
         texts = [json.loads(line)["text"] for line in (folder / cls.TEXTS).read_text("utf-8").splitlines()]
-        return cls(texts, np.load(folder / cls.VECTORS), np.load(folder / cls.OWNER))
+        return cls(texts, np.load(folder / cls.VECTORS, mmap_mode="r"), np.load(folder / cls.OWNER))
 
     def pairs_of(self, chunk_rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """For chunk rows: (position in chunk_rows, sentence row) of each of their sentences, in
