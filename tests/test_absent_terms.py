@@ -30,5 +30,17 @@ def test_each_absent_noun_is_listed_once_in_question_order():
     assert Vocabulary(CORPUS).absent_terms("员工的宿舍和员工的食堂？") == ["员工", "宿舍", "食堂"]
 
 
-def test_questions_without_chinese_have_no_terms():
-    assert Vocabulary(CORPUS).absent_terms("What was Seres's net profit?") == []
+def test_english_questions_are_tested_for_proper_names_only():
+    assert Vocabulary(CORPUS).absent_terms("What was Seres's net profit?") == []  # "profit" is no name
+
+
+def test_an_english_proper_name_the_articles_never_write_is_absent():
+    vocabulary = Vocabulary(CORPUS, known_names={"seres", "zhu huarong"})
+    assert vocabulary.absent_terms("What are Tesla's plans with Seres in Wuhan?") == ["Tesla", "Wuhan"]
+    assert vocabulary.absent_terms("What did Zhu Huarong say in September?") == []  # bridged; a month
+
+
+def test_an_english_name_written_in_chinese_in_the_articles_is_present():
+    assert Vocabulary(CORPUS + ["特斯拉在上海建厂。"]).absent_terms("What are Tesla's plans?") == []
+    # an ordinary word that also starts a proper noun's gloss ("Systems") finds its ordinary forms
+    assert Vocabulary(CORPUS + ["智能驾驶系统"]).absent_terms("Which Systems does Seres use?") == []

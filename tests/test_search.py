@@ -81,6 +81,14 @@ def test_a_question_about_something_the_articles_never_mention_is_flagged(search
     assert retrieval.absent_terms == ["净利润"] and retrieval.answerable is False
 
 
+def test_an_english_question_about_a_name_the_articles_never_write_is_flagged(searcher):
+    # Chongqing is in the articles, Tesla (特斯拉) is not: the passage about Chongqing's plans
+    # scores 0.45, as close as many answerable questions, but the name decides
+    retrieval = searcher.retrieve("What are Tesla's plans for Chongqing?", k=3)
+    assert retrieval.absent_terms == ["Tesla"] and retrieval.answerable is False
+    assert searcher.retrieve("What are Seres's plans for Chongqing?", k=3).absent_terms == []
+
+
 def test_an_absent_word_does_not_flag_a_question_the_articles_answer_closely(searcher):
     retrieval = searcher.retrieve("印奇怎样评价AI 2.0时代？", k=3)  # the articles say 认为/表示, never 评价
     assert retrieval.absent_terms == ["评价"] and retrieval.answerable is True

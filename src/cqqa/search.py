@@ -145,7 +145,7 @@ class Searcher:
 
     @cached_property
     def vocabulary(self) -> Vocabulary:
-        return Vocabulary(list(self.index.document_texts().values()))
+        return Vocabulary(list(self.index.document_texts().values()), set(self.index.names.aliases))
 
     def plan(self, question: str, history: Sequence[str] = ()) -> QueryPlan:
         query = standalone_query(check_query(question), history, self.index.names.subjects_in)
