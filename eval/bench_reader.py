@@ -20,7 +20,7 @@ import threading
 import time
 
 from cqqa import local_reader
-from cqqa.answer import compose_extractive
+from cqqa.answer import compose_extractive, quotes_of
 from cqqa.bench import QUERIES
 from cqqa.config import Settings
 from cqqa.llm import ChatClient
@@ -39,7 +39,7 @@ def main() -> None:
     bundled = local_reader.start()
     reader = Reader(ChatClient(bundled.settings), searcher.index.names, "bundled")
     answer = compose_extractive(QUESTION, searcher.retrieve(QUESTION, 5))
-    quotes = [(c.n, q) for c in answer.citations for q in c.quotes]
+    quotes = quotes_of(answer)
     for query in QUERIES:  # warm-up: first-use loading is not per-query work
         searcher.retrieve(query, 5)
     searcher.embedder.encode_queries(["warm"])
@@ -52,10 +52,9 @@ def main() -> None:
     firsts, wholes = [], []
     for _ in range(args.runs):
         started, first = time.perf_counter(), None
-        for n, quote in quotes:
-            for item in reader.translate(n, quote):
-                if first is None and item.draft:
-                    first = time.perf_counter() - started
+        for translations in reader.translate_all(quotes):
+            if first is None and any(t.draft for t in translations):
+                first = time.perf_counter() - started
         firsts.append(first)
         wholes.append(time.perf_counter() - started)
 
@@ -67,8 +66,8 @@ def main() -> None:
         done = threading.Event()
 
         def translate() -> None:
-            for n, quote in quotes:
-                for item in reader.translate(n, quote):
+            for translations in reader.translate_all(quotes):
+                if any(t.draft for t in translations):
                     writing.set()
             done.set()
 

@@ -90,6 +90,11 @@ def citation_from_hit(hit, n: int, quotes: list[str] | None = None) -> Citation:
     return Citation(n, hit.chunk_id, hit.doc, hit.title, hit.text, hit.start, hit.end, hit.heading, quotes or [])
 
 
+def quotes_of(answer: Answer) -> list[tuple[int, str]]:
+    """(marker, quote) of every quote, in the order the answer reads them."""
+    return [(c.n, quote) for c in answer.citations for quote in c.quotes]
+
+
 def in_script(text: str, lang: str) -> str:
     """A quote in the Chinese script of the question (OpenCC; the citation keeps the original)."""
     if lang == "zh-Hans":

@@ -26,7 +26,7 @@ import statistics
 import time
 from collections import defaultdict
 
-from cqqa.answer import compose_extractive
+from cqqa.answer import compose_extractive, quotes_of
 from cqqa.evalset import EvalItem
 from cqqa.quantities import english_quantities
 from cqqa.textnorm import fold
@@ -50,12 +50,9 @@ def _fact_found(fact: str, text: str) -> bool:
 def _translate(answer, reader) -> dict:
     started = time.perf_counter()
     first, final = None, []
-    for c in answer.citations:
-        for quote in c.quotes:
-            for item in reader.translate(c.n, quote):
-                if first is None and item.draft:
-                    first = time.perf_counter() - started
-            final.append(item)
+    for final in reader.translate_all(quotes_of(answer)):
+        if first is None and any(t.draft for t in final):
+            first = time.perf_counter() - started
     return {"translations": [{"status": t.status, "text": t.text, "draft": t.draft, "problems": t.problems}
                              for t in final],
             "first_token_seconds": first, "translation_seconds": time.perf_counter() - started}
@@ -65,7 +62,7 @@ def evaluate_answers(items: list[EvalItem], searcher, progress=lambda message: N
                      reader_limit: int | None = None) -> dict:
     if searcher.embedder:  # embed every query first, in batches, as `cqqa eval` does: the timing is the rest
         searcher.embedder.encode_queries([searcher.plan(i.question, i.history).query for i in items])
-    rows = []
+    rows, translated = [], 0
     for item in items:
         started = time.perf_counter()
         retrieval = searcher.retrieve(item.question, K, item.history)
@@ -80,7 +77,8 @@ def evaluate_answers(items: list[EvalItem], searcher, progress=lambda message: N
             "question": item.question, "answer": answer.answer,
         })
         translate = reader is not None and answer.answerable and answer.lang == "en" and item.answerable
-        if translate and (reader_limit is None or sum("translations" in r for r in rows) < reader_limit):
+        if translate and (reader_limit is None or translated < reader_limit):
+            translated += 1
             rows[-1].update(_translate(answer, reader))
             shown = " ".join(t["text"] for t in rows[-1]["translations"])
             drafted = " ".join(t["draft"] for t in rows[-1]["translations"])

@@ -26,13 +26,14 @@ import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import replace
 
-from cqqa.answer import Answer, citation_from_hit, compose_extractive
-from cqqa.config import LLMSettings, Settings, reader_wanted
+from cqqa.answer import Answer, citation_from_hit, compose_extractive, quotes_of
+from cqqa import local_reader
+from cqqa.config import LLMSettings, Settings
 from cqqa.errors import CqqaError, LLMError
 from cqqa.index import load_index
 from cqqa.grounding import ground
 from cqqa.llm import ChatClient, answer_messages, rewrite_messages
-from cqqa.reader import Reader, Translation, subject_names
+from cqqa.reader import Reader, subject_names
 from cqqa.search import Searcher, check_query
 from cqqa.store import current_version
 from cqqa.textnorm import without_lone_surrogates
@@ -44,7 +45,8 @@ class Assistant:
     def __init__(self, settings: Settings | None = None, *, embedder=None, llm: LLMSettings | None = None,
                  reader: bool | None = None, k: int = 5, warn=lambda message: None):
         """`llm`: an external server (default: CQQA_LLM_*). `reader`: None starts the bundled reader
-        when no server is set and it is fetched (CQQA_READER=0 turns it off); False: no reader."""
+        when no server is set and it is fetched (CQQA_READER=0 turns it off); True requires it;
+        False: no reader (local_reader.choose)."""
         self.settings = settings or Settings.from_env()
         self.k = k
         self.warn = warn
@@ -53,18 +55,7 @@ class Assistant:
         self.embedder = self.searcher.embedder
         llm = llm if llm is not None else LLMSettings.from_env()
         self.llm = ChatClient(llm) if llm.enabled and llm.mode == "generate" else None
-        self._local_reader = None  # the bundled server, kept alive with the assistant
-        reader_settings = llm if llm.enabled and llm.mode == "translate" else None
-        if reader_settings is None and reader is not False and not llm.enabled and reader_wanted():
-            from cqqa import local_reader
-
-            if local_reader.available():
-                self._local_reader = local_reader.start()
-                reader_settings = self._local_reader.settings
-            elif reader:
-                raise CqqaError("the bundled reader is not fetched; run `cqqa models fetch --only reader`")
-        if reader is False:
-            reader_settings = None
+        reader_settings, self._local_reader = local_reader.choose(llm, reader)  # the server lives with the assistant
         self._reader_client = ChatClient(reader_settings) if reader_settings else None
         self.reader_name = (reader_settings.model or reader_settings.base_url) if reader_settings else ""
         self.reader = self._make_reader()
@@ -155,9 +146,6 @@ class Assistant:
     @staticmethod
     def _translated(answer: Answer, reader: Reader) -> Iterator[Answer]:
         """The extractive answer at once, then again as each quote's translation is written and checked."""
-        translations = [Translation(c.n, quote) for c in answer.citations for quote in c.quotes]
         answer = replace(answer, reader=reader.name)
-        yield replace(answer, translations=list(translations))
-        for i, item in enumerate(list(translations)):
-            for translations[i] in reader.translate(item.n, item.quote):
-                yield replace(answer, translations=list(translations))
+        for translations in reader.translate_all(quotes_of(answer)):
+            yield replace(answer, translations=translations)

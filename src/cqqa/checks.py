@@ -20,9 +20,7 @@ import re
 from dataclasses import dataclass, field
 
 from cqqa.quantities import chinese_quantities, unsupported
-from cqqa.textnorm import has_han, to_simplified
-
-_HAN_RUN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]+")
+from cqqa.textnorm import han_runs, to_simplified
 
 
 @dataclass
@@ -55,11 +53,12 @@ def check(text: str, source: str, english_names: dict[str, list[str]], expected:
         has = ", ".join(dict.fromkeys(q.text.strip() for q in chinese_quantities(source))) or "none"
         result.problems.append(f"numbers not in the source: {', '.join(q.text for q in wrong)} (the source has: {has})")
     simplified = to_simplified(source)
+    text_simplified = None if english else to_simplified(text)
     foreign = []
     for form, names in english_names.items():
         if form in simplified:
             continue
-        written = (form in to_simplified(text)) if not english else any(_names_pattern(n).search(text) for n in names)
+        written = (form in text_simplified) if not english else any(_names_pattern(n).search(text) for n in names)
         if written:
             also = [f for f, ns in english_names.items() if set(ns) & set(names) and f in simplified]
             if not also:
@@ -72,7 +71,8 @@ def check(text: str, source: str, english_names: dict[str, list[str]], expected:
     if missing:
         result.names = False
         result.problems.append(f"leaves out: {', '.join(missing)}")
-    if english and has_han(text):
+    left = han_runs(text) if english else []
+    if left:
         result.script = False
-        result.problems.append(f"Chinese left untranslated: {'、'.join(dict.fromkeys(_HAN_RUN.findall(text)))}")
+        result.problems.append(f"Chinese left untranslated: {'、'.join(dict.fromkeys(left))}")
     return result

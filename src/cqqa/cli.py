@@ -187,6 +187,9 @@ def cmd_serve(args) -> int:
         if assistant.llm:
             _err(f"generative answers from {assistant.llm.settings.base_url} "
                  f"({assistant.llm.settings.model or 'default'})")
+        from cqqa.absent_terms import english_to_chinese
+
+        english_to_chinese()  # CC-CEDICT (~1.7 s) read now, not on the first English question
         _err(f"translations of English answers by {assistant.reader_name}" if assistant.reader else
              "no reader: English questions get the quotes in Chinese (run `cqqa models fetch --only reader`)")
         if args.watch:
@@ -270,15 +273,16 @@ def cmd_eval(args) -> int:
 
         reader = None
         if args.reader:
+            from dataclasses import replace
+
             from cqqa import local_reader
             from cqqa.config import LLMSettings
             from cqqa.llm import ChatClient
             from cqqa.reader import Reader
 
-            llm = LLMSettings.from_env()
-            bundled = None if llm.enabled else local_reader.start()  # kept: the server lives as long as it does
-            settings_for_reader = llm if llm.enabled else bundled.settings
-            reader = Reader(ChatClient(settings_for_reader), searcher.index.names, settings_for_reader.model)
+            # a server set by CQQA_LLM_BASE_URL translates here whatever its mode; else the bundled one
+            reader_settings, bundled = local_reader.choose(replace(LLMSettings.from_env(), mode="translate"), True)
+            reader = Reader(ChatClient(reader_settings), searcher.index.names, reader_settings.model)
         answers = evaluate_answers(items, searcher, progress=_err, reader=reader, reader_limit=args.reader_limit)
         _print_json(answers) if args.json else print(format_answers(answers))
         return 0

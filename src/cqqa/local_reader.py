@@ -16,7 +16,7 @@ from pathlib import Path
 import httpx
 
 from cqqa import reader_model
-from cqqa.config import LLMSettings
+from cqqa.config import LLMSettings, reader_wanted
 from cqqa.errors import LLMError
 from cqqa.reader import NO_CHINESE_GRAMMAR
 
@@ -36,6 +36,23 @@ def available() -> bool:
     import importlib.util
 
     return reader_model.is_fetched() and importlib.util.find_spec("xllamacpp") is not None
+
+
+def choose(llm: LLMSettings, reader: bool | None = None) -> tuple[LLMSettings | None, LocalReader | None]:
+    """Which reader translates: the settings to reach it, and the bundled server when one was
+    started here (keep it: the server lives as long as that object).
+
+    An external server (`llm` enabled) in translate mode; none when it generates instead.
+    Without one, the bundled reader: `reader` None starts it if it is fetched and CQQA_READER
+    allows; True requires it (start's error says what is missing); False: no reader at all."""
+    if reader is False:
+        return None, None
+    if llm.enabled:
+        return (llm if llm.mode == "translate" else None), None
+    if reader or (reader_wanted() and available()):
+        bundled = start()
+        return bundled.settings, bundled
+    return None, None
 
 
 def start(model_path: Path | None = None, threads: int | None = None, timeout: float = 120.0,

