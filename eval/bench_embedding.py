@@ -22,6 +22,16 @@ from cqqa.sentence_units import sentence_units
 from cqqa.sources import load_documents
 
 
+def first_chunks(source: Path, count: int, settings: Settings) -> list:
+    """The first `count` chunks of the corpus in `source`, chunked as a build chunks them."""
+    chunks = []
+    for doc in load_documents(source):
+        chunks.extend(chunk_document(doc, settings.chunks))
+        if len(chunks) >= count:
+            break
+    return chunks[:count]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--source", default="../shared/benchmarks/cmrc2018-dev/docs")
@@ -29,12 +39,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     args = parser.parse_args()
     settings = Settings.from_env()
-    chunks = []
-    for doc in load_documents(Path(args.source)):
-        chunks.extend(chunk_document(doc, settings.chunks))
-        if len(chunks) >= args.chunks:
-            break
-    chunks = chunks[:args.chunks]
+    chunks = first_chunks(Path(args.source), args.chunks, settings)
     chunk_texts = [embed_input(c) for c in chunks]
     sentence_texts, _ = sentence_units(chunks)
     embedder = load_embedder(settings)

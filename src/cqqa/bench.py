@@ -73,7 +73,7 @@ def run(settings: Settings, runs: int = 5, progress=lambda message: None) -> dic
                 for timings, work in ((embed_only, lambda: embedder.encode_queries([query])),
                                       (search, lambda: searcher.search(query, k=10)),
                                       (answer, lambda: assistant.ask(query))):
-                    embedder._query_cache.clear()  # time real work, not the query cache
+                    embedder._queries.clear()  # time real work, not the query cache
                     t0 = time.perf_counter()
                     work()
                     timings.append(time.perf_counter() - t0)

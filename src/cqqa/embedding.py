@@ -1,12 +1,13 @@
 """The embedding model: load once, encode queries and documents with the model's own prompts.
 
-`Embedder` is the interface the rest of cqqa uses (identity, encode_queries, encode_documents);
-`SentenceTransformerEmbedder` is the one backend, and `load_embedder(settings)` picks it. A
-second backend is one class with these three members and one line in load_embedder.
+`Embedder` is the interface the rest of cqqa uses (identity, encode_queries, encode_documents).
+Two backends: `SentenceTransformerEmbedder` (torch) and `onnx_embedding.OnnxEmbedder` (int8 on
+ONNX Runtime); `load_embedder(settings)` picks one (`choose_backend`).
 
-EmbeddingGemma runs in bfloat16 where the CPU has native bf16 instructions
-(AVX512-BF16 or AMX): measured here ~3x faster than float32 with the same
-ranks. Elsewhere it runs in float32. `CQQA_DTYPE` overrides the choice.
+EmbeddingGemma runs in torch bfloat16 where the CPU has native bf16 instructions
+(AVX512-BF16 or AMX): measured ~3x faster than float32 with the same ranks. Elsewhere the
+int8 ONNX model is used when it has been prepared (`cqqa models fetch` does it on such CPUs),
+else torch float32. `CQQA_BACKEND` and `CQQA_DTYPE` override the choice.
 """
 
 from __future__ import annotations
@@ -65,9 +66,48 @@ class Embedder(Protocol):
     def encode_documents(self, texts: list[str], batch_size: int = 32, progress: bool = False) -> np.ndarray: ...
 
 
+BACKENDS = ("auto", "torch", "onnx-int8")
+
+
+def choose_backend(backend: str = "auto", dtype: str = "auto", model: str | None = None) -> str:
+    """torch where bf16 is native or a dtype was asked for; else int8 ONNX when it is prepared."""
+    from cqqa import config, onnx_embedding
+
+    if backend not in BACKENDS:
+        raise ConfigError(f"CQQA_BACKEND must be one of {', '.join(BACKENDS)}, not {backend!r}")
+    if backend != "auto":
+        return backend
+    if dtype != "auto" or cpu_has_bf16() or (model or config.DEFAULT_MODEL) != config.DEFAULT_MODEL:
+        return "torch"
+    return "onnx-int8" if onnx_embedding.is_prepared() else "torch"
+
+
 def load_embedder(settings) -> Embedder:
-    """The configured model (Settings.model, Settings.dtype), loaded."""
+    """The configured model (Settings.model, .backend, .dtype), loaded."""
+    if choose_backend(settings.backend, settings.dtype, settings.model) == "onnx-int8":
+        from cqqa.onnx_embedding import OnnxEmbedder
+
+        return OnnxEmbedder(settings.model)
     return SentenceTransformerEmbedder(settings.model, settings.dtype)
+
+
+class QueryCache:
+    """Unit query vectors by text, so a repeated question is not embedded again."""
+
+    def __init__(self, encode):
+        self._encode = encode
+        self._vectors: dict[str, np.ndarray] = {}
+
+    def encode(self, queries: list[str]) -> np.ndarray:
+        missing = list(dict.fromkeys(q for q in queries if q not in self._vectors))
+        if missing:
+            if len(self._vectors) + len(missing) > QUERY_CACHE_SIZE:
+                self._vectors.clear()
+            self._vectors.update(zip(missing, unit_vectors(self._encode(missing))))
+        return np.stack([self._vectors[q] for q in queries])
+
+    def clear(self) -> None:
+        self._vectors.clear()
 
 
 class SentenceTransformerEmbedder:
@@ -86,7 +126,7 @@ class SentenceTransformerEmbedder:
         self.model = SentenceTransformer(
             location, device="cpu", model_kwargs={"dtype": getattr(torch, self.dtype)}
         )
-        self._query_cache: dict[str, np.ndarray] = {}
+        self._queries = QueryCache(lambda texts: self.model.encode_query(texts, convert_to_numpy=True))
         self.identity = ModelIdentity(
             name=model,
             weights_sha256=weights_sha256(location) if Path(location).is_dir() else None,
@@ -96,13 +136,7 @@ class SentenceTransformerEmbedder:
 
     def encode_queries(self, queries: list[str]) -> np.ndarray:
         """Unit vectors for queries; repeated queries come from a small cache."""
-        missing = list(dict.fromkeys(q for q in queries if q not in self._query_cache))
-        if missing:
-            if len(self._query_cache) + len(missing) > QUERY_CACHE_SIZE:
-                self._query_cache.clear()
-            vectors = _unit(self.model.encode_query(missing, convert_to_numpy=True))
-            self._query_cache.update(zip(missing, vectors))
-        return np.stack([self._query_cache[q] for q in queries])
+        return self._queries.encode(queries)
 
     def encode_documents(self, texts: list[str], batch_size: int = 32, progress: bool = False) -> np.ndarray:
         if not texts:
@@ -110,10 +144,10 @@ class SentenceTransformerEmbedder:
         vectors = self.model.encode_document(
             texts, batch_size=batch_size, convert_to_numpy=True, show_progress_bar=progress
         )
-        return _unit(vectors)
+        return unit_vectors(vectors)
 
 
-def _unit(vectors) -> np.ndarray:
+def unit_vectors(vectors) -> np.ndarray:
     """Normalise in float32: normalising in bfloat16 leaves norms up to 0.5% off 1."""
     vectors = np.asarray(vectors, dtype=np.float32)
     return vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)

@@ -1,0 +1,79 @@
+"""The int8 ONNX backend: chosen where it should be, refused when tampered with, and, with the
+real exported model, vectors and rankings that agree with torch float32."""
+
+import dataclasses
+import json
+
+import numpy as np
+import pytest
+
+from cqqa import embedding, onnx_embedding
+from cqqa.config import DEFAULT_MODEL, Settings
+from cqqa.errors import ConfigError, ModelFetchError
+
+
+@pytest.mark.parametrize("bf16,prepared,backend,dtype,expected", [
+    (True, True, "auto", "auto", "torch"),            # bf16 is faster than int8: never slower there
+    (False, True, "auto", "auto", "onnx-int8"),
+    (False, False, "auto", "auto", "torch"),          # not prepared: float32 torch, as before
+    (False, True, "auto", "float32", "torch"),        # an explicit dtype means torch
+    (True, False, "onnx-int8", "auto", "onnx-int8"),  # explicit backend wins
+])
+def test_backend_choice(monkeypatch, bf16, prepared, backend, dtype, expected):
+    monkeypatch.setattr(embedding, "cpu_has_bf16", lambda: bf16)
+    monkeypatch.setattr(onnx_embedding, "is_prepared", lambda path=None: prepared)
+    assert embedding.choose_backend(backend, dtype) == expected
+
+
+def test_unknown_backend_is_a_config_error():
+    with pytest.raises(ConfigError, match="CQQA_BACKEND"):
+        embedding.choose_backend("tensorrt")
+
+
+def test_a_tampered_int8_file_is_refused(tmp_path):
+    folder = tmp_path / "int8"
+    folder.mkdir()
+    (folder / onnx_embedding.ONNX_FILE).write_bytes(b"not the model that was checked")
+    (folder / onnx_embedding.MARKER).write_text(json.dumps(
+        {"onnx_sha256": "0" * 64, "source": str(tmp_path / "gone"), "source_weights_sha256": "1" * 64}))
+    with pytest.raises(ModelFetchError, match="int8 model"):
+        onnx_embedding.verify(folder)
+
+
+def test_a_missing_int8_model_says_how_to_prepare_it(tmp_path):
+    with pytest.raises(ModelFetchError, match="cqqa models fetch --only int8"):
+        onnx_embedding.verify(tmp_path)
+
+
+# ------------------------------------------------------------------ the real model
+
+
+@pytest.fixture(scope="session")
+def int8_embedder(embedder):
+    """Prepared once into the model cache, as `cqqa models fetch` does on CPUs without bf16."""
+    onnx_embedding.prepare()
+    return onnx_embedding.OnnxEmbedder(DEFAULT_MODEL)
+
+
+def test_int8_vectors_agree_with_float32(int8_embedder, embedder, searcher):
+    texts = [hit.text for hit in searcher.search("重庆新能源汽车产量", k=10)]
+    texts += ["What did Yin Qi say about AI 2.0?", "长安汽车前三季度累计销量是多少？"]
+    got = int8_embedder.encode_documents(texts)
+    reference = embedding.SentenceTransformerEmbedder(DEFAULT_MODEL, "float32").encode_documents(texts)
+    cosines = (got * reference).sum(axis=1)
+    assert np.allclose(np.linalg.norm(got, axis=1), 1, atol=1e-5)
+    assert cosines.min() >= 0.97, cosines
+
+
+def test_an_index_built_in_int8_finds_the_right_passages(int8_embedder, corpus_dir, tmp_path):
+    from cqqa.build import build_index
+    from cqqa.search import Searcher
+
+    settings = dataclasses.replace(Settings.from_env(), source_dir=corpus_dir, index_dir=tmp_path / "index",
+                                   backend="onnx-int8")
+    build_index(settings, embedder_factory=lambda: int8_embedder)
+    manifest = json.loads(next((tmp_path / "index").glob("versions/*/manifest.json")).read_text())
+    assert manifest["model"]["dtype"] == "int8"
+    searcher = Searcher(settings, embedder=int8_embedder)
+    assert "解决智力问题的2.0时代" in searcher.search("what did Yin Qi say about AI 2.0", k=5)[0].text
+    assert "206.6萬輛" in searcher.search("长安汽车前三季度累计销量是多少？", k=5)[0].text
