@@ -44,3 +44,15 @@ def test_an_english_name_written_in_chinese_in_the_articles_is_present():
     assert Vocabulary(CORPUS + ["特斯拉在上海建厂。"]).absent_terms("What are Tesla's plans?") == []
     # an ordinary word that also starts a proper noun's gloss ("Systems") finds its ordinary forms
     assert Vocabulary(CORPUS + ["智能驾驶系统"]).absent_terms("Which Systems does Seres use?") == []
+
+
+def test_a_year_the_articles_never_write_is_absent_in_any_language():
+    corpus = ["2024年，重庆汽车产量增长。", "到２０３０年建成超充站。"]  # full-width digits count
+    assert Vocabulary(corpus).absent_terms("How many stations did Chongqing have in 2023?") == ["2023"]
+    assert Vocabulary(corpus).absent_terms("2023年重庆汽车产量是多少？") == ["2023"]
+    assert Vocabulary(corpus).absent_terms("What is planned for 2030, after 2024?") == []
+
+
+def test_numbers_that_only_look_like_years_are_not_years():
+    corpus = ["2024年，重庆汽车产量增长。"]
+    assert Vocabulary(corpus).absent_terms("Did sales reach 12023 or 2023.5 or 1999% of the target?") == []

