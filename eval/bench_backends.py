@@ -36,13 +36,18 @@ def main() -> None:
     chunks = first_chunks(Path(args.source), args.chunks, Settings.from_env())
     texts = [embed_input(c) for c in chunks] + sentence_units(chunks)[0]
 
-    backends = {"torch float32": SentenceTransformerEmbedder(DEFAULT_MODEL, "float32")}
+    loaders = {"torch float32": lambda: SentenceTransformerEmbedder(DEFAULT_MODEL, "float32")}
     if cpu_has_bf16():
-        backends["torch bfloat16"] = SentenceTransformerEmbedder(DEFAULT_MODEL, "bfloat16")
+        loaders["torch bfloat16"] = lambda: SentenceTransformerEmbedder(DEFAULT_MODEL, "bfloat16")
     if onnx_embedding.is_prepared():
-        backends["onnx int8"] = onnx_embedding.OnnxEmbedder(DEFAULT_MODEL)
+        loaders["onnx int8"] = lambda: onnx_embedding.OnnxEmbedder(DEFAULT_MODEL)
     else:
         print("int8 ONNX not prepared (`cqqa models fetch --only int8`): left out")
+    backends, load_seconds = {}, {}
+    for name, load in loaders.items():
+        started = time.perf_counter()
+        backends[name] = load()
+        load_seconds[name] = time.perf_counter() - started
     tokenizer = backends["torch float32"].model.tokenizer
     prompt = backends["torch float32"].model.prompts["document"]
     tokens = sum(len(tokenizer(prompt + t)["input_ids"]) for t in texts)
@@ -59,11 +64,12 @@ def main() -> None:
             seconds[name].append(time.perf_counter() - started)
 
     base = statistics.median(seconds["torch float32"])
-    print(f"{'backend':16} {'median s':>9} {'texts/s':>8} {'tokens/s':>9} {'vs f32':>7} {'cosine to f32 min/mean':>24}")
+    print(f"{'backend':16} {'load s':>6} {'median s':>9} {'texts/s':>8} {'tokens/s':>9} {'vs f32':>7} "
+          f"{'cosine to f32 min/mean':>24}")
     for name in backends:
         median = statistics.median(seconds[name])
         cosines = (vectors[name] * vectors["torch float32"]).sum(axis=1)
-        print(f"{name:16} {median:9.2f} {len(texts) / median:8.2f} {tokens / median:9.0f} {base / median:6.2f}x "
+        print(f"{name:16} {load_seconds[name]:6.1f} {median:9.2f} {len(texts) / median:8.2f} {tokens / median:9.0f} {base / median:6.2f}x "
               f"{cosines.min():12.4f} / {cosines.mean():.4f}")
 
 

@@ -53,7 +53,8 @@ def _translate(answer, reader) -> dict:
     for final in reader.translate_all(quotes_of(answer)):
         if first is None and any(t.draft for t in final):
             first = time.perf_counter() - started
-    return {"translations": [{"status": t.status, "text": t.text, "draft": t.draft, "problems": t.problems}
+    return {"translations": [{"status": t.status, "quote": t.quote, "text": t.text, "draft": t.draft,
+                              "problems": t.problems}
                              for t in final],
             "first_token_seconds": first, "translation_seconds": time.perf_counter() - started}
 

@@ -27,7 +27,7 @@ from functools import cached_property
 import numpy as np
 
 from cqqa import fusion
-from cqqa.absent_terms import YEAR, Vocabulary
+from cqqa.absent_terms import Vocabulary
 from cqqa.config import RetrievalSettings, Settings
 from cqqa.embedding import Embedder
 from cqqa.errors import IndexProblem, QueryError
