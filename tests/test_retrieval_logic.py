@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 
+import numpy as np
 import pytest
 
 from cqqa.build import build_index
@@ -110,3 +111,14 @@ def test_the_answers_evaluation_scores_quotes_and_refusals(fake_settings):
     assert (summary["quote_has_evidence"], summary["quote_has_evidence_when_cited"]) == (0.5, 0.5)
     assert summary["unanswerable_refused"] == "1/1" and summary["answerable_refused"] == "0/2"
     assert "quote∋evid" in format_answers(result)
+
+
+def test_lexical_candidates_keep_the_best_matches_and_ties_at_the_cut():
+    from cqqa.search import top_lexical
+
+    scores = np.array([0.0, 3.0, 1.0, 0.0, 5.0, 3.0, 2.0])
+    assert top_lexical(scores, 0).tolist() == [1, 2, 4, 5, 6]      # 0: every match
+    assert top_lexical(scores, 2).tolist() == [1, 4, 5]            # 5, then both 3s (tied at the cut)
+    assert top_lexical(scores, 4).tolist() == [1, 4, 5, 6]
+    assert top_lexical(scores, 99).tolist() == [1, 2, 4, 5, 6]
+    assert top_lexical(np.zeros(4), 2).tolist() == []

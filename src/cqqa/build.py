@@ -10,6 +10,7 @@ calling it up to date.
 
 from __future__ import annotations
 
+from collections import Counter
 import hashlib
 import json
 import time
@@ -268,6 +269,7 @@ def build_index(
         embedded_chunks = sum(1 for i in todo if i < len(chunks))
 
         people = _people(docs, previous_manifest)
+        chunks_per_doc = Counter(c.doc_id for c in chunks)  # once: per document it was quadratic at 100k chunks
         manifest = {
             "format": FORMAT,
             "cqqa_version": __version__,
@@ -275,7 +277,7 @@ def build_index(
             "model": asdict(model),
             "settings": settings_fingerprint(settings),
             "source_dir": str(settings.source_dir),
-            "documents": [_doc_entry(doc, chunks, people[doc.doc_id]) for doc in docs],
+            "documents": [_doc_entry(doc, chunks_per_doc[doc.doc_id], people[doc.doc_id]) for doc in docs],
             "skipped": warnings,
             "chunks": len(chunks),
             "sentences": len(sentence_texts),
@@ -305,18 +307,20 @@ def _people(docs: list[Document], previous_manifest: dict | None) -> dict[str, l
     """The people each document names (for the name bridge), reused for unchanged documents:
     finding them runs jieba's part-of-speech tagger, the slowest step after embedding."""
     known = {d["sha256"]: d["people"] for d in (previous_manifest or {}).get("documents", []) if "people" in d}
-    return {doc.doc_id: known[doc.sha256] if doc.sha256 in known else sorted(find_people([doc.text]))
-            for doc in docs}
+    for doc in docs:
+        if doc.sha256 not in known:  # identical texts under two names are tagged once
+            known[doc.sha256] = sorted(find_people([doc.text]))
+    return {doc.doc_id: known[doc.sha256] for doc in docs}
 
 
-def _doc_entry(doc: Document, chunks: list[Chunk], people: list[str]) -> dict:
+def _doc_entry(doc: Document, chunk_count: int, people: list[str]) -> dict:
     return {
         "doc_id": doc.doc_id,
         "path": doc.path.as_posix(),
         "sha256": doc.sha256,
         "title": doc.title,
         "meta": doc.meta,
-        "chunks": sum(1 for c in chunks if c.doc_id == doc.doc_id),
+        "chunks": chunk_count,
         "people": people,
     }
 

@@ -107,6 +107,17 @@ IDENTIFIER = re.compile(r"\d[\d.]{2,}")
 YEAR = re.compile(r"(19|20)\d\d")
 
 
+def top_lexical(lexical: np.ndarray, limit: int) -> np.ndarray:
+    """Rows with a lexical match; only the `limit` best (ties at the cut included) when limit > 0.
+    At 100,000 chunks a question's common words match tens of thousands of chunks, and scoring
+    every one's sentences made a search take seconds (eval/bench_serve_scale.py)."""
+    matched = np.flatnonzero(lexical > 0)
+    if limit <= 0 or len(matched) <= limit:
+        return matched
+    cut = np.partition(lexical[matched], len(matched) - limit)[len(matched) - limit]
+    return matched[lexical[matched] >= cut]
+
+
 def identifiers_in(tokens: Sequence[str], text: str) -> list[str]:
     """The question's exact identifiers (numbers of three or more digits, years aside) that
     `text` contains."""
@@ -207,7 +218,7 @@ class Searcher:
             candidates = np.flatnonzero(lexical > 0)
         else:
             _, rows = index.vector_index.nearest(query_vector, options.candidates)
-            candidates = np.union1d(rows[0][rows[0] >= 0], np.flatnonzero(lexical > 0))
+            candidates = np.union1d(rows[0][rows[0] >= 0], top_lexical(lexical, options.lexical_candidates))
             dense = np.full(n, -1.0, dtype=np.float32)
             dense[candidates] = index.vectors[candidates] @ query_vector[0]
             if options.sentence_level and len(index.sentences.texts):
