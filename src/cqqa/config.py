@@ -123,7 +123,7 @@ class RetrievalSettings:
 
     mode: str = "hybrid"  # or dense, lexical, rrf (naive fusion): single stages, for comparison
     candidates: int = 100  # dense candidates per query, besides the best lexical matches
-    lexical_candidates: int = 0  # lexical matches kept as candidates, best BM25 first (0: all)
+    lexical_candidates: int = 300  # lexical matches kept as candidates, best BM25 first (0: all)
     lexical_weight: float = 0.2  # weight of the normalised BM25 score at full lexical coverage (cqqa eval)
     sentence_weight: float = 0.5  # dense score = (1 - w) chunk similarity + w best sentence's (sweep_fusion.py)
     sentence_level: bool = True  # off: chunk similarity only (ablation)
