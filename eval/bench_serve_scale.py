@@ -17,6 +17,7 @@ RSS of that process.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import resource
 import shutil
@@ -61,7 +62,7 @@ def build(folder: Path, copies: int) -> Path:
         for bench in ("cmrc2018-dev", "drcd-test"):
             for path in sorted((BENCHMARKS / bench / "docs").glob("*.txt")):
                 shutil.copyfile(path, source / f"c{copy:02d}-{bench}-{path.name}")
-    settings = Settings(source_dir=source, index_dir=folder / "index")
+    settings = dataclasses.replace(Settings.from_env(), source_dir=source, index_dir=folder / "index")
     started = time.perf_counter()
     report = build_index(settings, embedder_factory=RandomVectors, progress=True, force=True)
     seconds = time.perf_counter() - started
@@ -77,7 +78,7 @@ def search(index: Path, queries: int) -> dict:
     questions = [json.loads(line)["question"]
                  for line in (BENCHMARKS / "drcd-test" / "eval.jsonl").read_text().splitlines()[:queries + 5]]
     started = time.perf_counter()
-    searcher = Searcher(Settings(index_dir=index, source_dir=index.parent / "docs"))
+    searcher = Searcher(dataclasses.replace(Settings.from_env(), index_dir=index, source_dir=index.parent / "docs"))
     searcher.search(questions[0])  # loads the model and the index
     load = time.perf_counter() - started
     times = []
@@ -90,7 +91,7 @@ def search(index: Path, queries: int) -> dict:
             "search_p50_ms": round(1000 * statistics.median(times), 1),
             "search_p90_ms": round(1000 * times[int(0.9 * (len(times) - 1))], 1),
             "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
-            "embedder": searcher.embedder.identity.dtype}
+            "embedder": searcher.embedder.identity.dtype, "faiss": type(searcher.index.vector_index._faiss).__name__}
 
 
 def main() -> None:
