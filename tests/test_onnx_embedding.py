@@ -77,3 +77,21 @@ def test_an_index_built_in_int8_finds_the_right_passages(int8_embedder, corpus_d
     searcher = Searcher(settings, embedder=int8_embedder)
     assert "解决智力问题的2.0时代" in searcher.search("what did Yin Qi say about AI 2.0", k=5)[0].text
     assert "206.6萬輛" in searcher.search("长安汽车前三季度累计销量是多少？", k=5)[0].text
+
+
+def test_models_fetch_goes_on_without_int8_when_it_cannot_be_prepared(monkeypatch, tmp_path, capsys):
+    from cqqa import cli, models, reader_model
+
+    def refuse(*args, **kwargs):
+        raise ModelFetchError("the int8 model disagrees with float32 (probe cosine 0.900 < 0.98)")
+
+    monkeypatch.setattr(embedding, "cpu_has_bf16", lambda: False)
+    monkeypatch.setattr(models, "fetch", lambda *a, **k: tmp_path / "embedder")
+    monkeypatch.setattr(reader_model, "fetch", lambda *a, **k: tmp_path / "reader.gguf")
+    monkeypatch.setattr(onnx_embedding, "prepare", refuse)
+    assert cli.main(["models", "fetch", "--dir", str(tmp_path)]) == 0
+    err = capsys.readouterr().err
+    assert "int8 embedder was not prepared" in err and "torch float32 will be used" in err
+    # asked for by name, the same failure is an error
+    assert cli.main(["models", "fetch", "--only", "int8", "--dir", str(tmp_path)]) != 0
+    assert "probe cosine 0.900" in capsys.readouterr().err

