@@ -76,12 +76,13 @@ def prepare(root: Path | None = None, *, force: bool = False,
         try:
             started = time.monotonic()
             progress("exporting the embedding model to ONNX (about 2 minutes)")
-            _export(source, staging / "float32.onnx")
+            model = _load_float32(source)  # once, for the export and for the check against it
+            _export(model, staging / "float32.onnx")
             progress(f"exported in {time.monotonic() - started:.0f} s; quantising to int8")
             excluded = _quantize(staging / "float32.onnx", staging / ONNX_FILE, _intermediate_size(source))
             (staging / "float32.onnx").unlink()
             progress("checking the int8 vectors against float32")
-            cosines = _probe(source, staging / ONNX_FILE)
+            cosines = _probe(model, staging / ONNX_FILE)
             if min(cosines) < PROBE_MIN_COSINE:
                 raise ModelFetchError(
                     f"the int8 model disagrees with float32 (probe cosine {min(cosines):.3f} < {PROBE_MIN_COSINE}); "
@@ -189,11 +190,9 @@ def _load_float32(source: Path):
                                model_kwargs={"dtype": torch.float32, "attn_implementation": "eager"})
 
 
-def _export(source: Path, out: Path) -> None:
+def _export(model, out: Path) -> None:
     """torch.onnx (dynamo) export of tokens -> unit sentence vector, dynamic batch and length."""
     import torch
-
-    model = _load_float32(source)
 
     class Pipeline(torch.nn.Module):
         def __init__(self, st):
@@ -243,10 +242,9 @@ def _quantize(src: Path, dst: Path, intermediate_size: int) -> list[str]:
     return keep
 
 
-def _probe(source: Path, onnx_file: Path) -> list[float]:
+def _probe(model, onnx_file: Path) -> list[float]:
     import onnxruntime as ort
 
-    model = _load_float32(source)
     expected = model.encode_document(PROBE_TEXTS, convert_to_numpy=True)
     session = ort.InferenceSession(str(onnx_file), providers=["CPUExecutionProvider"])
     prompt = model.prompts["document"]

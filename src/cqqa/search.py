@@ -27,7 +27,7 @@ from functools import cached_property
 import numpy as np
 
 from cqqa import fusion
-from cqqa.absent_terms import Vocabulary
+from cqqa.absent_terms import YEAR, Vocabulary
 from cqqa.config import RetrievalSettings, Settings
 from cqqa.embedding import Embedder
 from cqqa.errors import IndexProblem, QueryError
@@ -104,7 +104,6 @@ class Retrieval:
 
 
 IDENTIFIER = re.compile(r"\d[\d.]{2,}")
-YEAR = re.compile(r"(19|20)\d\d")
 
 
 def top_lexical(lexical: np.ndarray, limit: int) -> np.ndarray:
