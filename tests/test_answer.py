@@ -1,13 +1,13 @@
-"""The extractive composer's pure logic: language, quote selection, the English lead, refusals."""
+"""The extractive composer's pure logic: language, the English lead, refusals (quote selection:
+test_quotes.py)."""
 
 from types import SimpleNamespace
 
 import pytest
 
-from cqqa.answer import FRAMING_MAX_CHARS, REFUSAL, compose_extractive, question_language, select_quotes, source_name
+from cqqa.answer import REFUSAL, compose_extractive, question_language, source_name
 
 LONG = "，这句话足够长，不是一句引出下文的开场白，而是有内容的完整陈述。"
-assert len(LONG) > FRAMING_MAX_CHARS
 
 
 @pytest.mark.parametrize("text, lang", [
@@ -18,29 +18,6 @@ assert len(LONG) > FRAMING_MAX_CHARS
 ])
 def test_question_language(text, lang):
     assert question_language(text) == lang
-
-
-def test_select_quotes_keeps_sentences_close_to_the_best_in_reading_order():
-    first, second, third, other = (f"{s}{LONG}" for s in ("第一句话很相关", "第二句话无关紧要", "第三句也很相关", "另一段的相关句子"))
-    passages = [
-        [(first, 0.60), (second, 0.30), (third, 0.58)],
-        [(first, 0.60), (other, 0.57)],  # the shared sentence is quoted once
-    ]
-    assert select_quotes(passages) == [(0, first), (0, third), (1, other)]
-
-
-def test_select_quotes_skips_fragments_and_caps_each_passage():
-    a, b, c = (f"{s}{LONG}" for s in "甲乙丙")
-    passages = [[("他说。", 0.9), (a, 0.8), (b, 0.8), (c, 0.8)]]
-    assert [text for _, text in select_quotes(passages)] == [a, b]
-
-
-def test_a_framing_sentence_brings_the_sentence_after_it():
-    framing, content, other = "张兴海对于未来汽车的定位言简意赅。", f"未来汽车是有情感、更智慧的移动智能体{LONG}", f"别的话题{LONG}"
-    assert select_quotes([[(framing, 0.7), (content, 0.5), (other, 0.4)]]) == [(0, framing), (0, content)]
-    question = "是构建一个自主可控的生态闭环，还是融入跨界合作的开放格局？"  # long, but a question: framing
-    assert select_quotes([[(question, 0.7), (content, 0.5)]]) == [(0, question), (0, content)]
-    assert select_quotes([[(content, 0.7), (other, 0.3)]]) == [(0, content)], "a full sentence stands alone"
 
 
 def test_source_name():

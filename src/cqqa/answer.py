@@ -14,22 +14,10 @@ plainly in the question's language and the closest passages are offered as
 
 from __future__ import annotations
 
-import re
 from dataclasses import asdict, dataclass, field
 
+from cqqa.quotes import MAX_PASSAGES, score_sentences, select_quotes
 from cqqa.textnorm import has_han, to_simplified, to_traditional
-
-MAX_PASSAGES = 3  # passages that may be quoted
-MAX_QUOTES = 3  # sentences quoted in all
-MAX_QUOTES_PER_PASSAGE = 2
-QUOTE_MARGIN = 0.06  # a sentence is quoted if it is this close to the best sentence's similarity
-MIN_QUOTE_CHARS = 6  # shorter fragments ("他说。") say nothing on their own
-# A framing sentence announces what the next one says: "张兴海对于未来汽车的定位言简意赅。",
-# "李书福描绘的，则是一个更加立体的出行格局。", a question the article then answers, or a
-# sentence ending in a colon. Quoted alone it tells the reader nothing, so it brings its next
-# sentence along (`cqqa eval --answers`: quotes containing the evidence, see the README).
-FRAMING_MAX_CHARS = 24
-FRAMING_END = re.compile(r"[：:？?]\s*[”’」』\"']*\s*$")
 
 REFUSAL = {
     "en": "I could not find an answer to this in the articles. The closest passages are listed as "
@@ -104,40 +92,6 @@ def in_script(text: str, lang: str) -> str:
     return text
 
 
-def is_framing(sentence: str) -> bool:
-    compact = re.sub(r"\s+", "", sentence)
-    return len(compact) <= FRAMING_MAX_CHARS or bool(FRAMING_END.search(compact))
-
-
-def select_quotes(passages: list[list[tuple[str, float]]]) -> list[tuple[int, str]]:
-    """(passage position, sentence) pairs to quote, in passage order then reading order.
-
-    `passages` holds each passage's sentences with their similarity to the question.
-    A sentence is quoted when it is within QUOTE_MARGIN of the best one; each text once; a
-    framing sentence brings the sentence after it."""
-    scored = [(score, p, i, text) for p, sentences in enumerate(passages[:MAX_PASSAGES])
-              for i, (text, score) in enumerate(sentences) if len(text.strip()) >= MIN_QUOTE_CHARS]
-    if not scored:
-        return []
-    best = max(s[0] for s in scored)
-    chosen, seen, per_passage = [], set(), {}
-    for score, p, i, text in sorted(scored, key=lambda s: -s[0]):
-        key = re.sub(r"\s+", "", text)
-        if score < best - QUOTE_MARGIN or len(chosen) == MAX_QUOTES:
-            break
-        if key in seen or per_passage.get(p, 0) == MAX_QUOTES_PER_PASSAGE:
-            continue
-        seen.add(key)
-        per_passage[p] = per_passage.get(p, 0) + 1
-        chosen.append((p, i, text))
-    for p, i, text in list(chosen):
-        following = passages[p][i + 1][0] if i + 1 < len(passages[p]) else None
-        if is_framing(text) and following and re.sub(r"\s+", "", following) not in seen:
-            seen.add(re.sub(r"\s+", "", following))
-            chosen.append((p, i + 1, following))
-    return [(p, text) for p, i, text in sorted(chosen)]
-
-
 def source_name(meta: dict) -> str:
     """How the English lead names an article: its publication and date, else its English title."""
     publication = meta.get("publication_en") or ""
@@ -180,7 +134,7 @@ def compose_extractive(question: str, retrieval) -> Answer:
             refusal = f"{named} {refusal}" if lang == "en" else named + refusal
         return Answer(question, refusal, False, [], related, **common)
     top = hits[:MAX_PASSAGES]
-    quotes = select_quotes([retrieval.sentence_scores(hit) for hit in top])
+    quotes = select_quotes([score_sentences(question, retrieval.sentence_scores(hit)) for hit in top])
     if not quotes:  # passages without sentences of substance: cite the best passage whole
         quotes = [(0, top[0].text)]
     citations: dict[int, Citation] = {}

@@ -8,6 +8,8 @@ compose the extractive answer) and, per language and kind:
 - quote_has_evidence_when_cited: the same, over the answerable questions whose evidence is in
   a cited passage (what quote selection alone can fix; target >= 0.95);
 - cited_has_evidence: a cited passage contains the evidence;
+- quote_chars_p50: characters quoted per answer (median over the answers given): the price of
+  quoting more to hold the evidence;
 - refusals: unanswerable questions refused, answerable questions wrongly refused;
 - seconds per answer (p50, p90), retrieval included, query embedding excluded (embedded in
   batches first, as `cqqa eval` does).
@@ -75,6 +77,7 @@ def evaluate_answers(items: list[EvalItem], searcher, progress=lambda message: N
             "refused": not answer.answerable, "seconds": seconds,
             "cited_has_evidence": item.answerable and _contains([c.text for c in answer.citations], item.evidence),
             "quote_has_evidence": item.answerable and _contains(quotes, item.evidence),
+            "quote_chars": sum(len(q) for q in quotes),
             "question": item.question, "answer": answer.answer,
         })
         translate = reader is not None and answer.answerable and answer.lang == "en" and item.answerable
@@ -111,6 +114,8 @@ def _summarise(rows: list[dict]) -> dict:
         "cited_has_evidence": share(cited, answerable),
         "unanswerable_refused": f"{sum(r['refused'] for r in unanswerable)}/{len(unanswerable)}",
         "answerable_refused": f"{sum(r['refused'] for r in answerable)}/{len(answerable)}",
+        "quote_chars_p50": round(statistics.median(chars)) if (chars := [r["quote_chars"] for r in rows if not r["refused"]])
+        else None,
         "p50_ms": round(1000 * statistics.median(times), 1) if times else None,
         "p90_ms": round(1000 * times[int(0.9 * (len(times) - 1))], 1) if times else None,
         **_reader_summary([r for r in rows if "translations" in r]),
@@ -139,8 +144,9 @@ def _reader_summary(rows: list[dict]) -> dict:
 
 def format_answers(result: dict) -> str:
     cols = ("n", "quote_has_evidence", "quote_has_evidence_when_cited", "cited_has_evidence",
-            "unanswerable_refused", "answerable_refused", "p50_ms", "p90_ms")
-    heads = ("n", "quote∋evid", "…when cited", "cited∋evid", "unans. refused", "ans. refused", "p50 ms", "p90 ms")
+            "unanswerable_refused", "answerable_refused", "quote_chars_p50", "p50_ms", "p90_ms")
+    heads = ("n", "quote∋evid", "…when cited", "cited∋evid", "unans. refused", "ans. refused", "quoted chars",
+             "p50 ms", "p90 ms")
     lines = [f"{'':18}" + "".join(f"{h:>15}" for h in heads)]
     for key in sorted(result["summary"], key=lambda k: (k != "all", k)):
         values = result["summary"][key]

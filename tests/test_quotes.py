@@ -1,0 +1,87 @@
+"""Which sentences the extractive answer quotes (quotes.py): pure logic on small fixtures. How
+often the quotes hold the evidence is measured by `cqqa eval --answers` (README)."""
+
+from cqqa.quotes import FRAMING_MAX_CHARS, companions, score_sentences, select_quotes, whole_sentences
+
+LONG = "，这句话足够长，不是一句引出下文的开场白，而是有内容的完整陈述。"
+assert len(LONG) > FRAMING_MAX_CHARS
+
+
+def test_select_quotes_keeps_sentences_close_to_the_best_in_reading_order():
+    first, second, third, other = (f"{s}{LONG}" for s in ("第一句话很相关", "第二句话无关紧要", "第三句也很相关", "另一段的相关句子"))
+    passages = [
+        [(first, 0.60), (second, 0.30), (third, 0.58)],
+        [(first, 0.60), (other, 0.57)],  # the shared sentence is quoted once
+    ]
+    assert select_quotes(passages) == [(0, first), (0, third), (1, other)]
+
+
+def test_select_quotes_skips_fragments_and_caps_each_passage():
+    a, b, c = (f"{s}{LONG}" for s in "甲乙丙")
+    passages = [[("他说。", 0.9), (a, 0.8), (b, 0.8), (c, 0.8)]]
+    assert [text for _, text in select_quotes(passages)] == [a, b]
+
+
+def test_a_framing_sentence_brings_the_sentence_after_it():
+    framing, content, other = "李书福描绘的，则是一个更加立体的出行格局。", f"他认为汽车可能和低空飞行无缝衔接{LONG}", f"别的话题{LONG}"
+    assert select_quotes([[(framing, 0.7), (content, 0.5), (other, 0.4)]]) == [(0, framing), (0, content)]
+    question = "是构建一个自主可控的生态闭环，还是融入跨界合作的开放格局？"  # long, but a question: framing
+    assert select_quotes([[(question, 0.7), (content, 0.5)]]) == [(0, question), (0, content)]
+    assert select_quotes([[(content, 0.7), (other, 0.3)]]) == [(0, content)], "a full sentence stands alone"
+
+
+def test_a_quotation_and_its_attribution_come_together():
+    quotation = "“有情感、更智慧、更安全、可信赖的移动智能体和生活伴侣。”"
+    framing = "张兴海对于未来汽车的定位言简意赅。"
+    other = f"值得一提的是，嘉宾们都认为安全始终是首要前提{LONG}"
+    # the framing sentence scores best; what it frames is the quotation before it, not the next sentence
+    assert select_quotes([[(quotation, 0.2), (framing, 0.7), (other, 0.4)]]) == [(0, quotation), (0, framing)]
+    speaker = "朱华荣说，也是在那一年，长安汽车提出了数字化转型。"
+    said = "“我们当时就认为，数字汽车必然是行业的未来。”"
+    assert companions([said, speaker], 1) == [0], "a sentence opening with its speaker needs the quotation before"
+    assert companions([speaker, said], 0) == [1], "a quotation after a sentence is what was said"
+    assert companions([said, "公司董事长花伟程介绍。"], 0) == [1], "a quotation needs its short attribution"
+    assert companions([f"数据显示{LONG}", f"第二件事{LONG}"], 0) == [], "an ordinary neighbour stays out"
+
+
+def test_a_companion_brings_its_own_up_to_two_hops():
+    lead = f"北斗智联科技有限公司自2019年将总部落户重庆{LONG}"
+    quotation = "“我们坚持以科技创新为核心驱动力，构建核心技术优势。”"
+    attribution = "公司董事长花伟程介绍。"
+    later = f"另一个话题的开头{LONG}"
+    quoted = [text for _, text in select_quotes([[(lead, 0.6), (quotation, 0.3), (attribution, 0.3), (later, 0.1)]])]
+    assert quoted == [lead, quotation, attribution]
+
+
+def test_a_sentence_continued_by_the_next_brings_it():
+    lead, continued = f"重庆提出33618现代制造业集群体系{LONG}", "其中，智能网联新能源汽车为三大主导产业之一。"
+    assert companions([lead, continued], 0) == [1]
+    assert select_quotes([[(lead, 0.6), (continued, 0.3)]]) == [(0, lead), (0, continued)]
+
+
+def test_clauses_run_on_to_the_end_of_their_sentence():
+    units = [("今年前三季度，长安汽车累计销量为206.6万辆；", 0.6), ("其中自主品牌销量175.0万辆；", 0.3),
+             ("新能源汽车销量72.4万辆。", 0.5), ("另起一句。", 0.1)]
+    joined = whole_sentences(units)
+    assert joined == [("今年前三季度，长安汽车累计销量为206.6万辆；其中自主品牌销量175.0万辆；新能源汽车销量72.4万辆。", 0.6),
+                      ("另起一句。", 0.1)]
+    assert select_quotes([units]) == [(0, joined[0][0])]
+
+
+def test_a_sentence_writing_the_questions_year_or_number_scores_higher():
+    year, other = "直到2024年，这一数字跃升至95.32万辆。", "今年1—8月，重庆市汽车产量165.9万辆。"
+    scores = dict(score_sentences("How much did NEV output grow in 2024?", [(year, 0.32), (other, 0.50)]))
+    assert scores[year] > scores[other]
+    assert dict(score_sentences("重庆２０２４年的产量？", [(year, 0.3)]))[year] > 0.3, "full-width digits too"
+    assert dict(score_sentences("What happened in 2023?", [(year, 0.3)]))[year] == 0.3, "another year: no bonus"
+    assert dict(score_sentences("What did he say?", [(year, 0.3)]))[year] == 0.3, "no identifier, no bonus"
+
+
+def test_a_quantity_or_date_scores_higher_when_the_question_asks_for_one():
+    count, words = "组建两百多人的高水平研发团队。", "下一步，国科础石将在做好基础操作系统等核心业务。"
+    asked = dict(score_sentences("国科础石的研发团队有多少人？", [(count, 0.40), (words, 0.44)]))
+    assert asked[count] > asked[words]
+    when = dict(score_sentences("When did it move to Chongqing?", [("自2019年将总部落户重庆。", 0.4), (words, 0.4)]))
+    assert when["自2019年将总部落户重庆。"] > when[words]
+    plain = dict(score_sentences("国科础石做什么？", [(count, 0.40), (words, 0.44)]))
+    assert plain == {count: 0.40, words: 0.44}
