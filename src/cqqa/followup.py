@@ -8,6 +8,11 @@ Chinese form, are appended to the question. Measured on the evaluation set's
 conversations (`cqqa eval`), this beats prepending whole earlier turns, which
 drags retrieval back to the previous answer (Recall@1 0.88 vs 0.56).
 
+The exception is an elliptical follow-up that only names a new topic ("新能源汽車呢？" after
+"長安汽車今年前三季度賣了多少輛車？", "What about its target for 2030?"): the rest of its question
+is the previous one's, so the whole last turn is carried (`cqqa eval --answers`: conversations
+quote the evidence 0.840 -> 0.880, Recall@1 unchanged at 0.880).
+
 This one function is what the chat, `cqqa ask` and `cqqa eval` all use.
 """
 
@@ -15,7 +20,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
+import re
+
 MAX_HISTORY_TURNS = 2  # the subject of a follow-up is in the last turns, not the first
+# "新能源汽車呢？", "那超充站的計劃呢？", "What about its target for 2030?": only the new topic is
+# said; the rest of the question is the previous one's.
+ELLIPTICAL = re.compile(r"^\s*(?:那|那么|那麼)?[^，,。？?]{1,15}呢\s*[？?]?\s*$|^\s*(?:and\s+|so\s+)?(?:what|how)\s+about\b", re.I)
 
 
 def standalone_query(question: str, history: Sequence[str] = (),
@@ -26,4 +36,6 @@ def standalone_query(question: str, history: Sequence[str] = (),
         return question
     present = set(find_names(question))
     carried = [name for name in find_names(" ".join(turns)) if name not in present]
+    if ELLIPTICAL.search(question):
+        return f"{question} {turns[-1]}"
     return f"{question} {' '.join(carried)}" if carried else question
