@@ -65,6 +65,16 @@ def test_int8_vectors_agree_with_float32(int8_embedder, embedder, searcher):
     assert cosines.min() >= 0.97, cosines
 
 
+def test_an_int8_vector_does_not_depend_on_the_other_texts_embedded_with_it(int8_embedder):
+    """The chat embeds one query, `cqqa eval` many, an incremental rebuild only the changed chunks:
+    each must get the vector it would get alone (activations are quantised per run)."""
+    query = "What did Yin Qi say about AI 2.0?"
+    others = ["长安汽车前三季度累计销量是多少？", "重庆" * 200, "AITO"]
+    alone = int8_embedder.encode_documents([query])[0]
+    together = int8_embedder.encode_documents(others + [query])[-1]
+    assert np.array_equal(alone, together)
+
+
 def test_an_index_built_in_int8_finds_the_right_passages(int8_embedder, corpus_dir, tmp_path):
     from cqqa.build import build_index
     from cqqa.search import Searcher
