@@ -44,6 +44,16 @@ def test_a_quotation_and_its_attribution_come_together():
     assert companions([f"数据显示{LONG}", f"第二件事{LONG}"], 0) == [], "an ordinary neighbour stays out"
 
 
+def test_a_quotation_does_not_bring_the_next_speakers_quotation():
+    """In the article Yin Qi's words are followed by Zhang Xinghai's, attributed after them."""
+    yin = "印奇认为，未来的汽车，应该是一个超级空间和全能伙伴。"
+    his = "“年轻人每天待在汽车里的时间，很可能仅少于在家里和公司的时间。”"
+    zhang = "“有情感、更智慧、更安全、可信赖的移动智能体和生活伴侣。”"
+    attribution = "张兴海对于未来汽车的定位言简意赅。"
+    quoted = [text for _, text in select_quotes([[(yin, 0.6), (his, 0.3), (zhang, 0.3), (attribution, 0.2)]])]
+    assert quoted == [yin, his]
+
+
 def test_a_companion_brings_its_own_up_to_two_hops():
     lead = f"北斗智联科技有限公司自2019年将总部落户重庆{LONG}"
     quotation = "“我们坚持以科技创新为核心驱动力，构建核心技术优势。”"

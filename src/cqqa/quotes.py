@@ -98,7 +98,9 @@ def companions(texts: list[str], i: int) -> list[int]:
     """The sentences that sentence i of a passage needs beside it to be understood:
     - a framing sentence needs what it frames: the quotation before it, else the sentence after;
     - a sentence opening with its speaker ("朱华荣说，……") needs the quotation just before it;
-    - a sentence followed by a quotation needs it (what was said, after who said it);
+    - a sentence followed by a quotation needs it (what was said, after who said it), but a
+      quotation does not bring the next quotation: that one may be the next speaker's ("“……”
+      张兴海对于未来汽车的定位言简意赅。" follows Yin Qi's words in the article);
     - a quotation needs its attribution after it when that is short ("公司董事长花伟程介绍。");
     - a sentence followed by one continuing it (其中, 此外, 因此, 但 …) needs that one."""
     before = texts[i - 1] if i > 0 else None
@@ -108,8 +110,9 @@ def companions(texts: list[str], i: int) -> list[int]:
         out.append(i - 1)
     elif after and is_framing(text) and not is_quotation(text):
         out.append(i + 1)
-    if after and i + 1 not in out and (is_quotation(after) or CONTINUATION.match(after)
-                                       or (is_quotation(text) and is_framing(after))):
+    quotation = is_quotation(text)
+    if after and i + 1 not in out and ((is_quotation(after) and not quotation) or CONTINUATION.match(after)
+                                       or (quotation and is_framing(after))):
         out.append(i + 1)
     return out
 
