@@ -67,6 +67,7 @@ def page(server, browser):
     page.on("pageerror", lambda error: page.errors.append(str(error)))
     page.goto(server["url"], wait_until="domcontentloaded")  # not networkidle: font requests never settle offline
     page.wait_for_selector("#cqqa-question textarea", timeout=WAIT_MS)
+    page.server_log = server["log"]
     yield page
     context.close()
 
@@ -78,14 +79,19 @@ def ask(page, question: str) -> str:
     page.evaluate("document.querySelector('#cqqa-sources').dataset.stale = '1'")
     page.fill("#cqqa-question textarea", question)
     page.keyboard.press("Enter")
-    page.wait_for_function(
-        """n => document.querySelectorAll("#cqqa-chat [data-testid='bot']").length > n
-               && document.querySelector('#cqqa-sources .cqqa-sources')
-               && !document.querySelector('#cqqa-sources').innerText.includes('Sources of the answer appear')""",
-        arg=before, timeout=WAIT_MS)
-    page.wait_for_function("n => !document.querySelector('#cqqa-chat').innerText.trim().endsWith('…')",
-                           arg=before, timeout=WAIT_MS)
-    wait_until_translated(page)
+    try:
+        page.wait_for_function(
+            """n => document.querySelectorAll("#cqqa-chat [data-testid='bot']").length > n
+                   && document.querySelector('#cqqa-sources .cqqa-sources')
+                   && !document.querySelector('#cqqa-sources').innerText.includes('Sources of the answer appear')""",
+            arg=before, timeout=WAIT_MS)
+        page.wait_for_function("n => !document.querySelector('#cqqa-chat').innerText.trim().endsWith('…')",
+                               arg=before, timeout=WAIT_MS)
+        wait_until_translated(page)
+    except Exception as exc:  # say what the page and the server were doing, not only "timeout"
+        chat = page.locator("#cqqa-chat").inner_text()[-1500:]
+        log = "".join(getattr(page, "server_log", []))[-3000:]
+        raise AssertionError(f"no complete answer to {question!r}: {exc}\n--- chat:\n{chat}\n--- server:\n{log}")
     return bots.nth(before).inner_text()
 
 
