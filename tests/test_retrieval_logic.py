@@ -110,7 +110,9 @@ def test_the_answers_evaluation_scores_quotes_and_refusals(fake_settings):
     summary = result["summary"]["all"]
     assert (summary["quote_has_evidence"], summary["quote_has_evidence_when_cited"]) == (0.5, 0.5)
     assert summary["unanswerable_refused"] == "1/1" and summary["answerable_refused"] == "0/2"
-    assert "quote∋evid" in format_answers(result)
+    assert rows["hit"]["quote_chars"] > len("累计销量为206.6万辆") and rows["none"]["quote_chars"] == 0
+    assert summary["quote_chars_p50"] == rows["hit"]["quote_chars"], "the median over the answers given"
+    assert "quote∋evid" in format_answers(result) and "quoted chars" in format_answers(result)
 
 
 def test_lexical_candidates_keep_the_best_matches_and_ties_at_the_cut():

@@ -472,7 +472,8 @@ def build_parser() -> argparse.ArgumentParser:
                     help="compare two `--json` results with a paired significance test")
     ev.add_argument("--answers", action="store_true",
                     help="score the answers instead of the retrieval: do the quoted sentences contain the "
-                         "evidence, are the refusals right, how long each answer takes (answer_eval.py)")
+                         "evidence, are the refusals right, how many characters are quoted, how long each answer "
+                         "takes (answer_eval.py)")
     ev.add_argument("--reader", action="store_true",
                     help="with --answers: also translate the English answers' quotes with the reader (the bundled "
                          "one, or CQQA_LLM_BASE_URL) and score the translations: checked/withheld, English facts "
