@@ -43,6 +43,7 @@ CONTINUATION = re.compile(r"\s*(?:其中|此外|因此|所以|但|而|[对對]�
 CLAUSE_END = re.compile(r"[；;]\s*$")
 
 IDENTIFIER = re.compile(r"(?<![\d.])\d[\d.]{2,}(?<!\.)")  # "2024", "33618", "206.6"
+NUMBER = re.compile(r"(?<![\d.])\d(?:[\d.]*\d)?")  # a whole number as written, not ending in a dot
 ASKS_QUANTITY = re.compile(r"多少|几|幾|how (?:many|much|fast|big|large)|what (?:percentage|share)", re.I)
 ASKS_TIME = re.compile(r"什[么麼]时候|什[么麼]時候|何[时時]|哪一?年|\bwhen\b|what year", re.I)
 QUANTITY = re.compile(r"\d|[两兩一二三四五六七八九十百千]+[多余餘]?[人个個家项項辆輛元倍座站]")
@@ -73,7 +74,7 @@ def score_sentences(question: str, sentences: list[tuple[str, float]]) -> list[t
         text = unicodedata.normalize("NFKC", text)
         score = 0.0
         if identifiers:
-            written = {m for m in re.findall(r"(?<![\d.])\d[\d.]*", text)}
+            written = set(NUMBER.findall(text))
             score += IDENTIFIER_BONUS * len(identifiers & written) / len(identifiers)
         if (quantity and QUANTITY.search(text)) or (time and DATE.search(text)):
             score += ANSWER_TYPE_BONUS
