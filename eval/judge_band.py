@@ -1,0 +1,62 @@
+"""Measure the reader as a judge of "does this passage answer the question?" on the English
+questions whose best sentence scores in the uncertain band around the refusal threshold, where
+similarity alone decides by noise (README, *Evaluation*: English unanswerable and answerable
+questions overlap between 0.36 and 0.39). A measurement for a possible product change, not part
+of the product: it prints each question's score, the truth, the judge's reply and its seconds.
+
+    python eval/judge_band.py [--set eval/cqqa-eval.jsonl] [--low 0.34] [--high 0.42]
+
+Needs the bundled reader (`cqqa models fetch`); runs in the configured dtype (CQQA_DTYPE,
+CQQA_BACKEND). 2026-11-25, bf16: 9 of 12 right, 1.9-3.0 s each.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+from cqqa import local_reader
+from cqqa.evalset import load_eval_set
+from cqqa.llm import ChatClient
+from cqqa.search import Searcher
+
+SYSTEM = "You judge whether a Chinese passage answers an English question. Reply with one word: yes or no."
+
+
+def judge_messages(question: str, passage: str) -> list[dict]:
+    return [{"role": "system", "content": SYSTEM},
+            {"role": "user", "content": f"Question: {question}\n\nPassage:\n{passage}\n\n"
+                                        "Does the passage state the answer to the question? yes or no"}]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--set", default="eval/cqqa-eval.jsonl")
+    parser.add_argument("--low", type=float, default=0.34)
+    parser.add_argument("--high", type=float, default=0.42)
+    args = parser.parse_args()
+    searcher = Searcher()
+    bundled = local_reader.start()  # keep the reference: the server stops when it is released
+    client = ChatClient(bundled.settings)
+    right = total = 0
+    print("score  truth         judge  seconds  id    question")
+    for item in load_eval_set(args.set):
+        if item.lang != "en":
+            continue
+        retrieval = searcher.retrieve(item.question, 5, item.history)
+        score = retrieval.hits[0].best_sentence_score if retrieval.hits else None
+        if score is None or not args.low <= score <= args.high:
+            continue
+        started = time.perf_counter()
+        reply = client.complete(judge_messages(item.question, retrieval.hits[0].text)).strip().lower()
+        says_yes = reply.startswith("yes")
+        total += 1
+        right += says_yes == item.answerable
+        truth = "answerable" if item.answerable else "unanswerable"
+        print(f"{score:.3f}  {truth:12}  {'yes' if says_yes else 'no':5}  {time.perf_counter() - started:7.1f}"
+              f"  {item.id:5} {item.question}")
+    print(f"judge right on {right} of {total} questions scoring {args.low}-{args.high}")
+
+
+if __name__ == "__main__":
+    main()
