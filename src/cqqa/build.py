@@ -10,10 +10,10 @@ calling it up to date.
 
 from __future__ import annotations
 
-from collections import Counter
 import hashlib
 import json
 import time
+from collections import Counter
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Callable

@@ -18,9 +18,8 @@ This one function is what the chat, `cqqa ask` and `cqqa eval` all use.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-
 import re
+from collections.abc import Callable, Sequence
 
 MAX_HISTORY_TURNS = 2  # the subject of a follow-up is in the last turns, not the first
 # "新能源汽車呢？", "那超充站的計劃呢？", "What about its target for 2030?": only the new topic is
@@ -34,8 +33,8 @@ def standalone_query(question: str, history: Sequence[str] = (),
     turns = [turn.strip() for turn in history if turn and turn.strip()][-MAX_HISTORY_TURNS:]
     if not turns:
         return question
-    present = set(find_names(question))
-    carried = [name for name in find_names(" ".join(turns)) if name not in present]
     if ELLIPTICAL.search(question):
         return f"{question} {turns[-1]}"
+    present = set(find_names(question))
+    carried = [name for name in find_names(" ".join(turns)) if name not in present]
     return f"{question} {' '.join(carried)}" if carried else question

@@ -166,23 +166,29 @@ class OnnxEmbedder:
         return self._encode(texts, self.prompts["document"], batch_size, progress)
 
     def _encode(self, texts: list[str], prompt: str, batch_size: int = BATCH, progress: bool = False) -> np.ndarray:
+        from tqdm import tqdm
+
         from cqqa.embedding import unit_vectors
 
         if not texts:
             return np.zeros((0, self.identity.dim), dtype=np.float32)
         order = np.argsort([-len(t) for t in texts], kind="stable")  # similar lengths share a batch
         out = np.empty((len(texts), self.identity.dim), dtype=np.float32)
-        from tqdm import tqdm
-
         with tqdm(total=len(texts), desc="Embedding", unit="text", disable=not progress) as bar:
             for start in range(0, len(texts), batch_size):
                 rows = order[start:start + batch_size]
-                tokens = self.tokenizer([prompt + texts[i] for i in rows], padding=True, truncation=True,
-                                        max_length=self.max_length, return_tensors="np")
-                out[rows] = self.session.run(None, {"input_ids": tokens["input_ids"].astype(np.int64),
-                                                    "attention_mask": tokens["attention_mask"].astype(np.int64)})[0]
+                out[rows] = _run(self.session, self.tokenizer, [prompt + texts[i] for i in rows], self.max_length)
                 bar.update(len(rows))
         return unit_vectors(out)
+
+
+def _run(session, tokenizer, texts: list[str], max_length: int | None = None) -> np.ndarray:
+    """One run of the exported pipeline over `texts` (padded to the longest; truncated to
+    max_length when given): their sentence vectors as the model writes them."""
+    tokens = tokenizer(texts, padding=True, truncation=max_length is not None, max_length=max_length,
+                       return_tensors="np")
+    return session.run(None, {"input_ids": tokens["input_ids"].astype(np.int64),
+                              "attention_mask": tokens["attention_mask"].astype(np.int64)})[0]
 
 
 # ------------------------------------------------------------------ building the file
@@ -254,12 +260,9 @@ def _probe(model, onnx_file: Path) -> list[float]:
     expected = model.encode_document(PROBE_TEXTS, convert_to_numpy=True)
     session = ort.InferenceSession(str(onnx_file), providers=["CPUExecutionProvider"])
     prompt = model.prompts["document"]
-    got = []
-    for text in PROBE_TEXTS:  # one at a time: no padding, the cleanest comparison
-        tokens = model.tokenizer([prompt + text], return_tensors="np")
-        got.append(session.run(None, {"input_ids": tokens["input_ids"].astype(np.int64),
-                                      "attention_mask": tokens["attention_mask"].astype(np.int64)})[0][0])
-    got, expected = np.array(got), np.asarray(expected)
+    # one at a time, as OnnxEmbedder runs them
+    got = np.concatenate([_run(session, model.tokenizer, [prompt + text]) for text in PROBE_TEXTS])
+    expected = np.asarray(expected)
     cosines = (got * expected).sum(1) / np.linalg.norm(got, axis=1) / np.linalg.norm(expected, axis=1)
     return [float(c) for c in cosines]
 

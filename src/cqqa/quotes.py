@@ -107,11 +107,11 @@ def companions(texts: list[str], i: int) -> list[int]:
     before = texts[i - 1] if i > 0 else None
     after = texts[i + 1] if i + 1 < len(texts) else None
     text, out = texts[i], []
+    quotation = is_quotation(text)
     if before and is_quotation(before) and (is_framing(text) or SPEAKER_FIRST.match(text)):
         out.append(i - 1)
-    elif after and is_framing(text) and not is_quotation(text):
+    elif after and is_framing(text) and not quotation:
         out.append(i + 1)
-    quotation = is_quotation(text)
     if after and i + 1 not in out and ((is_quotation(after) and not quotation) or CONTINUATION.match(after)
                                        or (quotation and is_framing(after))):
         out.append(i + 1)
@@ -127,6 +127,7 @@ def select_quotes(passages: list[list[tuple[str, float]]]) -> list[tuple[int, st
     if not scored:
         return []
     best = max(s[0] for s in scored)
+    texts = [[text for text, _ in sentences] for sentences in passages]
     chosen, seen, per_passage, hops = [], set(), {}, {}
     for score, p, i, text in sorted(scored, key=lambda s: -s[0]):
         if score < best - QUOTE_MARGIN or len(chosen) == MAX_QUOTES:
@@ -139,8 +140,8 @@ def select_quotes(passages: list[list[tuple[str, float]]]) -> list[tuple[int, st
     for p, i, _ in chosen:  # grows while it is read: a companion may bring its own
         if hops.get((p, i), 0) == COMPANION_HOPS:
             continue
-        for j in companions([text for text, _ in passages[p]], i):
-            text = passages[p][j][0]
+        for j in companions(texts[p], i):
+            text = texts[p][j]
             if compact(text) not in seen:
                 seen.add(compact(text))
                 hops[(p, j)] = hops.get((p, i), 0) + 1
