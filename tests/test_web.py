@@ -160,6 +160,26 @@ def test_unanswerable_question_gets_a_plain_refusal(page):
     assert page.locator("#cqqa-sources .cqqa-related").count() >= 1
 
 
+def test_a_question_asked_right_after_a_like_is_answered(page, server):
+    """A queued like event finishing while the next question joins the queue left that question
+    pending for ever in Gradio 6.31 (14 of 60 like-then-ask cycles hung; the like handler now runs
+    unqueued, 0 of 60). Ten cycles, each asking as soon as the vote is on disk."""
+    for n in range(10):
+        rows = votes(server)
+        page.locator("#cqqa-chat button[aria-label='Like']").last.click()
+        deadline = time.monotonic() + 20
+        while votes(server) == rows:
+            assert time.monotonic() < deadline, "the vote was not saved"
+            time.sleep(0.02)
+        answer = ask(page, f"How many employees does Seres have? ({n})")
+        assert "could not find an answer" in answer
+
+
+def votes(server) -> int:
+    feedback = server["feedback"]
+    return len(feedback.read_text(encoding="utf-8").splitlines()) if feedback.exists() else 0
+
+
 def test_html_and_script_in_a_source_never_execute(page):
     page.locator("#cqqa-clear").click()
     page.wait_for_function("!document.querySelector(\"#cqqa-chat [data-testid='bot']\")", timeout=WAIT_MS)

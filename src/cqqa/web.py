@@ -191,8 +191,8 @@ def build_ui(startup: Startup, feedback_path: Path):
         asking = [box.submit(respond, [box, session], outputs),
                   send.click(respond, [box, session], outputs),
                   chatbot.example_select(example_text, None, box).then(respond, [box, session], outputs)]
-        chatbot.like(on_like, [session], None)
-        chatbot.select(on_select, [session], [sources])
+        chatbot.like(on_like, [session], None, queue=False)
+        chatbot.select(on_select, [session], [sources], queue=False)
         reset = (lambda: ([], "", sources_html(None), new_session()))
         clear.click(reset, None, outputs, cancels=asking)  # an answer still being translated stops
         chatbot.clear(reset, None, outputs, cancels=asking)
