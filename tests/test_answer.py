@@ -31,11 +31,12 @@ def _hit(chunk_id, doc, text):
     return SimpleNamespace(chunk_id=chunk_id, doc=doc, title="T", text=text, start=0, end=len(text), heading="")
 
 
-def _retrieval(hits, scores, answerable, meta=None, absent_terms=()):
+def _retrieval(hits, scores, answerable, meta=None, absent_terms=(), roles=()):
     """A search.Retrieval's shape: hits, the decision, sentence scores per hit, the index's metadata."""
     index = SimpleNamespace(document_meta=lambda doc: (meta or {}).get(doc, {}))
     return SimpleNamespace(hits=hits, answerable=answerable, absent_terms=list(absent_terms), index=index,
-                           plan=SimpleNamespace(query="q"), index_version="v1", sentence_scores=scores)
+                           plan=SimpleNamespace(query="q"), index_version="v1", sentence_scores=scores,
+                           roles=list(roles))
 
 
 def test_compose_numbers_citations_and_leads_in_english():

@@ -95,3 +95,10 @@ def test_a_quantity_or_date_scores_higher_when_the_question_asks_for_one():
     assert when["自2019年将总部落户重庆。"] > when[words]
     plain = dict(score_sentences("国科础石做什么？", [(count, 0.40), (words, 0.44)]))
     assert plain == {count: 0.40, words: 0.44}
+
+
+def test_the_sentence_giving_the_asked_persons_title_is_quoted():
+    said, guests = f"印奇表示，AI技术已经完成了跃迁{LONG}", f"当天，千里科技董事长印奇齐聚重庆{LONG}"
+    sentences = [(said, 0.50), (guests, 0.30)]
+    assert select_quotes([score_sentences("Who is Yin Qi?", sentences)]) == [(0, said)]
+    assert (0, guests) in select_quotes([score_sentences("Who is Yin Qi?", sentences, roles=[guests])])

@@ -117,3 +117,24 @@ def test_an_exact_identifier_in_the_top_passage_is_found_but_a_year_is_not_one()
     assert identifiers_in(["2024", "net", "profit"], "2024年的销量") == []
     assert identifiers_in(["206.6"], "銷量為206.6萬輛") == ["206.6"]
     assert identifiers_in(["33618"], "另一段文字") == []
+
+
+@pytest.mark.parametrize("question,title", [
+    ("Who is Yin Qi?", "千里科技董事长印奇"),
+    ("張興海是誰？", "赛力斯集团董事长（创始人）张兴海"),
+    ("What is Yu Xinhao's job?", "公司副总裁喻鑫浩"),
+])
+def test_who_is_a_person_is_answered_by_the_sentence_giving_their_title(searcher, question, title):
+    """The title sits in a guest list that similarity ranked low or refused (roles.py)."""
+    from cqqa.answer import compose_extractive
+
+    retrieval = searcher.retrieve(question, k=5)
+    assert retrieval.answerable and title in squash(retrieval.hits[0].text)
+    assert [title in squash(sentence) for sentence in retrieval.roles] == [True]
+    answer = compose_extractive(question, retrieval)
+    assert any(title in squash(quote) for quote in answer.citations[0].quotes), answer.answer
+
+
+def test_who_is_someone_the_articles_never_name_is_still_refused(searcher):
+    retrieval = searcher.retrieve("Who is Lei Jun?", k=5)
+    assert retrieval.roles == [] and not retrieval.answerable

@@ -134,7 +134,8 @@ def compose_extractive(question: str, retrieval) -> Answer:
             refusal = f"{named} {refusal}" if lang == "en" else named + refusal
         return Answer(question, refusal, False, [], related, **common)
     top = hits[:MAX_PASSAGES]
-    quotes = select_quotes([score_sentences(question, retrieval.sentence_scores(hit)) for hit in top])
+    quotes = select_quotes([score_sentences(question, retrieval.sentence_scores(hit), retrieval.roles)
+                            for hit in top])
     if not quotes:  # passages without sentences of substance: cite the best passage whole
         quotes = [(0, top[0].text)]
     citations: dict[int, Citation] = {}

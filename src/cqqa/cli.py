@@ -134,6 +134,7 @@ def cmd_search(args) -> int:
         if args.explain:
             data["plan"] = dataclasses.asdict(plan)
             data["absent_terms"] = retrieval.absent_terms
+            data["roles"] = retrieval.roles
         _print_json(data)
         return 0
     if not retrieval.answerable:
@@ -141,7 +142,9 @@ def cmd_search(args) -> int:
     if args.explain:
         print(f"mode {args.mode}; names bridged: {', '.join(plan.names) or 'none'}; lexical tokens: "
               f"{' '.join(plan.tokens) or 'none'}; lexical coverage {plan.coverage:.2f}; "
-              f"terms the articles never use: {' '.join(retrieval.absent_terms) or 'none'}\n")
+              f"terms the articles never use: {' '.join(retrieval.absent_terms) or 'none'}"
+              + "".join(f"\nwho is: the title is given in “{sentence}” (its passage ranks first)"
+                        for sentence in retrieval.roles) + "\n")
     for hit in hits:
         print(f"[{hit.rank}] {hit.score:.3f}  {hit.title}  ({hit.doc}, chars {hit.start}-{hit.end})")
         if args.explain:
@@ -485,7 +488,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     ab = sub.add_parser("ablate", parents=[folders, as_json], help="score every retrieval stage on an evaluation set, per language",
                         description="Run the set through lexical only, dense only, naive fusion (RRF), "
-                                    "the product's fusion without and with the name bridge; print one table.")
+                                    "the product's fusion without and with the name bridge, sentence level and "
+                                    "who-is lookup; print one table.")
     ab.add_argument("--set", required=True, help="evaluation file")
     ab.set_defaults(func=cmd_ablate)
 

@@ -7,7 +7,8 @@ evaluation set and on held-out CMRC 2018 and DRCD questions (README, *Evaluation
 1. **Score** each sentence by its similarity to the question (the embedding model), plus what
    the question's form asks for: a sentence that writes the question's own year or number
    ("in 2024", "the 33618 system") gets IDENTIFIER_BONUS; one with a quantity when the question
-   asks how many / how much, or a date when it asks when, gets ANSWER_TYPE_BONUS.
+   asks how many / how much, or a date when it asks when, gets ANSWER_TYPE_BONUS; the sentence
+   retrieval found giving the asked person's title ("Who is Yin Qi?", roles.py) gets ROLE_BONUS.
 2. **Choose** the sentences within QUOTE_MARGIN of the best, at most MAX_QUOTES, at most
    MAX_QUOTES_PER_PASSAGE from one passage. A clause that ends in a semicolon (the sentence
    table splits there) runs on to the end of its sentence: a quote is a whole sentence.
@@ -20,6 +21,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Collection
 
 MAX_PASSAGES = 3  # passages that may be quoted
 MAX_QUOTES = 3  # sentences chosen by score (their companions come on top)
@@ -29,6 +31,7 @@ MIN_QUOTE_CHARS = 6  # shorter fragments ("他说。") say nothing on their own
 COMPANION_HOPS = 2  # a companion may bring its own: sentence -> quotation -> "花伟程介绍。"
 IDENTIFIER_BONUS = 0.3  # times the share of the question's identifiers the sentence writes
 ANSWER_TYPE_BONUS = 0.1
+ROLE_BONUS = 0.3  # a guest list giving the title scores 0.2-0.4 against "Who is X?", X's own words 0.5
 
 # A framing sentence announces what another says: short ("张兴海对于未来汽车的定位言简意赅。",
 # "李书福描绘的，则是一个更加立体的出行格局。"), a question the article then answers, or a
@@ -63,9 +66,10 @@ def is_quotation(sentence: str) -> bool:
     return bool(QUOTATION_START.match(sentence) and QUOTATION_END.search(sentence))
 
 
-def score_sentences(question: str, sentences: list[tuple[str, float]]) -> list[tuple[str, float]]:
+def score_sentences(question: str, sentences: list[tuple[str, float]],
+                    roles: Collection[str] = ()) -> list[tuple[str, float]]:
     """(sentence, similarity) -> (sentence, score): the similarity plus the bonuses for what the
-    question's form asks for (step 1 above)."""
+    question's form asks for (step 1 above); `roles`: the sentences giving the asked person's title."""
     question = unicodedata.normalize("NFKC", question)
     identifiers = set(IDENTIFIER.findall(question))
     quantity, time = bool(ASKS_QUANTITY.search(question)), bool(ASKS_TIME.search(question))
@@ -80,7 +84,7 @@ def score_sentences(question: str, sentences: list[tuple[str, float]]) -> list[t
             score += ANSWER_TYPE_BONUS
         return score
 
-    return [(text, similarity + bonus(text)) for text, similarity in sentences]
+    return [(text, similarity + bonus(text) + (ROLE_BONUS if text in roles else 0.0)) for text, similarity in sentences]
 
 
 def whole_sentences(sentences: list[tuple[str, float]]) -> list[tuple[str, float]]:

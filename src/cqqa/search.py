@@ -9,12 +9,14 @@ The pipeline for one question (asked after `history`):
    targets one sentence);
 3. lexical: bridge romanised names to Chinese (names.py), tokenize, BM25 over all chunks;
 4. fuse the two over the union of candidates (fusion.py) and rank;
-5. answerable: "not in the articles" when the best sentence is far from the question, or
+5. who is X: when the question asks who a person is, the passage that names them with their
+   title ranks first and answers (roles.py);
+6. answerable: "not in the articles" when the best sentence is far from the question, or
    not close and the question uses a noun the articles never do (absent_terms.py).
 
 RetrievalSettings (config.py) holds every knob: `mode` selects a single stage for comparison
 (dense, lexical, rrf = naive fusion, hybrid = the product); `sentence_level` and
-`bridge_names` switch those stages off, for the ablation table.
+`bridge_names` and `role_lookup` switch those stages off, for the ablation table.
 """
 
 from __future__ import annotations
@@ -34,9 +36,11 @@ from cqqa.errors import IndexProblem, QueryError
 from cqqa.followup import standalone_query
 from cqqa.index import Index, load_index
 from cqqa.lexical import tokenize
+from cqqa.roles import asks_who_is, role_sentences
 from cqqa.textnorm import fold, without_lone_surrogates
 
 MAX_QUERY_CHARS = 1000
+MAX_ROLES = 2  # "who are X and Y?": the title of each, no more
 
 
 @dataclass
@@ -88,6 +92,7 @@ class Retrieval:
     absent_terms: list[str]  # the question's nouns the articles never use (said in a refusal)
     index: Index | None = field(default=None, repr=False)  # the version the hits came from
     query_vector: np.ndarray | None = field(default=None, repr=False)
+    roles: list[str] = field(default_factory=list)  # sentences giving the asked person's title (roles.py)
 
     @property
     def index_version(self) -> str:
@@ -182,10 +187,31 @@ class Searcher:
             vectors = self.embedder.encode_queries([p.query for p in batch]) if self.embedder else None
             for i, plan in enumerate(batch):
                 vector = None if vectors is None else vectors[i]
-                hits = self._rank(plan, vector, k)
+                roles = self._roles(plan)
+                hits = self._rank(plan, vector, k, pinned=self._chunks_of(roles))
                 absent = self.vocabulary.absent_terms(plan.query)
-                results.append(Retrieval(plan, hits, self._answerable(plan, hits, absent), absent, self.index, vector))
+                answerable = bool(roles) or self._answerable(plan, hits, absent)
+                texts = [self.index.sentences.texts[row] for row in roles]
+                results.append(Retrieval(plan, hits, answerable, absent, self.index, vector, texts))
         return results
+
+    def _roles(self, plan: QueryPlan) -> list[int]:
+        """For a question asking who someone is: the first sentence (table row) giving each person
+        named a title, at most MAX_ROLES."""
+        if not (self.options.role_lookup and asks_who_is(plan.query)):
+            return []
+        people = self.index.names.subjects_in(plan.query)
+        rows, texts = [], self.index.sentences.texts
+        for person in people:
+            found = role_sentences([person], texts)
+            if found and found[0] not in rows:
+                rows.append(found[0])
+        return rows[:MAX_ROLES]
+
+    def _chunks_of(self, sentence_rows: list[int]) -> list[int]:
+        """The first chunk (row) holding each sentence."""
+        owner = self.index.sentences.owner
+        return [int(owner[owner[:, 1] == row][0, 0]) for row in sentence_rows]
 
     def _answerable(self, plan: QueryPlan, hits: list[Hit], absent_terms: list[str]) -> bool:
         """Whether the passages found really answer: False means "not in the articles"."""
@@ -205,8 +231,10 @@ class Searcher:
             return True
         return score >= options.min_sentence_score_with_identifier and bool(identifiers_in(plan.tokens, top.text))
 
-    def _rank(self, plan: QueryPlan, query_vector: np.ndarray | None, k: int) -> list[Hit]:
+    def _rank(self, plan: QueryPlan, query_vector: np.ndarray | None, k: int, pinned: Sequence[int] = ()) -> list[Hit]:
+        """The k best chunks; `pinned` chunk rows first, in their order."""
         index, options = self.index, self.options
+        pinned = np.asarray(pinned, dtype=np.int64)
         query_vector = None if query_vector is None else query_vector[None, :]
         n = len(index.chunks)
         lexical = index.lexical.scores(plan.tokens)
@@ -214,10 +242,11 @@ class Searcher:
         sentence_score = np.full(n, -1.0, dtype=np.float32)
         if query_vector is None:  # lexical mode
             dense = np.zeros(n, dtype=np.float32)
-            candidates = np.flatnonzero(lexical > 0)
+            candidates = np.union1d(np.flatnonzero(lexical > 0), pinned).astype(np.int64)
         else:
             _, rows = index.vector_index.nearest(query_vector, options.candidates)
             candidates = np.union1d(rows[0][rows[0] >= 0], top_lexical(lexical, options.lexical_candidates))
+            candidates = np.union1d(candidates, pinned).astype(np.int64)
             dense = np.full(n, -1.0, dtype=np.float32)
             dense[candidates] = index.vectors[candidates] @ query_vector[0]
             if options.sentence_level and len(index.sentences.texts):
@@ -235,7 +264,8 @@ class Searcher:
             fused = fusion.rrf(dense, lexical)
         else:
             fused = fusion.weighted(dense, lexical, plan.coverage, options.lexical_weight)
-        order = candidates[np.argsort(-fused[candidates], kind="stable")][:k]
+        order = candidates[np.argsort(-fused[candidates], kind="stable")]
+        order = np.concatenate([pinned, order[~np.isin(order, pinned)]])[:k]
         dense_ranks, lexical_ranks = fusion.rank_of(dense, order), fusion.rank_of(lexical, order)
         hits = []
         for i, row in enumerate(order):

@@ -1,0 +1,44 @@
+"""Who someone is (roles.py): which questions ask it, which sentences give a person's title.
+Pure logic; how often the answers then quote the title is measured by `cqqa eval --answers`
+(items s129-s138)."""
+
+import pytest
+
+from cqqa.roles import asks_who_is, role_sentences
+
+GUESTS = ("当天，中国长安汽车集团董事长朱华荣、吉利控股集团董事长李书福、赛力斯集团董事长（创始人）张兴海、"
+          "千里科技董事长印奇齐聚重庆。")
+
+
+@pytest.mark.parametrize("question", [
+    "Who is Yin Qi?", "who's Zhang Xinghai", "Who was Li Shufu?", "What is Yu Xinhao's job?",
+    "What does Hua Weicheng do?", "What is the position of Chen Shanzhi?", "印奇是谁？", "張興海是誰？", "谁是花伟程？", "陈山枝是什么职务？", "肖浩栋是做什么的？",
+])
+def test_questions_asking_who_someone_is(question):
+    assert asks_who_is(question)
+
+
+@pytest.mark.parametrize("question", [
+    "What did Yin Qi say about AI 2.0?", "What did Zhang Xinghai do in 2017?",
+    "What does Zhu Huarong think cars will do for their owners?", "What titles did Changan win?",
+    "印奇说了什么？", "长安汽车卖了多少辆车？",
+])
+def test_questions_not_asking_who_someone_is(question):
+    assert not asks_who_is(question)
+
+
+def test_a_title_right_before_the_name_gives_the_role():
+    sentences = ["印奇表示，AI技术已经完成了跃迁。", GUESTS, "“……。”公司董事长花伟程介绍。"]
+    assert role_sentences(["印奇"], sentences) == [1]
+    assert role_sentences(["张兴海"], sentences) == [1]  # 董事长（创始人）张兴海: a note between
+    assert role_sentences(["花伟程"], sentences) == [2]
+    assert role_sentences(["周宁"], sentences) == []
+    assert role_sentences([], sentences) == []
+
+
+def test_a_traditional_sentence_gives_the_role_of_a_simplified_name():
+    assert role_sentences(["张兴海"], ["圖片來源:問界 賽力斯集團董事長張興海表示,這標志著合作升級。"]) == [0]
+
+
+def test_a_name_without_a_title_before_it_is_not_a_role():
+    assert role_sentences(["张兴海"], ["对于这一判断，张兴海非常认同。", "张兴海是董事长的朋友。"]) == []
