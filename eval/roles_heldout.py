@@ -15,7 +15,7 @@ from pathlib import Path
 
 from cqqa.evalset import load_eval_set
 from cqqa.index import load_index
-from cqqa.roles import asks_who_is, role_sentences
+from cqqa.roles import asks_who_is, role_rows
 
 
 def main() -> None:
@@ -27,13 +27,12 @@ def main() -> None:
     asking = [item for item in items if asks_who_is(item.question)]
     found = 0
     for item in asking:
-        people = index.names.subjects_in(item.question)
-        rows = [row for person in people for row in role_sentences([person], index.sentences.texts)[:1]]
+        rows = role_rows(item.question, index.names.subjects_in(item.question), index.sentences.texts)
         if rows:
             found += 1
             print(f"{item.id}  {item.question}  ->  {index.sentences.texts[rows[0]]}")
     print(f"{len(items)} questions, {len(asking)} ask who someone is or their job, {found} name a person "
-          "whose title the corpus gives")
+          "whose title (or an organisation whose title holder) the corpus gives")
 
 
 if __name__ == "__main__":

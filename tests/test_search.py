@@ -123,6 +123,7 @@ def test_an_exact_identifier_in_the_top_passage_is_found_but_a_year_is_not_one()
     ("Who is Yin Qi?", "千里科技董事长印奇"),
     ("張興海是誰？", "赛力斯集团董事长（创始人）张兴海"),
     ("What is Yu Xinhao's job?", "公司副总裁喻鑫浩"),
+    ("Who is the chairman of Changan?", "长安汽车集团董事长朱华荣"),  # the other way round
 ])
 def test_who_is_a_person_is_answered_by_the_sentence_giving_their_title(searcher, question, title):
     """The title sits in a guest list that similarity ranked low or refused (roles.py)."""

@@ -6,6 +6,8 @@ what he said instead, and refused the question when what he said scored low (`cq
 --answers`, items s129-s138). So a question that asks who a person is, or what their job is,
 looks the person up in the sentence table: a title right before the name (an organisation may
 come before the title, a note in brackets after it: "赛力斯集团董事长（创始人）张兴海").
+The other way round, "Who is the chairman of Changan?" / "吉利的董事长是谁？" looks for the
+organisation followed, within a few characters, by the title asked ("长安汽车董事长朱华荣").
 """
 
 from __future__ import annotations
@@ -16,18 +18,45 @@ from collections.abc import Sequence
 from cqqa.textnorm import to_simplified, to_traditional
 
 ASKS_WHO_IS = re.compile(
-    r"\bwho(?:\s+is|\s+was|'s|’s)\b|\bwhat\s+does\s+.{1,40}?\s+do\s*\??\s*$|"
+    r"\bwho(?:\s+is|\s+was|\s+are|'s|’s)\b|\bwhat\s+does\s+.{1,40}?\s+do\s*\??\s*$|"
     r"(?:'s|’s)\s+(?:job|role|position|title)\b|\b(?:job|role|position|title)\s+of\b|"
     r"是[谁誰]|[谁誰]是|什[么麼]人|做什[么麼]的|[职職](?:务|務|位)|身份|[头頭][衔銜]", re.I)
 # Simplified only: sentences are compared in Simplified (OpenCC).
 TITLE = (r"(?:董事长|副?总裁|副?总经理|首席执行官|CEO|创始人|负责人|董事|主席|副?书记|副?市长|"
          r"副?(?:院|所|局|厅|部|处|科|校|行)长|主任|教授|院士|总工程师|总监|经理|秘书长)")
 NOTE = r"(?:[（(][^）)]{1,12}[）)])?"  # 董事长（创始人）张兴海
+# English titles asked for, longest first ("vice president" before "president").
+ENGLISH_TITLES = {
+    "deputy general manager": "副总经理", "general manager": "总经理", "vice president": "副总裁",
+    "chief executive": "首席执行官|CEO", "ceo": "首席执行官|CEO", "chairwoman": "董事长", "chairman": "董事长",
+    "president": "总裁", "founder": "创始人", "chair": "董事长",
+}
+ENGLISH_TITLE = re.compile(r"\b(" + "|".join(ENGLISH_TITLES) + r")\b", re.I)
+ORG_TO_TITLE = r"[^，。、；：,;:“”]{0,16}?"  # 长安汽车董事长, 博世氢动力系统（重庆）有限公司总经理
 
 
 def asks_who_is(question: str) -> bool:
     """Whether the question asks who someone is or what their job is."""
     return bool(ASKS_WHO_IS.search(question))
+
+
+def asked_titles(question: str) -> list[str]:
+    """The titles a question asks about, as regex alternatives in Simplified Chinese."""
+    found = [ENGLISH_TITLES[m.group(1).lower()] for m in ENGLISH_TITLE.finditer(question)]
+    for title in re.findall(TITLE, to_simplified(question)):  # "CEO" is already in "首席执行官|CEO"
+        if not any(title in asked.split("|") for asked in found):
+            found.append(title)
+    return list(dict.fromkeys(found))
+
+
+def holder_sentences(organisation: str, titles: Sequence[str], sentences: Sequence[str]) -> list[int]:
+    """Rows of `sentences` naming `organisation` (Simplified) followed closely by one of `titles`."""
+    if not titles:
+        return []
+    forms = {organisation, to_traditional(organisation)}
+    pattern = re.compile(re.escape(organisation) + ORG_TO_TITLE + "(?:" + "|".join(titles) + ")")
+    return [row for row, text in enumerate(sentences)
+            if any(form in text for form in forms) and pattern.search(re.sub(r"\s+", "", to_simplified(text)))]
 
 
 def role_sentences(people: Sequence[str], sentences: Sequence[str]) -> list[int]:
@@ -38,3 +67,18 @@ def role_sentences(people: Sequence[str], sentences: Sequence[str]) -> list[int]
     pattern = re.compile(TITLE + NOTE + "(?:" + "|".join(re.escape(p) for p in people) + ")")
     return [row for row, text in enumerate(sentences)
             if any(form in text for form in forms) and pattern.search(re.sub(r"\s+", "", to_simplified(text)))]
+
+
+def role_rows(question: str, subjects: Sequence[str], sentences: Sequence[str]) -> list[int]:
+    """For a question asking who someone is: the first sentence (row) giving each subject named
+    (`subjects`: its people and organisations, Simplified) a title; when it asks for a title
+    ("the chairman of Changan"), the first naming each organisation with that title."""
+    if not asks_who_is(question):
+        return []
+    titles = asked_titles(question)
+    rows: list[int] = []
+    for subject in subjects:
+        found = holder_sentences(subject, titles, sentences) if titles else role_sentences([subject], sentences)
+        if found and found[0] not in rows:
+            rows.append(found[0])
+    return rows

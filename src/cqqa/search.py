@@ -36,7 +36,7 @@ from cqqa.errors import IndexProblem, QueryError
 from cqqa.followup import standalone_query
 from cqqa.index import Index, load_index
 from cqqa.lexical import tokenize
-from cqqa.roles import asks_who_is, role_sentences
+from cqqa.roles import role_rows
 from cqqa.textnorm import fold, without_lone_surrogates
 
 MAX_QUERY_CHARS = 1000
@@ -196,17 +196,11 @@ class Searcher:
         return results
 
     def _roles(self, plan: QueryPlan) -> list[int]:
-        """For a question asking who someone is: the first sentence (table row) giving each person
-        named a title, at most MAX_ROLES."""
-        if not (self.options.role_lookup and asks_who_is(plan.query)):
+        """Rows of the sentences giving the title of whom the question asks about (roles.py)."""
+        if not self.options.role_lookup:
             return []
-        people = self.index.names.subjects_in(plan.query)
-        rows, texts = [], self.index.sentences.texts
-        for person in people:
-            found = role_sentences([person], texts)
-            if found and found[0] not in rows:
-                rows.append(found[0])
-        return rows[:MAX_ROLES]
+        subjects = self.index.names.subjects_in(plan.query)
+        return role_rows(plan.query, subjects, self.index.sentences.texts)[:MAX_ROLES]
 
     def _chunks_of(self, sentence_rows: list[int]) -> list[int]:
         """The first chunk (row) holding each sentence."""
