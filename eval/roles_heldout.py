@@ -1,6 +1,6 @@
-"""Count the questions of an evaluation set that the who-is lookup (roles.py) changes: those
+"""Count the questions of an evaluation set that the subject lookup (roles.py) changes: those
 asking who someone is or what their job is, and of those, the ones naming a person whose title
-the corpus gives. Run on the held-out subsets (eval/heldout_subset.py) with their built index:
+the corpus gives; and those asking only what a named person or organisation is. Run on the held-out subsets (eval/heldout_subset.py) with their built index:
 
     python eval/roles_heldout.py /tmp/ho/drcd-test     # reads eval.jsonl and index/ there
 
@@ -15,7 +15,7 @@ from pathlib import Path
 
 from cqqa.evalset import load_eval_set
 from cqqa.index import load_index
-from cqqa.roles import asks_who_is, role_rows
+from cqqa.roles import asks_who_is, overview_subjects, role_rows
 
 
 def main() -> None:
@@ -33,6 +33,10 @@ def main() -> None:
             print(f"{item.id}  {item.question}  ->  {index.sentences.texts[rows[0]]}")
     print(f"{len(items)} questions, {len(asking)} ask who someone is or their job, {found} name a person "
           "whose title (or an organisation whose title holder) the corpus gives")
+    overview = [item for item in items if overview_subjects(item.question, index.names)]
+    for item in overview:
+        print(f"{item.id}  {item.question}  ->  what is {', '.join(overview_subjects(item.question, index.names))}")
+    print(f"{len(overview)} ask only what a person or organisation the corpus writes is")
 
 
 if __name__ == "__main__":

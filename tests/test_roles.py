@@ -4,7 +4,8 @@ Pure logic; how often the answers then quote the title is measured by `cqqa eval
 
 import pytest
 
-from cqqa.roles import asked_titles, asks_who_is, holder_sentences, role_rows, role_sentences
+from cqqa.names import NameBridge
+from cqqa.roles import asked_titles, asks_who_is, holder_sentences, overview_subjects, role_rows, role_sentences
 
 GUESTS = ("当天，中国长安汽车集团董事长朱华荣、吉利控股集团董事长李书福、赛力斯集团董事长（创始人）张兴海、"
           "千里科技董事长印奇齐聚重庆。")
@@ -69,3 +70,26 @@ def test_role_rows_look_up_a_person_or_an_organisations_title_holder_once_each()
     assert role_rows("Who is the chairman of Changan?", ["长安"], sentences) == [1]
     assert role_rows("Who is the CEO of Changan?", ["长安"], sentences) == []  # no title asked is given
     assert role_rows("What did Yin Qi say?", ["印奇"], sentences) == []  # not a who-is question
+
+
+BRIDGE = NameBridge({"seres": ["赛力斯"], "avatr": ["阿维塔"], "yin qi": ["印奇"], "chongqing": ["重庆"]},
+                    subjects=["赛力斯", "阿维塔", "印奇"])
+
+
+@pytest.mark.parametrize("question,subjects", [
+    ("What is Avatr?", ["阿维塔"]), ("Tell me about Seres", ["赛力斯"]), ("what's the Seres group?", ["赛力斯"]),
+    ("Can you tell me about Seres?", ["赛力斯"]), ("介绍一下赛力斯", ["赛力斯"]), ("阿維塔是什麼公司？", ["阿维塔"]),
+    ("賽力斯是做什么的？", ["赛力斯"]),
+])
+def test_a_question_asking_only_what_a_subject_is(question, subjects):
+    assert overview_subjects(question, BRIDGE) == subjects
+
+
+@pytest.mark.parametrize("question", [
+    "What is Seres's net profit?", "What is Avatr planning with Huawei?", "Tell me about Seres and hydrogen",
+    "What is Chongqing?",  # a place, not a subject
+    "What is Tesla?",  # not in the bridge: the articles never write it
+    "赛力斯的销量是多少？", "Who is Yin Qi?",  # who-is has its own lookup
+])
+def test_a_question_asking_more_than_what_a_subject_is(question):
+    assert overview_subjects(question, BRIDGE) == []

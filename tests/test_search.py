@@ -139,3 +139,10 @@ def test_who_is_a_person_is_answered_by_the_sentence_giving_their_title(searcher
 def test_who_is_someone_the_articles_never_name_is_still_refused(searcher):
     retrieval = searcher.retrieve("Who is Lei Jun?", k=5)
     assert retrieval.roles == [] and not retrieval.answerable
+
+
+def test_what_is_a_company_the_articles_write_about_is_answered(searcher):
+    """"What is Yinwang?" scored 0.146, far under the threshold: so short a question is far from
+    every sentence, yet the articles say a good deal about Yinwang (roles.overview_subjects)."""
+    assert searcher.retrieve("What is Yinwang?", k=5).answerable
+    assert not searcher.retrieve("What is Xiaomi?", k=5).answerable  # never written

@@ -128,7 +128,9 @@ class RetrievalSettings:
     sentence_weight: float = 0.5  # dense score = (1 - w) chunk similarity + w best sentence's (sweep_fusion.py)
     sentence_level: bool = True  # off: chunk similarity only (ablation)
     bridge_names: bool = True  # off: no pinyin/alias name bridge (ablation)
-    role_lookup: bool = True  # "who is X?": the passage giving X's title first (roles.py); off for the ablation
+    # "Who is X?": the passage giving X's title first; "What is X?" about a subject the articles
+    # write: answerable (roles.py). Off for the ablation.
+    subject_lookup: bool = True
     # "Not in the articles" when the best sentence of the best passage is less similar than this.
     # Chosen on eval/cqqa-eval.jsonl as the highest threshold that wrongly flags at most 3% of the
     # answerable questions (2/153). Similarity alone cannot tell "Seres's employees" (absent) from

@@ -188,13 +188,13 @@ def format_comparison(result: dict) -> str:
 
 PRODUCT = RetrievalSettings()
 ABLATIONS = [  # label, retrieval settings (follow-up handling is the same in every row)
-    ("lexical only", replace(PRODUCT, mode="lexical", bridge_names=False, role_lookup=False)),
-    ("dense only", replace(PRODUCT, mode="dense", sentence_level=False, role_lookup=False)),
+    ("lexical only", replace(PRODUCT, mode="lexical", bridge_names=False, subject_lookup=False)),
+    ("dense only", replace(PRODUCT, mode="dense", sentence_level=False, subject_lookup=False)),
     ("naive fusion (RRF)",
-     replace(PRODUCT, mode="rrf", bridge_names=False, sentence_level=False, role_lookup=False)),
-    ("our fusion", replace(PRODUCT, bridge_names=False, sentence_level=False, role_lookup=False)),
-    ("+ name bridge", replace(PRODUCT, sentence_level=False, role_lookup=False)),
-    ("+ sentence level", replace(PRODUCT, role_lookup=False)),
+     replace(PRODUCT, mode="rrf", bridge_names=False, sentence_level=False, subject_lookup=False)),
+    ("our fusion", replace(PRODUCT, bridge_names=False, sentence_level=False, subject_lookup=False)),
+    ("+ name bridge", replace(PRODUCT, sentence_level=False, subject_lookup=False)),
+    ("+ sentence level", replace(PRODUCT, subject_lookup=False)),
     ("+ who-is lookup", PRODUCT),
 ]
 

@@ -1,4 +1,6 @@
-"""Who someone is: the sentences that give a person's role ("千里科技董事长印奇").
+"""Who someone is, what something is: questions about a named subject as a whole.
+
+**Who is X.** The sentences that give a person's role ("千里科技董事长印奇").
 
 "Who is Yin Qi?" is answered by the one sentence that names him with his title, and that
 sentence is a long list of guests, not similar to the question: similarity alone retrieved
@@ -8,14 +10,23 @@ looks the person up in the sentence table: a title right before the name (an org
 come before the title, a note in brackets after it: "赛力斯集团董事长（创始人）张兴海").
 The other way round, "Who is the chairman of Changan?" / "吉利的董事长是谁？" looks for the
 organisation followed, within a few characters, by the title asked ("长安汽车董事长朱华荣").
+
+**What is X / tell me about X.** A question that names a person or organisation the articles
+write and asks nothing else ("What is Avatr?", "Tell me about Seres", "介绍一下赛力斯") is
+answered with what the articles say about it, however far its sentences are from so short a
+question (0.15-0.35: "What is Yinwang?" was refused at 0.146). `overview_subjects`.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from cqqa.textnorm import to_simplified, to_traditional
+
+if TYPE_CHECKING:
+    from cqqa.names import NameBridge
 
 ASKS_WHO_IS = re.compile(
     r"\bwho(?:\s+is|\s+was|\s+are|'s|’s)\b|\bwhat\s+does\s+.{1,40}?\s+do\s*\??\s*$|"
@@ -82,3 +93,32 @@ def role_rows(question: str, subjects: Sequence[str], sentences: Sequence[str]) 
         if found and found[0] not in rows:
             rows.append(found[0])
     return rows
+
+
+OVERVIEW_ENGLISH = re.compile(
+    r"^\s*(?:(?:can you |could you |please )*tell me (?:more )?about|what (?:is|are|was|were)|what's|describe|"
+    r"introduce)\s+(?P<rest>.+?)\s*[?？.!！]*\s*$", re.I)
+OVERVIEW_CHINESE = re.compile(
+    r"^\s*(?:请|請)?(?:介绍一下|介紹一下|介绍|介紹|说说|說說|讲讲|講講|谈谈|談談)(?P<rest>.+?)[?？。!！]*\s*$|"
+    r"^\s*(?P<subject>.+?)(?:是什么公司|是什麼公司|是哪家公司|是什么|是什麼|是做什么的|是做什麼的)[?？。!！]*\s*$")
+# Words that may stand beside the name without asking anything more ("the Seres group", "这家公司").
+FILLER = re.compile(r"\b(?:the|a|an|company|companies|group|brand|corporation|corp|co|ltd|inc|automobile|auto|"
+                    r"motors?|technology|tech)\b|['’]s\b|这家|這家|公司|集团|集團|企业|企業|品牌|汽车|汽車|科技|\W",
+                    re.I)
+
+
+def overview_subjects(question: str, names: "NameBridge") -> list[str]:
+    """The people or organisations (Simplified) a question asks about as a whole, when it asks
+    nothing else: "What is Avatr?" -> [阿维塔]; "What is Avatr's revenue?" -> []."""
+    english, chinese = OVERVIEW_ENGLISH.match(question), OVERVIEW_CHINESE.match(question)
+    match = english or chinese
+    if not match:
+        return []
+    rest = match.group("rest") or match.group("subject")
+    subjects = names.subjects_in(rest)
+    if not subjects:
+        return []
+    left = to_simplified(names.rewrite(rest))
+    for form in sorted(subjects, key=len, reverse=True):
+        left = left.replace(form, " ")
+    return subjects if not FILLER.sub("", left) else []

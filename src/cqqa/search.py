@@ -10,13 +10,14 @@ The pipeline for one question (asked after `history`):
 3. lexical: bridge romanised names to Chinese (names.py), tokenize, BM25 over all chunks;
 4. fuse the two over the union of candidates (fusion.py) and rank;
 5. who is X: when the question asks who a person is, the passage that names them with their
-   title ranks first and answers (roles.py);
+   title ranks first and answers; what is X: a question asking only what a person or
+   organisation the articles write is, is answerable (roles.py);
 6. answerable: "not in the articles" when the best sentence is far from the question, or
    not close and the question uses a noun the articles never do (absent_terms.py).
 
 RetrievalSettings (config.py) holds every knob: `mode` selects a single stage for comparison
 (dense, lexical, rrf = naive fusion, hybrid = the product); `sentence_level` and
-`bridge_names` and `role_lookup` switch those stages off, for the ablation table.
+`bridge_names` and `subject_lookup` switch those stages off, for the ablation table.
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ from cqqa.errors import IndexProblem, QueryError
 from cqqa.followup import standalone_query
 from cqqa.index import Index, load_index
 from cqqa.lexical import tokenize
-from cqqa.roles import role_rows
+from cqqa.roles import overview_subjects, role_rows
 from cqqa.textnorm import fold, without_lone_surrogates
 
 MAX_QUERY_CHARS = 1000
@@ -190,17 +191,22 @@ class Searcher:
                 roles = self._roles(plan)
                 hits = self._rank(plan, vector, k, pinned=self._chunks_of(roles))
                 absent = self.vocabulary.absent_terms(plan.query)
-                answerable = bool(roles) or self._answerable(plan, hits, absent)
+                answerable = bool(roles) or self._asks_overview(plan) or self._answerable(plan, hits, absent)
                 texts = [self.index.sentences.texts[row] for row in roles]
                 results.append(Retrieval(plan, hits, answerable, absent, self.index, vector, texts))
         return results
 
     def _roles(self, plan: QueryPlan) -> list[int]:
         """Rows of the sentences giving the title of whom the question asks about (roles.py)."""
-        if not self.options.role_lookup:
+        if not self.options.subject_lookup:
             return []
         subjects = self.index.names.subjects_in(plan.query)
         return role_rows(plan.query, subjects, self.index.sentences.texts)[:MAX_ROLES]
+
+    def _asks_overview(self, plan: QueryPlan) -> bool:
+        """Whether the question asks what a person or organisation the articles write is, and
+        nothing else ("What is Avatr?", roles.py): what they say about it answers."""
+        return self.options.subject_lookup and bool(overview_subjects(plan.query, self.index.names))
 
     def _chunks_of(self, sentence_rows: list[int]) -> list[int]:
         """The first chunk (row) holding each sentence."""
