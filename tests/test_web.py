@@ -175,6 +175,14 @@ def test_a_question_asked_right_after_a_like_is_answered(page, server):
         assert "could not find an answer" in answer
 
 
+def test_clicking_an_earlier_answer_shows_its_sources(page):
+    """The sources panel follows the answer the user clicks, not only the latest one."""
+    assert "2.0时代" not in page.locator("#cqqa-sources").inner_text()
+    page.locator("#cqqa-chat [data-testid='bot']").first.click()  # the first answer: Yin Qi on AI 2.0
+    wait_for_sources(page, "2.0时代")
+    assert "解决智力问题的2.0时代" in page.locator("#cqqa-sources .cqqa-cite").first.inner_text()
+
+
 def votes(server) -> int:
     feedback = server["feedback"]
     return len(feedback.read_text(encoding="utf-8").splitlines()) if feedback.exists() else 0
