@@ -20,7 +20,7 @@ question (0.15-0.35: "What is Yinwang?" was refused at 0.146). `overview_subject
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING
 
 from cqqa.textnorm import to_simplified, to_traditional
@@ -60,38 +60,51 @@ def asked_titles(question: str) -> list[str]:
     return list(dict.fromkeys(found))
 
 
+def _matching(names: Sequence[str], pattern: re.Pattern, sentences: Sequence[str]) -> Iterator[int]:
+    """Rows of `sentences` that write one of `names` (either script) and match `pattern` once
+    compacted and in Simplified; lazily, so that the first costs only the scan up to it."""
+    forms = {form for name in names for form in (name, to_traditional(name))}
+    return (row for row, text in enumerate(sentences)
+            if any(form in text for form in forms) and pattern.search(re.sub(r"\s+", "", to_simplified(text))))
+
+
 def holder_sentences(organisation: str, titles: Sequence[str], sentences: Sequence[str]) -> list[int]:
     """Rows of `sentences` naming `organisation` (Simplified) followed closely by one of `titles`."""
     if not titles:
         return []
-    forms = {organisation, to_traditional(organisation)}
-    pattern = re.compile(re.escape(organisation) + ORG_TO_TITLE + "(?:" + "|".join(titles) + ")")
-    return [row for row, text in enumerate(sentences)
-            if any(form in text for form in forms) and pattern.search(re.sub(r"\s+", "", to_simplified(text)))]
+    return list(_matching([organisation], _holder_pattern(organisation, titles), sentences))
+
+
+def _holder_pattern(organisation: str, titles: Sequence[str]) -> re.Pattern:
+    return re.compile(re.escape(organisation) + ORG_TO_TITLE + "(?:" + "|".join(titles) + ")")
 
 
 def role_sentences(people: Sequence[str], sentences: Sequence[str]) -> list[int]:
     """Rows of `sentences` that give one of `people` (Simplified forms) a title, in table order."""
     if not people:
         return []
-    forms = {form for person in people for form in (person, to_traditional(person))}
-    pattern = re.compile(TITLE + NOTE + "(?:" + "|".join(re.escape(p) for p in people) + ")")
-    return [row for row, text in enumerate(sentences)
-            if any(form in text for form in forms) and pattern.search(re.sub(r"\s+", "", to_simplified(text)))]
+    return list(_matching(people, _role_pattern(people), sentences))
+
+
+def _role_pattern(people: Sequence[str]) -> re.Pattern:
+    return re.compile(TITLE + NOTE + "(?:" + "|".join(re.escape(p) for p in people) + ")")
 
 
 def role_rows(question: str, subjects: Sequence[str], sentences: Sequence[str]) -> list[int]:
     """For a question asking who someone is: the first sentence (row) giving each subject named
     (`subjects`: its people and organisations, Simplified) a title; when it asks for a title
-    ("the chairman of Changan"), the first naming each organisation with that title."""
+    ("the chairman of Changan"), the first naming each organisation with that title. The scan
+    stops at each subject's first match: at 500,000 sentences (about 100,000 chunks) a subject
+    with no title anywhere costs about 0.25 s."""
     if not asks_who_is(question):
         return []
     titles = asked_titles(question)
     rows: list[int] = []
     for subject in subjects:
-        found = holder_sentences(subject, titles, sentences) if titles else role_sentences([subject], sentences)
-        if found and found[0] not in rows:
-            rows.append(found[0])
+        pattern = _holder_pattern(subject, titles) if titles else _role_pattern([subject])
+        found = next(_matching([subject], pattern, sentences), None)
+        if found is not None and found not in rows:
+            rows.append(found)
     return rows
 
 
