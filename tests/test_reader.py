@@ -12,7 +12,7 @@ from cqqa.config import LLMSettings
 from cqqa.llm import ChatClient
 from cqqa.names import NameBridge
 from cqqa.quantities import english_quantities
-from cqqa.reader import Reader
+from cqqa.reader import Reader, without_preamble
 from cqqa.textnorm import has_han
 from helpers import free_port
 
@@ -31,6 +31,15 @@ def test_prepared_input_has_digits_and_english_names():
     text, given = reader.prepare("長安汽車前三季度銷量206.6萬輛,賽力斯和印奇")
     assert text == "Changan 汽车前三季度销量2,066,000辆, Seres 和 Yin Qi"
     assert given == {"长安": "Changan", "赛力斯": "Seres", "印奇": "Yin Qi"}
+
+
+def test_a_line_introducing_the_translation_is_not_part_of_it():
+    written = ('The Chinese news sentence "New energy rush to 1,300,000 vehicles?" translates to English as:\n'
+               '"New energy rushes to 1,300,000 vehicles?"')  # the bundled reader, s002
+    assert without_preamble(written) == '"New energy rushes to 1,300,000 vehicles?"'
+    assert without_preamble("Here is the translation: Seres sold 279,000 cars.") == "Seres sold 279,000 cars."
+    assert without_preamble("  Seres sold 279,000 cars: a record.  ") == "Seres sold 279,000 cars: a record."
+    assert without_preamble("Translation:") == ""  # nothing follows: "the reader wrote nothing"
 
 
 def test_translation_streams_then_is_checked(llm_url):

@@ -34,6 +34,9 @@ SYSTEM = ("You translate Chinese news sentences into English. Translate faithful
 # For llama.cpp servers: no CJK ideographs, CJK punctuation or full-width forms in the output.
 NO_CHINESE_GRAMMAR = r"root ::= [^\u3400-\u9fff\uf900-\ufaff\u3000-\u303f\uff00-\uffef]*"
 MAX_TOKENS = 400
+# The model sometimes talks about the translation before giving it ("The Chinese news sentence
+# "…" translates to English as:", "Here is the translation:"): that line is not the translation.
+PREAMBLE = re.compile(r"^[^\n]{0,200}?\btranslat(?:e|es|ed|ion)\b[^\n:：]{0,80}[:：]\s*", re.I)
 
 
 @dataclass
@@ -102,7 +105,7 @@ class Reader:
             yield item
             return
         item.seconds = time.monotonic() - started
-        item.draft = item.draft.strip()
+        item.draft = without_preamble(item.draft)
         if not item.draft:
             item.status, item.problems = "failed", ["the reader wrote nothing"]
             yield item
@@ -124,6 +127,13 @@ class Reader:
         for i, (n, quote) in enumerate(quotes):
             for translations[i] in self.translate(n, quote):
                 yield list(translations)
+
+
+def without_preamble(draft: str) -> str:
+    """The draft without a line introducing the translation ("" when nothing follows that line)."""
+    draft = draft.strip()
+    match = PREAMBLE.match(draft)
+    return draft[match.end():].strip() if match else draft
 
 
 @lru_cache(maxsize=4)
