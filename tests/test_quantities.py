@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from cqqa.quantities import chinese_quantities, english_quantities, plain_digits, unsupported
+from cqqa.quantities import chinese_quantities, english_magnitudes, english_quantities, unsupported
 
 
 @pytest.mark.parametrize("text, values", [
@@ -36,9 +36,11 @@ def test_english_numbers_by_value(text, values):
     assert [q.value for q in english_quantities(text)] == pytest.approx(values)
 
 
-def test_plain_digits_writes_magnitudes_out():
-    assert plain_digits("销量206.6万辆，投资2500亿元，增长百分之五十，2023年") == \
-        "销量2,066,000辆，投资250,000,000,000元，增长50%，2023年"
+def test_magnitudes_are_written_as_english_writes_them():
+    assert english_magnitudes("销量206.6万辆，投资2500亿元，增长百分之五十，2023年") == \
+        "销量 2.066 million 辆，投资 250 billion 元，增长50%，2023年"
+    assert english_magnitudes("4万亿元，27亿元，5万辆，3千万") == " 4 trillion 元， 2.7 billion 元，50,000辆， 30 million "
+    assert english_magnitudes("１２３辆和2万") == "１２３辆和20,000"  # a plain number stays as written
 
 
 @pytest.mark.parametrize("translation", [

@@ -29,7 +29,7 @@ def translate(url: str, model: str, quote: str = QUOTE, timeout: float = 2.0):
 def test_prepared_input_has_digits_and_english_names():
     reader = Reader(None, BRIDGE)
     text, given = reader.prepare("長安汽車前三季度銷量206.6萬輛,賽力斯和印奇")
-    assert text == "Changan 汽车前三季度销量2,066,000辆, Seres 和 Yin Qi"
+    assert text == "Changan 汽车前三季度销量 2.066 million 辆, Seres 和 Yin Qi"
     assert given == {"长安": "Changan", "赛力斯": "Seres", "印奇": "Yin Qi"}
 
 

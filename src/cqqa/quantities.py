@@ -5,10 +5,13 @@
 
 `chinese_quantities(text)` reads Arabic numbers with Chinese magnitudes (万, 亿, 千万 …) and
 Chinese numerals (cn2an); `english_quantities(text)` reads Arabic numbers with English scale
-words (thousand, million, billion, trillion). `plain_digits(text)` writes a Chinese sentence's
-magnitudes out as digits for the reader model: given 2,066,000 it writes "2.066 million"; given
-206.6万 a 1.5B model wrote "206.6 million". `unsupported(translation, source)` lists the numbers
-of a translation that equal no number of its source.
+words (thousand, million, billion, trillion). `english_magnitudes(text)` writes a Chinese
+sentence's magnitudes the way English does, for the reader model: given 206.6万 a 1.5B model
+wrote "206.6 million"; given 2,066,000 it wrote the right number mostly, but 27亿 as 2,700,000,000
+came out "27 billion" and 4万亿 "400 billion"; given "2.7 billion" and "4 trillion" it copies
+them (`cqqa eval --answers --reader --reader-limit 45`: withheld translations 7 -> 3).
+`unsupported(translation, source)` lists the numbers of a translation that equal no number of
+its source.
 """
 
 from __future__ import annotations
@@ -117,8 +120,9 @@ def unsupported(translation: str, source: str) -> list[Quantity]:
     return [q for q in translation_quantities(translation) if not any(q.matches(k) for k in known)]
 
 
-def plain_digits(text: str) -> str:
-    """The text with each Chinese magnitude written out: 206.6万辆 -> 2,066,000辆, 百分之五十 -> 50%."""
+def english_magnitudes(text: str) -> str:
+    """The text with each Chinese magnitude written as English writes it: 206.6万辆 -> 2.066
+    million辆, 2500亿元 -> 250 billion元, 5万 -> 50,000, 百分之五十 -> 50%."""
     out, at = [], 0
     for q in chinese_quantities(text):
         has_magnitude = any(u in q.text for u in CHINESE_MAGNITUDES) and q.text[0].isdigit()
@@ -126,10 +130,21 @@ def plain_digits(text: str) -> str:
         if not (has_magnitude or percent):
             continue
         out.append(text[at:q.start])
-        out.append(f"{_digits(q.value)}%" if percent else _digits(q.value) + q.text[len(q.text.rstrip('%％ ')):])
+        out.append(f"{_digits(q.value)}%" if percent else _in_words(q.value) + q.text[len(q.text.rstrip('%％ ')):])
         at = q.end
     out.append(text[at:])
     return "".join(out)
+
+
+ENGLISH_MAGNITUDES = ((1e12, "trillion"), (1e9, "billion"), (1e6, "million"))
+
+
+def _in_words(value: float) -> str:
+    """2066000 -> " 2.066 million " (spaced: it sits between Chinese characters); 50000 -> "50,000"."""
+    for scale, word in ENGLISH_MAGNITUDES:
+        if value >= scale:
+            return f" {_digits(value / scale)} {word} "
+    return _digits(value)
 
 
 def _digits(value: float) -> str:

@@ -4,8 +4,8 @@ language model, then checked by code (checks.py) before it is shown as checked.
 A small model is used where it is strong, faithful translation of one given sentence, and the
 input is prepared so that its known traps do not arise:
 
-* magnitudes are written out (206.6万 -> 2,066,000): given 206.6万 a 1.5B model wrote
-  "206.6 million";
+* magnitudes are written as English writes them (206.6万 -> 2.066 million, 27亿 -> 2.7
+  billion): given 206.6万 a 1.5B model wrote "206.6 million", given 2,700,000,000 "27 billion";
 * the people and organisations the name bridge knows are written in English in the input
   (赛力斯 -> Seres, 印奇 -> Yin Qi): left to itself it wrote "长安 Automobile", "Xingqi" or
   "the company";
@@ -26,7 +26,7 @@ from cqqa.checks import check
 from cqqa.errors import LLMError
 from cqqa.llm import ChatClient
 from cqqa.names import NameBridge, curated_forms
-from cqqa.quantities import plain_digits
+from cqqa.quantities import english_magnitudes
 from cqqa.textnorm import jieba, to_simplified
 
 SYSTEM = ("You translate Chinese news sentences into English. Translate faithfully and completely; "
@@ -68,9 +68,9 @@ class Reader:
         self._forms = sorted(self.glossary, key=len, reverse=True)
 
     def prepare(self, quote: str) -> tuple[str, dict[str, str]]:
-        """The input the model sees (Simplified, magnitudes as digits, known names in English) and
+        """The input the model sees (Simplified, magnitudes in English, known names in English) and
         the people and organisations it was given in English (form -> name)."""
-        text = plain_digits(to_simplified(quote))
+        text = english_magnitudes(to_simplified(quote))
         given: dict[str, str] = {}
         # a person's name only where jieba reads it as a word: not 金白银 inside 真金白银
         tokens = set(jieba().lcut(text)) if any(p in text for p in self._people) else set()
