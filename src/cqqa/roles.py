@@ -5,16 +5,16 @@
 "Who is Yin Qi?" is answered by the one sentence that names him with his title, and that
 sentence is a long list of guests, not similar to the question: similarity alone retrieved
 what he said instead, and refused the question when what he said scored low (`cqqa eval
---answers`, items s129-s138). So a question that asks who a person is, or what their job is,
+--answers`, items s129-s141). So a question that asks who a person is, or what their job is,
 looks the person up in the sentence table: a title right before the name (an organisation may
-come before the title, a note in brackets after it: "赛力斯集团董事长（创始人）张兴海").
+come before the title, a note in brackets between title and name: "赛力斯集团董事长（创始人）张兴海").
 The other way round, "Who is the chairman of Changan?" / "吉利的董事长是谁？" looks for the
 organisation followed, within a few characters, by the title asked ("长安汽车董事长朱华荣").
 
 **What is X / tell me about X.** A question that names a person or organisation the articles
 write and asks nothing else ("What is Avatr?", "Tell me about Seres", "介绍一下赛力斯") is
 answered with what the articles say about it, however far its sentences are from so short a
-question (0.15-0.35: "What is Yinwang?" was refused at 0.146). `overview_subjects`.
+question (0.15-0.35: "What is Yinwang?" was refused at 0.146; items s142-s146). `overview_subjects`.
 """
 
 from __future__ import annotations
