@@ -7,7 +7,11 @@ of the product: it prints each question's score, the truth, the judge's reply an
     python eval/judge_band.py [--set eval/cqqa-eval.jsonl] [--low 0.34] [--high 0.42]
 
 Needs the bundled reader (`cqqa models fetch`); runs in the configured dtype (CQQA_DTYPE,
-CQQA_BACKEND). 2026-11-25, bf16: 9 of 12 right, 1.9-3.0 s each.
+CQQA_BACKEND). 2026-11-25, bf16: 9 of 12 right, 1.9-3.0 s each. Later that day on the 191
+questions: 11 of 14 right (wrong: s074, u006, u010), while the 0.375 threshold alone decides 12
+of the same 14 right and the two it gets wrong (s133, s139) are who-is questions the subject
+lookup now answers: in bf16 the judge would not help; in int8 the band's scores move by about
+0.012, which is where it might.
 """
 
 from __future__ import annotations
