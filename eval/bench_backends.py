@@ -23,6 +23,7 @@ from bench_embedding import first_chunks  # eval/, beside this script
 from cqqa import onnx_embedding
 from cqqa.build import embed_input
 from cqqa.config import DEFAULT_MODEL, Settings
+from cqqa.cpu import cpu_class
 from cqqa.embedding import SentenceTransformerEmbedder, cpu_has_bf16
 from cqqa.sentence_units import sentence_units
 
@@ -51,7 +52,8 @@ def main() -> None:
     tokenizer = backends["torch float32"].model.tokenizer
     prompt = backends["torch float32"].model.prompts["document"]
     tokens = sum(len(tokenizer(prompt + t)["input_ids"]) for t in texts)
-    print(f"{len(chunks)} chunks + {len(texts) - len(chunks)} sentences = {len(texts)} texts, {tokens} model tokens")
+    print(f"CPU class {cpu_class()}; {len(chunks)} chunks + {len(texts) - len(chunks)} sentences = {len(texts)} texts, "
+          f"{tokens} model tokens")
 
     for embedder in backends.values():
         embedder.encode_documents(texts[:4])  # warm-up

@@ -1,5 +1,7 @@
-"""The int8 ONNX backend: chosen where it should be, refused when tampered with, and, with the
-real exported model, vectors and rankings that agree with torch float32."""
+"""The int8 ONNX backend: chosen where it should be, refused when tampered with, probed again
+on another CPU class, and, with the real exported model, vectors and rankings that agree with
+torch float32 on this CPU. (Another class's kernels, through an emulator: eval/emulate_cpu.py;
+too slow for the suite, about a minute a text.)"""
 
 import dataclasses
 import json
@@ -7,7 +9,7 @@ import json
 import numpy as np
 import pytest
 
-from cqqa import embedding, onnx_embedding
+from cqqa import cpu, embedding, onnx_embedding
 from cqqa.config import DEFAULT_MODEL, Settings
 from cqqa.errors import ConfigError, ModelFetchError
 
@@ -35,9 +37,34 @@ def test_a_tampered_int8_file_is_refused(tmp_path):
     folder.mkdir()
     (folder / onnx_embedding.ONNX_FILE).write_bytes(b"not the model that was checked")
     (folder / onnx_embedding.MARKER).write_text(json.dumps(
-        {"onnx_sha256": "0" * 64, "source": str(tmp_path / "gone"), "source_weights_sha256": "1" * 64}))
+        {"format": onnx_embedding.FORMAT, "onnx_sha256": "0" * 64, "source": str(tmp_path / "gone"),
+         "source_weights_sha256": "1" * 64}))
     with pytest.raises(ModelFetchError, match="int8 model"):
         onnx_embedding.verify(folder)
+
+
+def test_an_int8_file_of_an_older_cqqa_is_prepared_again(tmp_path):
+    """Full-range weights (format 1) drift on AVX2 CPUs: `cqqa models fetch` must redo them."""
+    (tmp_path / onnx_embedding.MARKER).write_text(json.dumps({"onnx_sha256": "0" * 64}))
+    assert not onnx_embedding.is_prepared(tmp_path)
+    with pytest.raises(ModelFetchError, match="older cqqa.*--only int8 --force"):
+        onnx_embedding.verify(tmp_path)
+
+
+@pytest.mark.parametrize("flags,expected", [
+    ({"AVX2", "FMA3", "AVX512F", "AVX512BW", "AVX512VNNI", "AVX512BF16"}, "avx512_bf16"),
+    ({"AVX2", "FMA3", "AVX512F", "AVX512BW", "AVX512VNNI"}, "avx512_vnni"),
+    ({"AVX2", "FMA3", "AVX512F", "AVX512BW"}, "avx512"),
+    ({"AVX", "AVX2", "FMA3"}, "avx2"),
+    ({"SSE42", "AVX"}, "baseline"),
+])
+def test_cpu_classes(flags, expected):
+    assert cpu.cpu_class(frozenset(flags)) == expected
+
+
+def test_this_cpu_has_a_class_and_bf16_follows_it():
+    assert cpu.cpu_class() in cpu.CLASSES
+    assert cpu.has_bf16() == (cpu.cpu_class() == "avx512_bf16")
 
 
 def test_a_missing_int8_model_says_how_to_prepare_it(tmp_path):
@@ -51,8 +78,49 @@ def test_a_missing_int8_model_says_how_to_prepare_it(tmp_path):
 @pytest.fixture(scope="session")
 def int8_embedder(embedder):
     """Prepared once into the model cache, as `cqqa models fetch` does on CPUs without bf16."""
-    onnx_embedding.prepare()
+    try:
+        onnx_embedding.prepare()
+    except ModelFetchError as exc:  # the probe failed on this CPU class: users get torch here, tested below
+        pytest.skip(f"the int8 embedder cannot be prepared on this CPU ({cpu.cpu_class()}): {exc}")
     return onnx_embedding.OnnxEmbedder(DEFAULT_MODEL)
+
+
+def test_on_another_cpu_class_the_probe_runs_again_before_any_text(int8_embedder, monkeypatch):
+    marker = json.loads((onnx_embedding.int8_model_path() / onnx_embedding.MARKER).read_text())
+    assert marker["cpu_class"] == cpu.cpu_class() and marker["quantisation"]["reduce_range"] is True
+    assert int8_embedder.check["probed_here"] is False  # prepared here: no second probe
+    other = next(name for name in cpu.CLASSES if name != cpu.cpu_class())
+    monkeypatch.setattr(cpu, "cpu_class", lambda flags=None: other)
+    check = onnx_embedding.OnnxEmbedder(DEFAULT_MODEL).check
+    assert check["probed_here"] is True and check["cpu_class"] == other
+    assert check["probe_cosine_min"] >= onnx_embedding.PROBE_MIN_COSINE
+
+
+def test_models_verify_says_where_the_int8_vectors_were_checked(int8_embedder, monkeypatch, capsys):
+    from cqqa import cli
+
+    assert cli.main(["models", "verify", "--only", "int8"]) == 0
+    assert f"prepared on this CPU class ({cpu.cpu_class()}), probe cosine min" in capsys.readouterr().out
+    monkeypatch.setattr(cpu, "cpu_class", lambda flags=None: "avx2-elsewhere")
+    assert cli.main(["models", "verify", "--only", "int8"]) == 0
+    assert "probed again on this CPU (avx2-elsewhere, prepared on" in capsys.readouterr().out
+    monkeypatch.setattr(onnx_embedding, "PROBE_MIN_COSINE", 1.01)
+    assert cli.main(["models", "verify", "--only", "int8"]) != 0
+    assert "drifts from float32 on this CPU (avx2-elsewhere" in capsys.readouterr().err
+
+
+def test_an_int8_model_that_drifts_here_gives_way_to_torch(int8_embedder, monkeypatch):
+    """What a user on a CPU where the int8 vectors drift gets: one line, then torch float32."""
+    monkeypatch.setattr(cpu, "cpu_class", lambda flags=None: "not-the-class-it-was-prepared-on")
+    monkeypatch.setattr(onnx_embedding, "PROBE_MIN_COSINE", 1.01)  # no real vector passes: a drift
+    monkeypatch.setattr(embedding, "cpu_has_bf16", lambda: False)
+    said = []
+    settings = dataclasses.replace(Settings.from_env(), backend="auto", dtype="auto")
+    chosen = embedding.load_embedder(settings, warn=said.append)
+    assert isinstance(chosen, embedding.SentenceTransformerEmbedder) and chosen.dtype == "float32"
+    assert len(said) == 1 and "drifts from float32 on this CPU" in said[0] and "torch float32" in said[0]
+    with pytest.raises(onnx_embedding.Int8Disagrees, match="cqqa models fetch --only int8 --force"):
+        embedding.load_embedder(dataclasses.replace(settings, backend="onnx-int8"), warn=said.append)
 
 
 def test_int8_vectors_agree_with_float32(int8_embedder, embedder, searcher):

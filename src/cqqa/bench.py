@@ -80,8 +80,11 @@ def run(settings: Settings, runs: int = 5, progress=lambda message: None) -> dic
             progress(f"run {i + 1}/{runs}: search median {_median_ms(search)} ms, "
                      f"answer median {_median_ms(answer)} ms")
 
+    from cqqa.cpu import cpu_class
+
     return {
         "runs": runs,
+        "cpu_class": cpu_class(),
         "dtype": embedder.dtype,
         "docs": len(docs),
         "chunks": len(chunks),

@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 
 from cqqa import __version__
-from cqqa.config import MODES, Settings
+from cqqa.config import DEFAULT_MODEL, MODES, Settings
 from cqqa.errors import CqqaError, ModelFetchError
 
 PROCESS_STARTED = time.monotonic()  # before the heavy imports: start-up times count from here
@@ -71,8 +71,11 @@ def cmd_models_verify(args) -> int:
         print(f"ok: every file of {path} matches its SHA-256")
     int8 = onnx_embedding.int8_model_path(root)
     if args.only == "int8" or (args.only is None and onnx_embedding.is_prepared(int8)):
-        onnx_embedding.verify(int8)
+        check = onnx_embedding.OnnxEmbedder(DEFAULT_MODEL, int8).check  # verifies; Int8Disagrees if it drifts here
         print(f"ok: {int8} matches its SHA-256 and was built from these weights")
+        where = (f"probed again on this CPU ({check['cpu_class']}, prepared on {check['prepared_on']})"
+                 if check["probed_here"] else f"prepared on this CPU class ({check['cpu_class']})")
+        print(f"ok: the int8 vectors agree with float32: {where}, probe cosine min {check['probe_cosine_min']:.4f}")
     if args.only in (None, "reader"):
         reader_model.verify(root)
         print(f"ok: {reader_model.reader_path(root)} matches its SHA-256")

@@ -6,19 +6,22 @@ ONNX Runtime); `load_embedder(settings)` picks one (`choose_backend`).
 
 EmbeddingGemma runs in torch bfloat16 where the CPU has native bf16 instructions
 (AVX512-BF16 or AMX): measured ~3x faster than float32 with the same ranks. Elsewhere the
-int8 ONNX model is used when it has been prepared (`cqqa models fetch` does it on such CPUs),
-else torch float32. `CQQA_BACKEND` and `CQQA_DTYPE` override the choice.
+int8 ONNX model is used when it has been prepared (`cqqa models fetch` does it on such CPUs)
+and its probe agrees with float32 on this CPU, else torch float32 (with one line saying why).
+`CQQA_BACKEND` and `CQQA_DTYPE` override the choice.
 """
 
 from __future__ import annotations
 
 import os
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
 import numpy as np
 
+from cqqa import cpu
 from cqqa.errors import ConfigError
 from cqqa.models import resolve_model, weights_sha256
 
@@ -27,11 +30,7 @@ QUERY_CACHE_SIZE = 20_000
 
 
 def cpu_has_bf16() -> bool:
-    try:
-        flags = Path("/proc/cpuinfo").read_text()
-    except OSError:
-        return False
-    return "avx512_bf16" in flags or "amx_bf16" in flags
+    return cpu.has_bf16()
 
 
 def choose_dtype(requested: str = "auto") -> str:
@@ -82,12 +81,19 @@ def choose_backend(backend: str = "auto", dtype: str = "auto", model: str | None
     return "onnx-int8" if onnx_embedding.is_prepared() else "torch"
 
 
-def load_embedder(settings) -> Embedder:
-    """The configured model (Settings.model, .backend, .dtype), loaded."""
+def load_embedder(settings, warn=lambda message: print(f"warning: {message}", file=sys.stderr, flush=True)) -> Embedder:
+    """The configured model (Settings.model, .backend, .dtype), loaded. An int8 model chosen
+    automatically that drifts on this CPU gives way to torch (float32 here), with one line via
+    `warn`; asked for by CQQA_BACKEND=onnx-int8, the drift is an error."""
     if choose_backend(settings.backend, settings.dtype, settings.model) == "onnx-int8":
-        from cqqa.onnx_embedding import OnnxEmbedder
+        from cqqa.onnx_embedding import Int8Disagrees, OnnxEmbedder
 
-        return OnnxEmbedder(settings.model)
+        try:
+            return OnnxEmbedder(settings.model)
+        except Int8Disagrees as exc:
+            if settings.backend == "onnx-int8":
+                raise
+            warn(f"{exc}. Using torch {choose_dtype(settings.dtype)} instead")
     return SentenceTransformerEmbedder(settings.model, settings.dtype)
 
 

@@ -3,8 +3,8 @@
 Without native bf16 the model runs in float32 in torch, about 3.4x slower than bf16. Here the
 same sentence-transformers pipeline (Gemma encoder, mean pooling, both Dense projections,
 normalisation) is exported once to ONNX from the verified weights, and its matrix
-multiplications are quantised to int8 (dynamic activations, per-channel weights), which ONNX
-Runtime runs with VNNI or AVX2 integer kernels; so is the token embedding table (the file is
+multiplications are quantised to int8 (dynamic activations, per-channel 7-bit weights), which
+ONNX Runtime runs with VNNI or AVX2 integer kernels; so is the token embedding table (the file is
 335 MB instead of 1.2 GB). The MLP down projections of the last third of the
 layers stay float32: int8 rounds away what their inputs carry (all quantised, vectors drift to
 cosine 0.967 of float32 on real chunks and sentences; with these 8 of 218 matrices kept, 0.991).
@@ -12,8 +12,11 @@ cosine 0.967 of float32 on real chunks and sentences; with these 8 of 218 matric
 `prepare()` builds it into $CQQA_MODEL_DIR/embeddinggemma-300m-int8 (`cqqa models fetch` does it
 on CPUs without bf16; `--only int8` anywhere). It is checked before it is kept: vectors of probe
 texts must agree with torch float32 (cosine >= PROBE_MIN_COSINE), and a marker records the source
-weights' SHA-256, the ONNX file's SHA-256 and the probe figures. `OnnxEmbedder` refuses a file
-whose hash or source no longer matches.
+weights' SHA-256, the ONNX file's SHA-256, the probe figures, the float32 probe vectors
+(PROBE_FILE) and the CPU class (cpu.py) the probe ran on. `OnnxEmbedder` refuses a file whose
+hash or source no longer matches, and on another CPU class (another set of integer kernels: a
+copied model cache, an image built elsewhere) or another ONNX Runtime it runs the probe again
+before the first text (a fraction of a second): `Int8Disagrees` if the vectors drift there.
 """
 
 from __future__ import annotations
@@ -30,12 +33,22 @@ from typing import Callable
 
 import numpy as np
 
-from cqqa import config
+from cqqa import config, cpu
 from cqqa.errors import ModelFetchError
 
 MARKER = "cqqa-int8.json"
 ONNX_FILE = "model.onnx"
+PROBE_FILE = "probe-float32.npy"  # torch float32's vectors of PROBE_TEXTS, to probe again elsewhere
+# 2: 7-bit weights, the probe vectors and the CPU class recorded (2026-11-30). An older file is
+# prepared again by `cqqa models fetch`: its full-range weights drift on AVX2 CPUs.
+FORMAT = 2
 PROBE_MIN_COSINE = 0.98
+# 7-bit weights. On CPUs without VNNI (AVX2, and AVX512 before Cascade Lake) ONNX Runtime
+# multiplies u8 activations by s8 weights with vpmaddubsw, which sums pairs into 16 bits and
+# saturates: 2 x 255 x 127 > 32,767. With weights in [-64, 63] the sum cannot overflow. Full-range
+# weights probed at cosine 0.963 on an AVX2 machine and were refused; 7-bit weights agree with
+# float32 on every class (docs in README, int8 backend; `python eval/int8_variants.py`).
+REDUCE_RANGE = True
 # One text per run. Dynamic quantisation scales activations per tensor, i.e. over the whole
 # batch, padding included: in batches of 32 a query's vector moved with its batch-mates (cosine
 # 0.987-0.993 to itself embedded alone), so `cqqa eval` (batched) did not score what the chat
@@ -56,8 +69,21 @@ def int8_model_path(root: Path | None = None) -> Path:
     return (root or config.model_dir()) / f"{config.DEFAULT_MODEL}-int8"
 
 
+class Int8Disagrees(ModelFetchError):
+    """The int8 model's vectors drift from float32's on this CPU: torch must embed here."""
+
+
+def _marker(path: Path) -> dict | None:
+    try:
+        return json.loads((path / MARKER).read_text())
+    except (OSError, ValueError):
+        return None
+
+
 def is_prepared(path: Path | None = None) -> bool:
-    return (path or int8_model_path()).joinpath(MARKER).is_file()
+    """A file of the current FORMAT is there (an older one counts as not prepared)."""
+    marker = _marker(path or int8_model_path())
+    return marker is not None and marker.get("format") == FORMAT
 
 
 def prepare(root: Path | None = None, *, force: bool = False,
@@ -88,15 +114,21 @@ def prepare(root: Path | None = None, *, force: bool = False,
             excluded = _quantize(staging / "float32.onnx", staging / ONNX_FILE, _intermediate_size(source))
             (staging / "float32.onnx").unlink()
             progress("checking the int8 vectors against float32")
-            cosines = _probe(model, staging / ONNX_FILE)
+            expected = np.asarray(model.encode_document(PROBE_TEXTS, convert_to_numpy=True), dtype=np.float32)
+            np.save(staging / PROBE_FILE, expected)
+            session = _session(staging / ONNX_FILE)
+            cosines = probe(session, model.tokenizer, model.prompts["document"], expected)
             if min(cosines) < PROBE_MIN_COSINE:
                 raise ModelFetchError(
-                    f"the int8 model disagrees with float32 (probe cosine {min(cosines):.3f} < {PROBE_MIN_COSINE}); "
-                    "it was not kept. Use CQQA_BACKEND=torch")
+                    f"the int8 model disagrees with float32 on this CPU ({cpu.cpu_class()}: probe cosine "
+                    f"{min(cosines):.3f} < {PROBE_MIN_COSINE}); it was not kept. Use CQQA_BACKEND=torch")
             (staging / MARKER).write_text(json.dumps({
-                "source": str(source), "source_weights_sha256": models.weights_sha256(str(source)),
+                "format": FORMAT, "source": str(source), "source_weights_sha256": models.weights_sha256(str(source)),
                 "onnx_sha256": models.sha256_file(staging / ONNX_FILE),
-                "float32_matmuls_kept": excluded, "probe_cosine_min": round(min(cosines), 5),
+                "probe_sha256": models.sha256_file(staging / PROBE_FILE),
+                "quantisation": {"weights": "QInt8, per channel", "reduce_range": REDUCE_RANGE,
+                                 "float32_matmuls_kept": excluded},
+                "cpu_class": cpu.cpu_class(), "probe_cosine_min": round(min(cosines), 5),
                 "probe_cosine_mean": round(float(np.mean(cosines)), 5), "versions": _versions(),
                 "prepared_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
             }, indent=2))
@@ -116,11 +148,15 @@ def verify(path: Path | None = None) -> dict:
     from cqqa import models
 
     path = path or int8_model_path()
-    if not is_prepared(path):
+    marker = _marker(path)
+    if marker is None:
         raise ModelFetchError(f"no int8 model in {path}; run `cqqa models fetch --only int8`")
-    marker = json.loads((path / MARKER).read_text())
+    if marker.get("format") != FORMAT:
+        raise ModelFetchError(f"the int8 model in {path} was prepared by an older cqqa (its weights drift on AVX2 "
+                              "CPUs); run `cqqa models fetch --only int8 --force`")
     try:
         models.verify_file(path / ONNX_FILE, marker["onnx_sha256"], "int8 model")
+        models.verify_file(path / PROBE_FILE, marker["probe_sha256"], "int8 probe vectors")
     except (ModelFetchError, OSError) as exc:
         raise ModelFetchError(f"{exc}; rebuild it: `cqqa models fetch --only int8 --force`") from None
     source = models.weights_sha256(marker["source"]) if Path(marker["source"]).is_dir() else None
@@ -135,7 +171,6 @@ class OnnxEmbedder:
     """The Embedder interface (embedding.py) over the int8 ONNX file."""
 
     def __init__(self, model: str, path: Path | None = None):
-        import onnxruntime as ort
         from transformers import AutoTokenizer
 
         from cqqa.embedding import ModelIdentity, QueryCache
@@ -150,10 +185,8 @@ class OnnxEmbedder:
         st_config = json.loads((source / "config_sentence_transformers.json").read_text())
         self.prompts = st_config["prompts"]
         self.max_length = json.loads((source / "sentence_bert_config.json").read_text())["max_seq_length"]
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = os.cpu_count() or 1
-        options.log_severity_level = 3
-        self.session = ort.InferenceSession(str(path / ONNX_FILE), options, providers=["CPUExecutionProvider"])
+        self.session = _session(path / ONNX_FILE)
+        self.check = check_here(self.session, self.tokenizer, self.prompts["document"], path, marker)
         self.dtype = "int8"
         self.identity = ModelIdentity(name=model, weights_sha256=marker["source_weights_sha256"],
                                       dim=self.session.get_outputs()[0].shape[-1], dtype="int8")
@@ -180,6 +213,42 @@ class OnnxEmbedder:
                 out[rows] = _run(self.session, self.tokenizer, [prompt + texts[i] for i in rows], self.max_length)
                 bar.update(len(rows))
         return unit_vectors(out)
+
+
+def _session(onnx_file: Path):
+    import onnxruntime as ort
+
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = os.cpu_count() or 1
+    options.log_severity_level = 3
+    return ort.InferenceSession(str(onnx_file), options, providers=["CPUExecutionProvider"])
+
+
+def probe(session, tokenizer, prompt: str, expected: np.ndarray) -> list[float]:
+    """Cosines of the session's PROBE_TEXTS vectors (one text per run, as embedded) to `expected`."""
+    got = np.concatenate([_run(session, tokenizer, [prompt + text]) for text in PROBE_TEXTS])
+    cosines = (got * expected).sum(1) / np.linalg.norm(got, axis=1) / np.linalg.norm(expected, axis=1)
+    return [float(c) for c in cosines]
+
+
+def check_here(session, tokenizer, prompt: str, path: Path, marker: dict) -> dict:
+    """The probe again where this CPU class or ONNX Runtime is not the one it was prepared with;
+    Int8Disagrees if the vectors drift here. Returns what was checked, for `cqqa models verify`."""
+    import onnxruntime
+
+    here = cpu.cpu_class()
+    check = {"prepared_on": marker["cpu_class"], "cpu_class": here, "probed_here": False,
+             "probe_cosine_min": marker["probe_cosine_min"]}
+    if here == marker["cpu_class"] and onnxruntime.__version__ == marker["versions"]["onnxruntime"]:
+        return check
+    cosines = probe(session, tokenizer, prompt, np.load(path / PROBE_FILE))
+    check.update(probed_here=True, probe_cosine_min=round(min(cosines), 5))
+    if min(cosines) < PROBE_MIN_COSINE:
+        raise Int8Disagrees(
+            f"the int8 embedder drifts from float32 on this CPU ({here}, prepared on {marker['cpu_class']}: probe "
+            f"cosine {min(cosines):.3f} < {PROBE_MIN_COSINE}); prepare it here with "
+            "`cqqa models fetch --only int8 --force`, or use CQQA_BACKEND=torch")
+    return check
 
 
 def _run(session, tokenizer, texts: list[str], max_length: int | None = None) -> np.ndarray:
@@ -231,10 +300,12 @@ def _intermediate_size(source: Path) -> int:
     return json.loads((source / "config.json").read_text())["intermediate_size"]
 
 
-def _quantize(src: Path, dst: Path, intermediate_size: int) -> list[str]:
+def _quantize(src: Path, dst: Path, intermediate_size: int, reduce_range: bool = REDUCE_RANGE,
+              weight_type: str = "QInt8") -> list[str]:
     """int8 for every weight matrix except the last third of the MLP down projections (the
     MatMuls whose weight is [intermediate, hidden], in layer order), and for the token embedding
-    table (a Gather: 262,144 x 768, 805 MB in float32, 201 MB in int8)."""
+    table (a Gather: 262,144 x 768, 805 MB in float32, 201 MB in int8). `reduce_range`: 7-bit
+    weights (see REDUCE_RANGE); `weight_type` QUInt8 only for eval/int8_variants.py."""
     import onnx
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
@@ -247,24 +318,12 @@ def _quantize(src: Path, dst: Path, intermediate_size: int) -> list[str]:
     level = root_logger.level
     root_logger.setLevel(logging.ERROR)  # its advice to pre-process applies to static quantisation
     try:
-        quantize_dynamic(str(src), str(dst), weight_type=QuantType.QInt8, per_channel=True, nodes_to_exclude=keep,
+        quantize_dynamic(str(src), str(dst), weight_type=getattr(QuantType, weight_type), per_channel=True,
+                         reduce_range=reduce_range, nodes_to_exclude=keep,
                          op_types_to_quantize=["MatMul", "Gather"], extra_options={"MatMulConstBOnly": True})
     finally:
         root_logger.setLevel(level)
     return keep
-
-
-def _probe(model, onnx_file: Path) -> list[float]:
-    import onnxruntime as ort
-
-    expected = model.encode_document(PROBE_TEXTS, convert_to_numpy=True)
-    session = ort.InferenceSession(str(onnx_file), providers=["CPUExecutionProvider"])
-    prompt = model.prompts["document"]
-    # one at a time, as OnnxEmbedder runs them
-    got = np.concatenate([_run(session, model.tokenizer, [prompt + text]) for text in PROBE_TEXTS])
-    expected = np.asarray(expected)
-    cosines = (got * expected).sum(1) / np.linalg.norm(got, axis=1) / np.linalg.norm(expected, axis=1)
-    return [float(c) for c in cosines]
 
 
 def _versions() -> dict:
