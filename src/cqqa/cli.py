@@ -183,8 +183,12 @@ def _listen(host: str, port: int):
 def cmd_serve(args) -> int:
     import threading
 
+    from cqqa.loading import LoadingResponder
+
     settings = _settings(args)
     sock = _listen(args.host, args.port)
+    allowed = tuple(args.allow_host or ()) + settings.allowed_hosts
+    early = LoadingResponder(sock, args.host, allowed).start()  # a "starting" page until the chat listens
     started = PROCESS_STARTED
     url = f"http://{args.host}:{args.port}/"
     _err(f"cqqa: accepting connections at {url} ({time.monotonic() - started:.1f} s); starting ...")
@@ -220,11 +224,11 @@ def cmd_serve(args) -> int:
         return assistant
 
     def listening_now(_url: str) -> None:
+        early.stop()
         listening.set()
         _err(f"cqqa is listening at {url} ({time.monotonic() - started:.1f} s); loading the embedding model ...")
 
     startup = Startup(load).start()
-    allowed = tuple(args.allow_host or ()) + settings.allowed_hosts
     serve(startup, settings, sock, Path(args.feedback) if args.feedback else None,
           on_listening=listening_now, allowed_hosts=allowed)
     if startup.error is not None:
