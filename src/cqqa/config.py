@@ -137,7 +137,7 @@ class RetrievalSettings:
     # "Seres's sales" (present), so a Chinese question with a noun the articles never use
     # (absent_terms.py: 员工) is also flagged unless some sentence matches it closely (at least the
     # second threshold; answerable questions with such a noun, e.g. 评价 for 认为, score 0.60 and
-    # more). Measured in the README: 14 of 18 unanswerable flagged, 2 of 153 answerable.
+    # more). Measured in docs/evaluation.md: 14 of 18 unanswerable flagged, 2 of 153 answerable.
     min_sentence_score: float = 0.375
     min_sentence_score_with_absent_terms: float = 0.55
     # A question naming an exact identifier that the best passage contains (a number of three or

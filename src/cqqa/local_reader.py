@@ -3,7 +3,7 @@ running the fetched GGUF on a loopback port chosen by the system, in this proces
 
 `start()` returns a LocalReader whose `settings` point ChatClient at it. Measured on a 2-core
 AMD EPYC (AVX2): the model loads in about 3.5 s; a quote's translation begins after about 1 s
-and takes 2-7 s (README, *The reader*).
+and takes 2-7 s (docs/reader.md).
 """
 
 from __future__ import annotations

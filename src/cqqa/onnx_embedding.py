@@ -47,14 +47,14 @@ PROBE_MIN_COSINE = 0.98
 # multiplies u8 activations by s8 weights with vpmaddubsw, which sums pairs into 16 bits and
 # saturates: 2 x 255 x 127 > 32,767. With weights in [-64, 63] the sum cannot overflow. Full-range
 # weights probed at cosine 0.963 on an AVX2 machine and were refused; 7-bit weights agree with
-# float32 on every class (docs in README, int8 backend; `python eval/int8_variants.py`).
+# float32 on every class (docs/cpu.md; `python eval/int8_variants.py`).
 REDUCE_RANGE = True
 # One text per run. Dynamic quantisation scales activations per tensor, i.e. over the whole
 # batch, padding included: in batches of 32 a query's vector moved with its batch-mates (cosine
 # 0.987-0.993 to itself embedded alone), so `cqqa eval` (batched) did not score what the chat
 # (one query) does, and an incremental rebuild did not reproduce a full one. Alone, every text
 # gets its own scale: deterministic, closer to float32 (mean cosine 0.9944 vs 0.9911) and, with
-# no padding, 1.12x faster on a build's mix of chunks and sentences (README, int8 backend).
+# no padding, 1.12x faster on a build's mix of chunks and sentences (docs/performance.md, int8 backend).
 BATCH = 1
 PROBE_TEXTS = [
     "重庆是中国重要的汽车产业基地，2024年汽车产量达到254万辆。",

@@ -2,7 +2,7 @@
 
 The quote is what the user reads, so it must hold the answer, not a sentence near it
 (`cqqa eval --answers`: "quote∋evidence"). Three steps, each measured on the project's
-evaluation set and on held-out CMRC 2018 and DRCD questions (README, *Evaluation*):
+evaluation set and on held-out CMRC 2018 and DRCD questions (docs/evaluation.md):
 
 1. **Score** each sentence by its similarity to the question (the embedding model), plus what
    the question's form asks for: a sentence that writes the question's own year or number
