@@ -20,12 +20,12 @@ import time
 from pathlib import Path
 
 from bench_embedding import first_chunks  # eval/, beside this script
-from cqqa import onnx_embedding
-from cqqa.build import embed_input
+from cqqa.models import onnx_embedding
+from cqqa.index.build import embed_input
 from cqqa.config import DEFAULT_MODEL, Settings
-from cqqa.cpu import cpu_class
-from cqqa.embedding import SentenceTransformerEmbedder, cpu_has_bf16
-from cqqa.sentence_units import sentence_units
+from cqqa.models.cpu import cpu_class
+from cqqa.models.embedding import SentenceTransformerEmbedder, cpu_has_bf16
+from cqqa.index.sentence_units import sentence_units
 
 
 def main() -> None:

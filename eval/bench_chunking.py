@@ -20,9 +20,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
-from cqqa.chunking import chunk_document  # noqa: E402
+from cqqa.ingest.chunking import chunk_document  # noqa: E402
 from cqqa.config import ChunkSettings  # noqa: E402
-from cqqa.sources import Document  # noqa: E402
+from cqqa.ingest.sources import Document  # noqa: E402
 
 
 def corpus_text(megabytes: float) -> str:

@@ -14,12 +14,12 @@ import statistics
 import time
 from pathlib import Path
 
-from cqqa.chunking import chunk_document
+from cqqa.ingest.chunking import chunk_document
 from cqqa.config import Settings
-from cqqa.embedding import load_embedder
-from cqqa.build import embed_input
-from cqqa.sentence_units import sentence_units
-from cqqa.sources import load_documents
+from cqqa.models.embedding import load_embedder
+from cqqa.index.build import embed_input
+from cqqa.index.sentence_units import sentence_units
+from cqqa.ingest.sources import load_documents
 
 
 def first_chunks(source: Path, count: int, settings: Settings) -> list:

@@ -27,7 +27,7 @@ import urllib.parse
 import urllib.request
 from pathlib import Path
 
-from cqqa.bench import QUERIES
+from cqqa.evaluation.bench import QUERIES
 
 ROOT = Path(__file__).resolve().parents[1]
 CQQA = str(Path(sys.executable).with_name("cqqa"))

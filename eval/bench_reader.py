@@ -19,13 +19,13 @@ import statistics
 import threading
 import time
 
-from cqqa import local_reader
-from cqqa.answer import compose_extractive, quotes_of
-from cqqa.bench import QUERIES
+from cqqa.models import local_reader
+from cqqa.answer.compose import compose_extractive, quotes_of
+from cqqa.evaluation.bench import QUERIES
 from cqqa.config import Settings
-from cqqa.llm import ChatClient
-from cqqa.reader import Reader
-from cqqa.search import Searcher
+from cqqa.models.llm import ChatClient
+from cqqa.answer.reader import Reader
+from cqqa.retrieve.search import Searcher
 
 QUESTION = "What did Zhang Xinghai say about the future car?"
 

@@ -27,8 +27,8 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
-from cqqa.sentence_units import SentenceUnits  # noqa: E402
-from cqqa.vector_index import VectorIndex  # noqa: E402
+from cqqa.index.sentence_units import SentenceUnits  # noqa: E402
+from cqqa.index.vector_index import VectorIndex  # noqa: E402
 
 DIM, PER_CHUNK, DENSE, LEXICAL = 768, 4, 100, 400
 

@@ -30,8 +30,8 @@ from pathlib import Path
 import numpy as np
 
 from cqqa.config import DEFAULT_MODEL, Settings
-from cqqa.embedding import ModelIdentity
-from cqqa.models import bundled_model_path, weights_sha256
+from cqqa.models.embedding import ModelIdentity
+from cqqa.models.files import bundled_model_path, weights_sha256
 
 BENCHMARKS = Path(__file__).resolve().parents[1].parent / "shared" / "benchmarks"
 
@@ -52,7 +52,7 @@ class RandomVectors:
 
 
 def build(folder: Path, copies: int) -> Path:
-    from cqqa.build import build_index
+    from cqqa.index.build import build_index
 
     source = folder / "docs"
     if source.exists():
@@ -73,7 +73,7 @@ def build(folder: Path, copies: int) -> Path:
 
 def search(index: Path, queries: int) -> dict:
     """In this (fresh) process: load as serve does, then time Searcher.search per question."""
-    from cqqa.search import Searcher
+    from cqqa.retrieve.search import Searcher
 
     questions = [json.loads(line)["question"]
                  for line in (BENCHMARKS / "drcd-test" / "eval.jsonl").read_text().splitlines()[:queries + 5]]

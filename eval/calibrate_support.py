@@ -19,10 +19,10 @@ import json
 
 import numpy as np
 
-from cqqa import onnx_embedding
+from cqqa.models import onnx_embedding
 from cqqa.config import DEFAULT_MODEL
-from cqqa.embedding import SentenceTransformerEmbedder, cpu_has_bf16
-from cqqa.grounding import SUPPORT_MIN
+from cqqa.models.embedding import SentenceTransformerEmbedder, cpu_has_bf16
+from cqqa.answer.grounding import SUPPORT_MIN
 
 
 def main() -> None:

@@ -42,7 +42,7 @@ def main(argv: list[str]) -> int:
     # the venv's packages: a realpath'd interpreter does not find pyvenv.cfg, so name them
     env["PYTHONPATH"] += os.pathsep + os.pathsep.join(p for p in sys.path if p.endswith("site-packages"))
     command = [qemu, "-cpu", argv[0], python, "-c",
-               "from cqqa.cpu import cpu_class; print('emulated CPU class:', cpu_class(), flush=True)"]
+               "from cqqa.models.cpu import cpu_class; print('emulated CPU class:', cpu_class(), flush=True)"]
     seen = subprocess.run(command, env=env, capture_output=True, text=True)
     print(seen.stdout.strip() or seen.stderr.strip(), flush=True)
     process = subprocess.Popen([qemu, "-cpu", argv[0], python, *argv[2:]], env=env, stderr=subprocess.PIPE,

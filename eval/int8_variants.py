@@ -32,10 +32,11 @@ VARIANTS = {"s8": ("QInt8", False), "s8-7bit": ("QInt8", True), "u8": ("QUInt8",
 
 def export(args) -> None:
     from bench_embedding import first_chunks  # eval/, beside this script
-    from cqqa import models, onnx_embedding
-    from cqqa.build import embed_input
+    from cqqa.models import files as models
+    from cqqa.models import onnx_embedding
+    from cqqa.index.build import embed_input
     from cqqa.config import Settings
-    from cqqa.sentence_units import sentence_units
+    from cqqa.index.sentence_units import sentence_units
 
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -59,8 +60,8 @@ def measure(args) -> None:
     import onnxruntime as ort
     from transformers import AutoTokenizer
 
-    from cqqa.cpu import cpu_class
-    from cqqa.onnx_embedding import _run
+    from cqqa.models.cpu import cpu_class
+    from cqqa.models.onnx_embedding import _run
 
     folder = Path(args.dir)
     meta = json.loads((folder / "texts.json").read_text())
@@ -92,7 +93,7 @@ def measure(args) -> None:
     vectors = {}
     torch_model = None
     if args.torch:
-        from cqqa import onnx_embedding
+        from cqqa.models import onnx_embedding
 
         torch_model = onnx_embedding._load_float32(Path(meta["source"]))
         timers["torch float32"] = []

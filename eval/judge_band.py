@@ -19,10 +19,10 @@ from __future__ import annotations
 import argparse
 import time
 
-from cqqa import local_reader
-from cqqa.evalset import load_eval_set
-from cqqa.llm import ChatClient
-from cqqa.search import Searcher
+from cqqa.models import local_reader
+from cqqa.evaluation.evalset import load_eval_set
+from cqqa.models.llm import ChatClient
+from cqqa.retrieve.search import Searcher
 
 SYSTEM = "You judge whether a Chinese passage answers an English question. Reply with one word: yes or no."
 

@@ -13,9 +13,9 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from cqqa.evalset import load_eval_set
-from cqqa.index import load_index
-from cqqa.roles import asks_who_is, overview_subjects, role_rows
+from cqqa.evaluation.evalset import load_eval_set
+from cqqa.index.version import load_index
+from cqqa.retrieve.roles import asks_who_is, overview_subjects, role_rows
 
 
 def main() -> None:

@@ -19,10 +19,10 @@ from dataclasses import replace
 from pathlib import Path
 
 from cqqa.config import RetrievalSettings, Settings
-from cqqa.embedding import load_embedder
-from cqqa.evalset import load_eval_set
-from cqqa.evaluate import evaluate
-from cqqa.search import Searcher
+from cqqa.models.embedding import load_embedder
+from cqqa.evaluation.evalset import load_eval_set
+from cqqa.evaluation.evaluate import evaluate
+from cqqa.retrieve.search import Searcher
 
 WEIGHTS = {"lexical": [0.0, 0.1, 0.2, 0.3, 0.4, 0.6, 0.8], "sentence": [0.0, 0.3, 0.4, 0.5, 0.6, 0.7, 1.0]}
 

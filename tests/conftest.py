@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from cqqa import models
+from cqqa.models import files as models
 from cqqa.config import Settings
 
 # Processes the tests start (cqqa serve, cqqa ask) run without the bundled reader unless a test
@@ -31,7 +31,7 @@ def squash(text: str) -> str:
 def embedder():
     if not models.is_fetched(models.bundled_model_path()):
         pytest.fail("the embedding model is not fetched: run `make test` (or `cqqa models fetch`) first")
-    from cqqa.embedding import SentenceTransformerEmbedder
+    from cqqa.models.embedding import SentenceTransformerEmbedder
 
     return SentenceTransformerEmbedder(models.BUNDLED_MODEL)
 
@@ -47,7 +47,7 @@ def corpus_dir(tmp_path_factory) -> Path:
 @pytest.fixture(scope="session")
 def built_settings(tmp_path_factory, corpus_dir, embedder) -> Settings:
     """Settings whose index was built from the corpus copy with the real model."""
-    from cqqa.build import build_index
+    from cqqa.index.build import build_index
 
     settings = dataclasses.replace(
         Settings.from_env(), source_dir=corpus_dir, index_dir=tmp_path_factory.mktemp("index")
@@ -58,7 +58,7 @@ def built_settings(tmp_path_factory, corpus_dir, embedder) -> Settings:
 
 @pytest.fixture(scope="session")
 def searcher(built_settings, embedder):
-    from cqqa.search import Searcher
+    from cqqa.retrieve.search import Searcher
 
     return Searcher(built_settings, embedder=embedder)
 
@@ -67,7 +67,8 @@ def searcher(built_settings, embedder):
 @pytest.fixture(scope="session")
 def local_reader():
     """The bundled reader (llama.cpp server with the fetched GGUF), started once."""
-    from cqqa import local_reader as bundled, reader_model
+    from cqqa.models import local_reader as bundled
+    from cqqa.models import reader_model
 
     if not reader_model.is_fetched():
         pytest.fail("the reader model is not fetched: run `make test` (or `cqqa models fetch --only reader`)")

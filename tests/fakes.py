@@ -11,7 +11,7 @@ import zlib
 
 import numpy as np
 
-from cqqa.embedding import ModelIdentity
+from cqqa.models.embedding import ModelIdentity
 from cqqa.textnorm import to_simplified
 
 DIM = 256

@@ -1,6 +1,6 @@
 """absent_terms.py: which nouns of a question the corpus never uses (real jieba, tiny corpora)."""
 
-from cqqa.absent_terms import Vocabulary
+from cqqa.retrieve.absent_terms import Vocabulary
 
 CORPUS = ["赛力斯今年前三季度销量增长，新能源汽车出口到欧洲。", "长安汽车董事长朱华荣表示，要坚持创新。"]
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from cqqa.checks import check
+from cqqa.answer.checks import check
 
 NAMES = {"赛力斯": ["Seres"], "长安": ["Changan", "Chang'an"], "华为": ["Huawei"], "印奇": ["Yin Qi", "Yinqi"]}
 SOURCE = "數據顯示,今年1-8月賽力斯新能源汽車累計銷量達27.9萬輛,同比增長381.75%。"

@@ -1,10 +1,10 @@
 
 import pytest
 
-from cqqa.chunking import chunk_document
-from cqqa.cleaning import breaks_word, clean, detect_layout, ends_sentence, sections, split_lines
+from cqqa.ingest.chunking import chunk_document
+from cqqa.ingest.cleaning import breaks_word, clean, detect_layout, ends_sentence, sections, split_lines
 from cqqa.config import ChunkSettings
-from cqqa.sources import load_documents
+from cqqa.ingest.sources import load_documents
 
 from conftest import DOCS_SRC, squash
 
@@ -89,7 +89,7 @@ def test_chunk_ids_are_unique_and_stable(docs):
 
 
 def test_chunk_sizes_respect_the_token_budget(chunks):
-    from cqqa.tiktoken_offline import count_tokens
+    from cqqa.ingest.tiktoken_offline import count_tokens
 
     settings = ChunkSettings()
     for doc_chunks in chunks.values():

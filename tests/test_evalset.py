@@ -7,7 +7,7 @@ from collections import Counter
 import pytest
 
 from cqqa.errors import EvalSetError
-from cqqa.evalset import load_eval_set
+from cqqa.evaluation.evalset import load_eval_set
 from cqqa.textnorm import fold, to_simplified
 
 from conftest import DOCS_SRC, ROOT

@@ -4,9 +4,9 @@ import json
 
 import pytest
 
-from cqqa.chunking import Chunk
-from cqqa.evalset import EvalItem
-from cqqa.evaluate import evaluate, relevant_chunks
+from cqqa.ingest.chunking import Chunk
+from cqqa.evaluation.evalset import EvalItem
+from cqqa.evaluation.evaluate import evaluate, relevant_chunks
 
 from conftest import ROOT
 from test_cli import run
@@ -33,7 +33,7 @@ class FixedSearcher:
         self.ranking = ranking
 
     def retrieve_many(self, requests, k):
-        from cqqa.search import Hit, Retrieval
+        from cqqa.retrieve.search import Hit, Retrieval
 
         by_id = {c.chunk_id: c for c in self.index.chunks}
         out = []

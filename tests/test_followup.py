@@ -1,4 +1,4 @@
-from cqqa.followup import standalone_query
+from cqqa.retrieve.followup import standalone_query
 
 NAMES = {"li shufu": "李书福", "李书福": "李书福", "seres": "赛力斯", "印奇": "印奇"}
 

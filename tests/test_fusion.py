@@ -1,6 +1,6 @@
 import numpy as np
 
-from cqqa.fusion import rank_of, ranks, rrf, weighted
+from cqqa.retrieve.fusion import rank_of, ranks, rrf, weighted
 
 
 def test_no_lexical_signal_keeps_the_dense_order():

@@ -8,10 +8,10 @@ import pytest
 from helpers import copy_index
 
 from cqqa.errors import IndexProblem
-from cqqa.build import build_index, staleness
-from cqqa.index import load_index
-from cqqa.store import current_version
-from cqqa.search import Searcher
+from cqqa.index.build import build_index, staleness
+from cqqa.index.version import load_index
+from cqqa.index.store import current_version
+from cqqa.retrieve.search import Searcher
 
 
 def test_manifest_says_what_was_built_from_what(built_settings):

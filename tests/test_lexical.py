@@ -1,6 +1,6 @@
 import numpy as np
 
-from cqqa.lexical import LexicalIndex, tokenize
+from cqqa.index.lexical import LexicalIndex, tokenize
 
 
 def test_numbers_stay_whole_and_units_join_them():

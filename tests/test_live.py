@@ -14,8 +14,8 @@ import pytest
 from pathlib import Path
 
 
-from cqqa.index import load_index
-from cqqa.watch import is_source_event
+from cqqa.index.version import load_index
+from cqqa.index.watch import is_source_event
 from helpers import copy_index, free_port, start_process, stop_process
 
 CQQA = str(Path(sys.executable).with_name("cqqa"))

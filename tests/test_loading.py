@@ -7,7 +7,7 @@ import threading
 
 import pytest
 
-from cqqa.loading import LoadingResponder
+from cqqa.serve.loading import LoadingResponder
 
 
 @pytest.fixture

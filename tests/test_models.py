@@ -5,7 +5,7 @@ import zipfile
 
 import pytest
 
-from cqqa import models
+from cqqa.models import files as models
 from cqqa.errors import ModelFetchError
 
 

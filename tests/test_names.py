@@ -1,5 +1,5 @@
-from cqqa.names import NameBridge, find_people
-from cqqa.sources import load_documents
+from cqqa.index.names import NameBridge, find_people
+from cqqa.ingest.sources import load_documents
 
 from conftest import DOCS_SRC
 

@@ -9,7 +9,9 @@ import json
 import numpy as np
 import pytest
 
-from cqqa import cpu, embedding, onnx_embedding
+from cqqa.models import cpu
+from cqqa.models import embedding
+from cqqa.models import onnx_embedding
 from cqqa.config import DEFAULT_MODEL, Settings
 from cqqa.errors import ConfigError, ModelFetchError
 
@@ -144,8 +146,8 @@ def test_an_int8_vector_does_not_depend_on_the_other_texts_embedded_with_it(int8
 
 
 def test_an_index_built_in_int8_finds_the_right_passages(int8_embedder, corpus_dir, tmp_path):
-    from cqqa.build import build_index
-    from cqqa.search import Searcher
+    from cqqa.index.build import build_index
+    from cqqa.retrieve.search import Searcher
 
     settings = dataclasses.replace(Settings.from_env(), source_dir=corpus_dir, index_dir=tmp_path / "index",
                                    backend="onnx-int8")
@@ -158,7 +160,9 @@ def test_an_index_built_in_int8_finds_the_right_passages(int8_embedder, corpus_d
 
 
 def test_models_fetch_goes_on_without_int8_when_it_cannot_be_prepared(monkeypatch, tmp_path, capsys):
-    from cqqa import cli, models, reader_model
+    from cqqa import cli
+    from cqqa.models import files as models
+    from cqqa.models import reader_model
 
     def refuse(*args, **kwargs):
         raise ModelFetchError("the int8 model disagrees with float32 (probe cosine 0.900 < 0.98)")

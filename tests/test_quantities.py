@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from cqqa.quantities import chinese_quantities, english_magnitudes, english_quantities, unsupported
+from cqqa.answer.quantities import chinese_quantities, english_magnitudes, english_quantities, unsupported
 
 
 @pytest.mark.parametrize("text, values", [

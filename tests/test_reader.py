@@ -9,10 +9,10 @@ from __future__ import annotations
 import pytest
 
 from cqqa.config import LLMSettings
-from cqqa.llm import ChatClient
-from cqqa.names import NameBridge
-from cqqa.quantities import english_quantities
-from cqqa.reader import Reader, without_preamble
+from cqqa.models.llm import ChatClient
+from cqqa.index.names import NameBridge
+from cqqa.answer.quantities import english_quantities
+from cqqa.answer.reader import Reader, without_preamble
 from cqqa.textnorm import has_han
 from helpers import free_port
 
@@ -91,8 +91,8 @@ def test_bundled_reader_translates_with_the_right_numbers(local_reader):
 
 
 def test_assistant_answers_an_english_question_with_checked_translations(built_settings, embedder, local_reader):
-    from cqqa.assistant import Assistant
-    from cqqa.answer import answer_json, readable
+    from cqqa.answer.assistant import Assistant
+    from cqqa.answer.compose import answer_json, readable
 
     assistant = Assistant(built_settings, embedder=embedder, llm=local_reader.settings)
     events = list(assistant.stream("How many vehicles did Seres sell in the first eight months?"))

@@ -11,11 +11,11 @@ import pytest
 
 from helpers import copy_index
 
-from cqqa.build import build_index, diff_documents
-from cqqa.index import load_index
-from cqqa.store import current_version
+from cqqa.index.build import build_index, diff_documents
+from cqqa.index.version import load_index
+from cqqa.index.store import current_version
 from cqqa.config import RetrievalSettings
-from cqqa.search import Searcher
+from cqqa.retrieve.search import Searcher
 
 
 FEATURE = "chongqing-ev-capital-feature"

@@ -16,11 +16,11 @@ from pathlib import Path
 import pytest
 
 from cqqa.errors import IndexProblem
-from cqqa.build import build_index
-from cqqa.index import load_index
-from cqqa.store import current_version
-from cqqa.search import Searcher
-from cqqa.watch import start_watching
+from cqqa.index.build import build_index
+from cqqa.index.version import load_index
+from cqqa.index.store import current_version
+from cqqa.retrieve.search import Searcher
+from cqqa.index.watch import start_watching
 from helpers import copy_index, free_port, start_process, stop_process
 
 CQQA = str(Path(sys.executable).with_name("cqqa"))

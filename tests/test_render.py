@@ -1,7 +1,7 @@
 """HTML rendering of sources: everything from a source is text, spans are found despite wrapping."""
 
-from cqqa.answer import Answer, Citation
-from cqqa.render import article_html, escape, highlight, locate, sources_html
+from cqqa.answer.compose import Answer, Citation
+from cqqa.serve.render import article_html, escape, highlight, locate, sources_html
 
 
 def test_escape_neutralises_markup_and_template_syntax():

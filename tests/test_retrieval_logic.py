@@ -9,10 +9,10 @@ import dataclasses
 import numpy as np
 import pytest
 
-from cqqa.build import build_index
+from cqqa.index.build import build_index
 from cqqa.config import RetrievalSettings, Settings
-from cqqa.index import load_index
-from cqqa.search import Searcher
+from cqqa.index.version import load_index
+from cqqa.retrieve.search import Searcher
 from fakes import FakeEmbedder
 
 ARTICLES = {
@@ -96,8 +96,8 @@ def test_an_edit_embeds_only_the_changed_texts(fake_settings, tmp_path):
 
 
 def test_the_answers_evaluation_scores_quotes_and_refusals(fake_settings):
-    from cqqa.answer_eval import evaluate_answers, format_answers
-    from cqqa.evalset import EvalItem
+    from cqqa.evaluation.answer_eval import evaluate_answers, format_answers
+    from cqqa.evaluation.evalset import EvalItem
 
     items = [EvalItem("hit", "single", "长安汽车前三季度累计销量是多少？", ("累计销量为206.6万辆",), lang="zh-Hans"),
              EvalItem("miss", "single", "长安汽车前三季度累计销量是多少？", ("出口市场表现亮眼",), lang="zh-Hans"),
@@ -116,7 +116,7 @@ def test_the_answers_evaluation_scores_quotes_and_refusals(fake_settings):
 
 
 def test_lexical_candidates_keep_the_best_matches_and_ties_at_the_cut():
-    from cqqa.search import top_lexical
+    from cqqa.retrieve.search import top_lexical
 
     scores = np.array([0.0, 3.0, 1.0, 0.0, 5.0, 3.0, 2.0])
     assert top_lexical(scores, 0).tolist() == [1, 2, 4, 5, 6]      # 0: every match

@@ -104,14 +104,14 @@ def test_an_absent_word_does_not_flag_a_question_the_articles_answer_closely(sea
 def test_every_example_question_of_the_chat_is_answered(searcher):
     """The page's own examples are never refused, in either dtype (the 33618 question scored 0.335
     in float32, under the 0.375 threshold: its exact identifier now counts)."""
-    from cqqa.web import EXAMPLES
+    from cqqa.serve.web import EXAMPLES
 
     for question in EXAMPLES:
         assert searcher.retrieve(question, k=5).answerable, question
 
 
 def test_an_exact_identifier_in_the_top_passage_is_found_but_a_year_is_not_one():
-    from cqqa.search import identifiers_in
+    from cqqa.retrieve.search import identifiers_in
 
     assert identifiers_in(["33618", "system"], "通過“33618”體系建設") == ["33618"]
     assert identifiers_in(["2024", "net", "profit"], "2024年的销量") == []
@@ -127,7 +127,7 @@ def test_an_exact_identifier_in_the_top_passage_is_found_but_a_year_is_not_one()
 ])
 def test_who_is_a_person_is_answered_by_the_sentence_giving_their_title(searcher, question, title):
     """The title sits in a guest list that similarity ranked low or refused (roles.py)."""
-    from cqqa.answer import compose_extractive
+    from cqqa.answer.compose import compose_extractive
 
     retrieval = searcher.retrieve(question, k=5)
     assert retrieval.answerable and title in squash(retrieval.hits[0].text)

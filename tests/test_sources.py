@@ -1,7 +1,7 @@
 import pytest
 
 from cqqa.errors import SourceError
-from cqqa.sources import discover, load_documents, read_document
+from cqqa.ingest.sources import discover, load_documents, read_document
 
 from conftest import DOCS_SRC
 
@@ -130,9 +130,9 @@ def test_the_fingerprint_covers_the_sidecar(tmp_path):
 def test_chunking_asks_for_the_title_once_per_document(tmp_path):
     """Without a sidecar title, Document.title scans the text: asked once per chunk, a 3 MB file
     took 23 s to chunk (quadratic). Chunking must ask once per document."""
-    from cqqa.chunking import chunk_document
+    from cqqa.ingest.chunking import chunk_document
     from cqqa.config import ChunkSettings
-    from cqqa.sources import Document
+    from cqqa.ingest.sources import Document
 
     asked = []
 

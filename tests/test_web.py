@@ -216,7 +216,7 @@ def clear(page) -> None:
 
 
 def test_every_example_question_is_answered_not_refused(page):
-    from cqqa.web import EXAMPLES
+    from cqqa.serve.web import EXAMPLES
 
     for n, question in enumerate(EXAMPLES, start=1):
         clear(page)

@@ -15,15 +15,15 @@ __all__ = ["CqqaError", "__version__", "build_index", "load_index", "Searcher"]
 
 def __getattr__(name):  # lazy: importing cqqa must not import torch
     if name == "build_index":
-        from cqqa.build import build_index
+        from cqqa.index.build import build_index
 
         return build_index
     if name == "load_index":
-        from cqqa.index import load_index
+        from cqqa.index.version import load_index
 
         return load_index
     if name == "Searcher":
-        from cqqa.search import Searcher
+        from cqqa.retrieve.search import Searcher
 
         return Searcher
     raise AttributeError(name)

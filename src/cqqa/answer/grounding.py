@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from cqqa.checks import CheckResult, check
+from cqqa.answer.checks import CheckResult, check
 from cqqa.textnorm import has_han
 
 SUPPORT_MIN = 0.6

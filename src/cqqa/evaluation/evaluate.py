@@ -21,7 +21,7 @@ import numpy as np
 
 from cqqa.config import RetrievalSettings
 from cqqa.errors import CqqaError
-from cqqa.evalset import EvalItem
+from cqqa.evaluation.evalset import EvalItem
 from cqqa.textnorm import fold
 
 METRICS = {  # our name -> ranx name
@@ -201,8 +201,8 @@ ABLATIONS = [  # label, retrieval settings (follow-up handling is the same in ev
 
 def ablate(items: list[EvalItem], settings, progress=lambda message: None) -> dict:
     """Every retrieval stage on one set: overall and per-language figures for each."""
-    from cqqa.embedding import load_embedder
-    from cqqa.search import Searcher
+    from cqqa.models.embedding import load_embedder
+    from cqqa.retrieve.search import Searcher
 
     embedder = load_embedder(settings)
     rows = {}

@@ -28,9 +28,9 @@ import statistics
 import time
 from collections import defaultdict
 
-from cqqa.answer import compose_extractive, quotes_of
-from cqqa.evalset import EvalItem
-from cqqa.quantities import english_quantities
+from cqqa.answer.compose import compose_extractive, quotes_of
+from cqqa.evaluation.evalset import EvalItem
+from cqqa.answer.quantities import english_quantities
 from cqqa.textnorm import fold
 
 K = 5  # passages per question, as the assistant retrieves

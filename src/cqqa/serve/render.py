@@ -12,7 +12,7 @@ import html
 import re
 from urllib.parse import quote, urlencode
 
-from cqqa.answer import Answer, Citation
+from cqqa.answer.compose import Answer, Citation
 
 _EXTRA = str.maketrans({"$": "&#36;", "{": "&#123;", "}": "&#125;", "`": "&#96;"})
 

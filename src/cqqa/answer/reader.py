@@ -22,11 +22,11 @@ from collections.abc import Iterator
 from functools import lru_cache
 from dataclasses import dataclass, field, replace
 
-from cqqa.checks import check
+from cqqa.answer.checks import check
 from cqqa.errors import LLMError
-from cqqa.llm import ChatClient
-from cqqa.names import NameBridge, curated_forms
-from cqqa.quantities import english_magnitudes
+from cqqa.models.llm import ChatClient
+from cqqa.index.names import NameBridge, curated_forms
+from cqqa.answer.quantities import english_magnitudes
 from cqqa.textnorm import jieba, to_simplified
 
 SYSTEM = ("You translate Chinese news sentences into English. Translate faithfully and completely; "

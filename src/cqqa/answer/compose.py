@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 
-from cqqa.quotes import MAX_PASSAGES, score_sentences, select_quotes
+from cqqa.answer.quotes import MAX_PASSAGES, score_sentences, select_quotes
 from cqqa.textnorm import has_han, to_simplified, to_traditional
 
 REFUSAL = {

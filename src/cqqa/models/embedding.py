@@ -21,9 +21,9 @@ from typing import Protocol
 
 import numpy as np
 
-from cqqa import cpu
+from cqqa.models import cpu
 from cqqa.errors import ConfigError
-from cqqa.models import resolve_model, weights_sha256
+from cqqa.models.files import resolve_model, weights_sha256
 
 
 QUERY_CACHE_SIZE = 20_000
@@ -70,7 +70,8 @@ BACKENDS = ("auto", "torch", "onnx-int8")
 
 def choose_backend(backend: str = "auto", dtype: str = "auto", model: str | None = None) -> str:
     """torch where bf16 is native or a dtype was asked for; else int8 ONNX when it is prepared."""
-    from cqqa import config, onnx_embedding
+    from cqqa import config
+    from cqqa.models import onnx_embedding
 
     if backend not in BACKENDS:
         raise ConfigError(f"CQQA_BACKEND must be one of {', '.join(BACKENDS)}, not {backend!r}")
@@ -86,7 +87,7 @@ def load_embedder(settings, warn=lambda message: print(f"warning: {message}", fi
     automatically that drifts on this CPU gives way to torch (float32 here), with one line via
     `warn`; asked for by CQQA_BACKEND=onnx-int8, the drift is an error."""
     if choose_backend(settings.backend, settings.dtype, settings.model) == "onnx-int8":
-        from cqqa.onnx_embedding import Int8Disagrees, OnnxEmbedder
+        from cqqa.models.onnx_embedding import Int8Disagrees, OnnxEmbedder
 
         try:
             return OnnxEmbedder(settings.model)

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from cqqa.chunking import Chunk, sentences
+from cqqa.ingest.chunking import Chunk, sentences
 
 
 

@@ -15,10 +15,10 @@ import tempfile
 import time
 from pathlib import Path
 
-from cqqa.chunking import chunk_document
+from cqqa.ingest.chunking import chunk_document
 from cqqa.config import Settings
-from cqqa.sources import load_documents
-from cqqa.tiktoken_offline import count_tokens
+from cqqa.ingest.sources import load_documents
+from cqqa.ingest.tiktoken_offline import count_tokens
 
 QUERIES = [
     "what did Yin Qi say about AI 2.0", "What role does Changan play in Chongqing?",
@@ -39,11 +39,11 @@ def _median_ms(samples: list[float]) -> float:
 
 
 def run(settings: Settings, runs: int = 5, progress=lambda message: None) -> dict:
-    from cqqa.assistant import Assistant
-    from cqqa.embedding import load_embedder
-    from cqqa.build import build_index
+    from cqqa.answer.assistant import Assistant
+    from cqqa.models.embedding import load_embedder
+    from cqqa.index.build import build_index
     from cqqa.config import LLMSettings
-    from cqqa.search import Searcher
+    from cqqa.retrieve.search import Searcher
 
     started = time.perf_counter()
     embedder = load_embedder(settings)
@@ -80,7 +80,7 @@ def run(settings: Settings, runs: int = 5, progress=lambda message: None) -> dic
             progress(f"run {i + 1}/{runs}: search median {_median_ms(search)} ms, "
                      f"answer median {_median_ms(answer)} ms")
 
-    from cqqa.cpu import cpu_class
+    from cqqa.models.cpu import cpu_class
 
     return {
         "runs": runs,

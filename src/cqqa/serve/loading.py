@@ -17,7 +17,7 @@ import select
 import socket
 import threading
 
-from cqqa.guard import allowed_hosts, host_allowed
+from cqqa.serve.guard import allowed_hosts, host_allowed
 
 PAGE = """<!doctype html><html lang="en"><head><meta charset="utf-8"><meta http-equiv="refresh" content="1">
 <title>cqqa is starting</title></head><body style="font-family: sans-serif; margin: 3rem">

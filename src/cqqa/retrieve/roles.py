@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING
 from cqqa.textnorm import to_simplified, to_traditional
 
 if TYPE_CHECKING:
-    from cqqa.names import NameBridge
+    from cqqa.index.names import NameBridge
 
 ASKS_WHO_IS = re.compile(
     r"\bwho(?:\s+is|\s+was|\s+are|'s|’s)\b|\bwhat\s+does\s+.{1,40}?\s+do\s*\??\s*$|"

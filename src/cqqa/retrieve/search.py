@@ -29,15 +29,15 @@ from functools import cached_property
 
 import numpy as np
 
-from cqqa import fusion
-from cqqa.absent_terms import YEAR, Vocabulary
+from cqqa.retrieve import fusion
+from cqqa.retrieve.absent_terms import YEAR, Vocabulary
 from cqqa.config import RetrievalSettings, Settings
-from cqqa.embedding import Embedder
+from cqqa.models.embedding import Embedder
 from cqqa.errors import IndexProblem, QueryError
-from cqqa.followup import standalone_query
-from cqqa.index import Index, load_index
-from cqqa.lexical import tokenize
-from cqqa.roles import overview_subjects, role_rows
+from cqqa.retrieve.followup import standalone_query
+from cqqa.index.version import Index, load_index
+from cqqa.index.lexical import tokenize
+from cqqa.retrieve.roles import overview_subjects, role_rows
 from cqqa.textnorm import fold, without_lone_surrogates
 
 MAX_QUERY_CHARS = 1000
@@ -150,7 +150,7 @@ class Searcher:
                 f"{self.settings.model}; rebuild with `cqqa index` or set CQQA_MODEL={built_with.name}"
             )
         if embedder is None and self.options.mode != "lexical":
-            from cqqa.embedding import load_embedder
+            from cqqa.models.embedding import load_embedder
 
             embedder = load_embedder(self.settings)
         if embedder is not None and not embedder.identity.compatible_with(built_with):

@@ -33,7 +33,8 @@ from typing import Callable
 
 import numpy as np
 
-from cqqa import config, cpu
+from cqqa import config
+from cqqa.models import cpu
 from cqqa.errors import ModelFetchError
 
 MARKER = "cqqa-int8.json"
@@ -91,7 +92,7 @@ def prepare(root: Path | None = None, *, force: bool = False,
     """Export, quantise and check the int8 model from the fetched float32 one; return its folder."""
     from filelock import FileLock
 
-    from cqqa import models
+    from cqqa.models import files as models
 
     root = root or config.model_dir()
     final = int8_model_path(root)
@@ -145,7 +146,7 @@ def prepare(root: Path | None = None, *, force: bool = False,
 
 def verify(path: Path | None = None) -> dict:
     """Re-hash the ONNX file and its source weights against the marker; return the marker."""
-    from cqqa import models
+    from cqqa.models import files as models
 
     path = path or int8_model_path()
     marker = _marker(path)
@@ -173,7 +174,7 @@ class OnnxEmbedder:
     def __init__(self, model: str, path: Path | None = None):
         from transformers import AutoTokenizer
 
-        from cqqa.embedding import ModelIdentity, QueryCache
+        from cqqa.models.embedding import ModelIdentity, QueryCache
 
         if model != config.DEFAULT_MODEL:
             raise ModelFetchError(f"the int8 backend exists only for the bundled model, not {model!r}; "
@@ -201,7 +202,7 @@ class OnnxEmbedder:
     def _encode(self, texts: list[str], prompt: str, batch_size: int = BATCH, progress: bool = False) -> np.ndarray:
         from tqdm import tqdm
 
-        from cqqa.embedding import unit_vectors
+        from cqqa.models.embedding import unit_vectors
 
         if not texts:
             return np.zeros((0, self.identity.dim), dtype=np.float32)

@@ -19,7 +19,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from cqqa.quantities import chinese_quantities, unsupported
+from cqqa.answer.quantities import chinese_quantities, unsupported
 from cqqa.textnorm import han_runs, to_simplified
 
 

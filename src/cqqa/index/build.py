@@ -22,18 +22,18 @@ import numpy as np
 from tqdm import tqdm
 
 from cqqa import __version__
-from cqqa.chunking import Chunk, chunk_document
+from cqqa.ingest.chunking import Chunk, chunk_document
 from cqqa.config import Settings
-from cqqa.embedding import ModelIdentity
+from cqqa.models.embedding import ModelIdentity
 from cqqa.errors import CqqaError, IndexProblem
-from cqqa.index import DOCUMENTS, FORMAT, read_chunk
-from cqqa.lexical import LexicalIndex
-from cqqa.names import NameBridge, find_people
-from cqqa.sentence_units import SentenceUnits, sentence_units
-from cqqa.sources import Document, document_fingerprint, load_sources
-from cqqa.store import (build_lock, current_version, damaged_files, prune, read_manifest, read_manifest_file,
+from cqqa.index.version import DOCUMENTS, FORMAT, read_chunk
+from cqqa.index.lexical import LexicalIndex
+from cqqa.index.names import NameBridge, find_people
+from cqqa.index.sentence_units import SentenceUnits, sentence_units
+from cqqa.ingest.sources import Document, document_fingerprint, load_sources
+from cqqa.index.store import (build_lock, current_version, damaged_files, prune, read_manifest, read_manifest_file,
                         version_folders, write_version)
-from cqqa.vector_index import VectorIndex
+from cqqa.index.vector_index import VectorIndex
 
 
 
@@ -326,6 +326,6 @@ def _doc_entry(doc: Document, chunk_count: int, people: list[str]) -> dict:
 
 
 def _default_embedder(settings: Settings):
-    from cqqa.embedding import load_embedder  # here, not at the top: a no-op build never imports torch
+    from cqqa.models.embedding import load_embedder  # here, not at the top: a no-op build never imports torch
 
     return load_embedder(settings)

@@ -19,11 +19,11 @@ from pathlib import Path
 
 import gradio as gr
 
-from cqqa import feedback
-from cqqa.answer import Answer, answer_json, readable
-from cqqa.assistant import Assistant
+from cqqa.serve import feedback
+from cqqa.answer.compose import Answer, answer_json, readable
+from cqqa.answer.assistant import Assistant
 from cqqa.errors import CqqaError, QueryError
-from cqqa.render import article_html, escape, sources_html
+from cqqa.serve.render import article_html, escape, sources_html
 from cqqa.textnorm import without_lone_surrogates
 
 EXAMPLES = [
@@ -217,14 +217,14 @@ def build_app(startup: Startup, settings, feedback_path: Path | None = None, hos
     from fastapi import FastAPI, Query
     from fastapi.responses import JSONResponse
 
-    from cqqa.guard import Guard
+    from cqqa.serve.guard import Guard
 
     app = FastAPI(title="cqqa", docs_url=None, redoc_url=None, openapi_url=None)
     index_dir = settings.index_dir
 
     @app.get("/article/{version}/{doc_id:path}")
     def article(version: str, doc_id: str, start: int = 0, end: int = 0, q: list[str] = Query(default=[])):
-        from cqqa.index import Index, read_version
+        from cqqa.index.version import Index, read_version
 
         folder = index_dir / "versions" / version
         if "/" in version or version.startswith(".") or not folder.is_dir():

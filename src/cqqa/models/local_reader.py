@@ -15,10 +15,10 @@ from pathlib import Path
 
 import httpx
 
-from cqqa import reader_model
+from cqqa.models import reader_model
 from cqqa.config import LLMSettings, reader_wanted
 from cqqa.errors import LLMError
-from cqqa.reader import NO_CHINESE_GRAMMAR
+from cqqa.answer.reader import NO_CHINESE_GRAMMAR
 
 CONTEXT_TOKENS = 4096
 PARALLEL = 2  # two answers may be translated at once; each gets half the context

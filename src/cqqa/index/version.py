@@ -22,14 +22,14 @@ from pathlib import Path
 
 import numpy as np
 
-from cqqa.chunking import Chunk
-from cqqa.embedding import ModelIdentity
+from cqqa.ingest.chunking import Chunk
+from cqqa.models.embedding import ModelIdentity
 from cqqa.errors import IndexProblem
-from cqqa.lexical import LexicalIndex
-from cqqa.names import NameBridge
-from cqqa.sentence_units import SentenceUnits
-from cqqa.store import current_version
-from cqqa.vector_index import VectorIndex
+from cqqa.index.lexical import LexicalIndex
+from cqqa.index.names import NameBridge
+from cqqa.index.sentence_units import SentenceUnits
+from cqqa.index.store import current_version
+from cqqa.index.vector_index import VectorIndex
 
 FORMAT = 6  # 6: manifest["files"] (checksums), document fingerprints cover the sidecar
 DOCUMENTS = "documents.jsonl"

@@ -18,8 +18,8 @@ from typing import Callable
 
 from cqqa.config import Settings
 from cqqa.errors import CqqaError
-from cqqa.build import BuildReport, build_index
-from cqqa.sources import META_SUFFIX, SOURCE_SUFFIXES
+from cqqa.index.build import BuildReport, build_index
+from cqqa.ingest.sources import META_SUFFIX, SOURCE_SUFFIXES
 
 DEBOUNCE_MS = 800
 MAX_WAIT_MS = 60_000
@@ -47,7 +47,7 @@ class SharedEmbedder:
     def __call__(self):
         with self._lock:
             if self.embedder is None:
-                from cqqa.embedding import load_embedder
+                from cqqa.models.embedding import load_embedder
 
                 self.embedder = load_embedder(self.settings)
             return self.embedder

@@ -1,0 +1,1 @@
+"""Evaluation: evaluation files, retrieval and answer scoring, timings."""

@@ -1,0 +1,1 @@
+"""Serve: the web chat, its routes and what the server refuses."""
