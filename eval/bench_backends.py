@@ -24,7 +24,8 @@ from cqqa.models import onnx_embedding
 from cqqa.index.build import embed_input
 from cqqa.config import DEFAULT_MODEL, Settings
 from cqqa.models.cpu import cpu_class
-from cqqa.models.embedding import SentenceTransformerEmbedder, cpu_has_bf16
+from cqqa.models.embedding import cpu_has_bf16
+from cqqa.models.torch_embedding import SentenceTransformerEmbedder
 from cqqa.index.sentence_units import sentence_units
 
 

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from cqqa.ingest.chunking import chunk_document
 from cqqa.config import Settings
-from cqqa.models.embedding import load_embedder
+from cqqa.models.factory import load_embedder
 from cqqa.index.build import embed_input
 from cqqa.index.sentence_units import sentence_units
 from cqqa.ingest.sources import load_documents

@@ -21,7 +21,8 @@ import numpy as np
 
 from cqqa.models import onnx_embedding
 from cqqa.config import DEFAULT_MODEL
-from cqqa.models.embedding import SentenceTransformerEmbedder, cpu_has_bf16
+from cqqa.models.embedding import cpu_has_bf16
+from cqqa.models.torch_embedding import SentenceTransformerEmbedder
 from cqqa.answer.grounding import SUPPORT_MIN
 
 

@@ -33,7 +33,7 @@ VARIANTS = {"s8": ("QInt8", False), "s8-7bit": ("QInt8", True), "u8": ("QUInt8",
 def export(args) -> None:
     from bench_embedding import first_chunks  # eval/, beside this script
     from cqqa.models import files as models
-    from cqqa.models import onnx_embedding
+    from cqqa.models import onnx_embedding, onnx_export
     from cqqa.index.build import embed_input
     from cqqa.config import Settings
     from cqqa.index.sentence_units import sentence_units
@@ -41,7 +41,7 @@ def export(args) -> None:
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     source = models.bundled_model_path()
-    model = onnx_embedding._load_float32(source)
+    model = onnx_export._load_float32(source)
     chunks = first_chunks(Path(args.source), args.chunks, Settings.from_env())
     texts = [embed_input(c) for c in chunks] + sentence_units(chunks)[0]
     prompt = model.prompts["document"]
@@ -49,10 +49,10 @@ def export(args) -> None:
                                                 "source": str(source)}, ensure_ascii=False))
     np.save(out / "reference.npy", model.encode_document(texts, convert_to_numpy=True))
     np.save(out / "probe.npy", model.encode_document(onnx_embedding.PROBE_TEXTS, convert_to_numpy=True))
-    onnx_embedding._export(model, out / "float32.onnx")
-    size = onnx_embedding._intermediate_size(source)
+    onnx_export._export(model, out / "float32.onnx")
+    size = onnx_export._intermediate_size(source)
     for name, (weight_type, reduce_range) in VARIANTS.items():
-        onnx_embedding._quantize(out / "float32.onnx", out / f"{name}.onnx", size, reduce_range, weight_type)
+        onnx_export._quantize(out / "float32.onnx", out / f"{name}.onnx", size, reduce_range, weight_type)
         print(f"{name}: {(out / f'{name}.onnx').stat().st_size / 1e6:.0f} MB")
 
 
@@ -93,9 +93,9 @@ def measure(args) -> None:
     vectors = {}
     torch_model = None
     if args.torch:
-        from cqqa.models import onnx_embedding
+        from cqqa.models import onnx_export
 
-        torch_model = onnx_embedding._load_float32(Path(meta["source"]))
+        torch_model = onnx_export._load_float32(Path(meta["source"]))
         timers["torch float32"] = []
     for _ in range(args.runs if texts else 0):
         for name in names:

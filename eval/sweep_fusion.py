@@ -19,7 +19,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from cqqa.config import RetrievalSettings, Settings
-from cqqa.models.embedding import load_embedder
+from cqqa.models.factory import load_embedder
 from cqqa.evaluation.evalset import load_eval_set
 from cqqa.evaluation.evaluate import evaluate
 from cqqa.retrieve.search import Searcher

@@ -31,7 +31,7 @@ def squash(text: str) -> str:
 def embedder():
     if not models.is_fetched(models.bundled_model_path()):
         pytest.fail("the embedding model is not fetched: run `make test` (or `cqqa models fetch`) first")
-    from cqqa.models.embedding import SentenceTransformerEmbedder
+    from cqqa.models.torch_embedding import SentenceTransformerEmbedder
 
     return SentenceTransformerEmbedder(models.BUNDLED_MODEL)
 

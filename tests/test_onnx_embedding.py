@@ -9,9 +9,8 @@ import json
 import numpy as np
 import pytest
 
-from cqqa.models import cpu
-from cqqa.models import embedding
-from cqqa.models import onnx_embedding
+from cqqa.models import cpu, embedding, factory, onnx_embedding, onnx_export
+from cqqa.models.torch_embedding import SentenceTransformerEmbedder
 from cqqa.config import DEFAULT_MODEL, Settings
 from cqqa.errors import ConfigError, ModelFetchError
 
@@ -26,12 +25,12 @@ from cqqa.errors import ConfigError, ModelFetchError
 def test_backend_choice(monkeypatch, bf16, prepared, backend, dtype, expected):
     monkeypatch.setattr(embedding, "cpu_has_bf16", lambda: bf16)
     monkeypatch.setattr(onnx_embedding, "is_prepared", lambda path=None: prepared)
-    assert embedding.choose_backend(backend, dtype) == expected
+    assert factory.choose_backend(backend, dtype) == expected
 
 
 def test_unknown_backend_is_a_config_error():
     with pytest.raises(ConfigError, match="CQQA_BACKEND"):
-        embedding.choose_backend("tensorrt")
+        factory.choose_backend("tensorrt")
 
 
 def test_a_tampered_int8_file_is_refused(tmp_path):
@@ -81,7 +80,7 @@ def test_a_missing_int8_model_says_how_to_prepare_it(tmp_path):
 def int8_embedder(embedder):
     """Prepared once into the model cache, as `cqqa models fetch` does on CPUs without bf16."""
     try:
-        onnx_embedding.prepare()
+        onnx_export.prepare()
     except ModelFetchError as exc:  # the probe failed on this CPU class: users get torch here, tested below
         pytest.skip(f"the int8 embedder cannot be prepared on this CPU ({cpu.cpu_class()}): {exc}")
     return onnx_embedding.OnnxEmbedder(DEFAULT_MODEL)
@@ -118,18 +117,18 @@ def test_an_int8_model_that_drifts_here_gives_way_to_torch(int8_embedder, monkey
     monkeypatch.setattr(embedding, "cpu_has_bf16", lambda: False)
     said = []
     settings = dataclasses.replace(Settings.from_env(), backend="auto", dtype="auto")
-    chosen = embedding.load_embedder(settings, warn=said.append)
-    assert isinstance(chosen, embedding.SentenceTransformerEmbedder) and chosen.dtype == "float32"
+    chosen = factory.load_embedder(settings, warn=said.append)
+    assert isinstance(chosen, SentenceTransformerEmbedder) and chosen.dtype == "float32"
     assert len(said) == 1 and "drifts from float32 on this CPU" in said[0] and "torch float32" in said[0]
     with pytest.raises(onnx_embedding.Int8Disagrees, match="cqqa models fetch --only int8 --force"):
-        embedding.load_embedder(dataclasses.replace(settings, backend="onnx-int8"), warn=said.append)
+        factory.load_embedder(dataclasses.replace(settings, backend="onnx-int8"), warn=said.append)
 
 
 def test_int8_vectors_agree_with_float32(int8_embedder, embedder, searcher):
     texts = [hit.text for hit in searcher.search("重庆新能源汽车产量", k=10)]
     texts += ["What did Yin Qi say about AI 2.0?", "长安汽车前三季度累计销量是多少？"]
     got = int8_embedder.encode_documents(texts)
-    reference = embedding.SentenceTransformerEmbedder(DEFAULT_MODEL, "float32").encode_documents(texts)
+    reference = SentenceTransformerEmbedder(DEFAULT_MODEL, "float32").encode_documents(texts)
     cosines = (got * reference).sum(axis=1)
     assert np.allclose(np.linalg.norm(got, axis=1), 1, atol=1e-5)
     assert cosines.min() >= 0.97, cosines
@@ -170,7 +169,7 @@ def test_models_fetch_goes_on_without_int8_when_it_cannot_be_prepared(monkeypatc
     monkeypatch.setattr(embedding, "cpu_has_bf16", lambda: False)
     monkeypatch.setattr(models, "fetch", lambda *a, **k: tmp_path / "embedder")
     monkeypatch.setattr(reader_model, "fetch", lambda *a, **k: tmp_path / "reader.gguf")
-    monkeypatch.setattr(onnx_embedding, "prepare", refuse)
+    monkeypatch.setattr(onnx_export, "prepare", refuse)
     assert cli.main(["models", "fetch", "--dir", str(tmp_path)]) == 0
     err = capsys.readouterr().err
     assert "int8 embedder was not prepared" in err and "torch float32 will be used" in err

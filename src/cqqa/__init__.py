@@ -6,9 +6,8 @@ Public API (small on purpose):
     from cqqa import build_index, load_index, Searcher
 """
 
-__version__ = "0.1.0"
-
-from cqqa.errors import CqqaError  # noqa: E402
+from cqqa.config import VERSION as __version__
+from cqqa.errors import CqqaError
 
 __all__ = ["CqqaError", "__version__", "build_index", "load_index", "Searcher"]
 

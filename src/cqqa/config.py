@@ -29,6 +29,7 @@ from pathlib import Path
 
 from cqqa.errors import ConfigError
 
+VERSION = "0.1.0"  # cqqa.__version__; recorded in every index manifest
 DEFAULT_MODEL = "embeddinggemma-300m"
 
 
@@ -88,7 +89,7 @@ class Settings:
     index_dir: Path = Path("index")
     model: str = DEFAULT_MODEL
     dtype: str = "auto"
-    backend: str = "auto"  # torch where bf16 is native, else int8 ONNX when prepared (embedding.choose_backend)
+    backend: str = "auto"  # torch where bf16 is native, else int8 ONNX when prepared (models/factory.choose_backend)
     faiss_index: str = "flat"
     chunks: ChunkSettings = field(default_factory=ChunkSettings)
     max_source_mb: int = 32  # a bigger source file is skipped with a warning (chunking is ~linear, ~1 s/MB)

@@ -40,7 +40,7 @@ def _median_ms(samples: list[float]) -> float:
 
 def run(settings: Settings, runs: int = 5, progress=lambda message: None) -> dict:
     from cqqa.answer.assistant import Assistant
-    from cqqa.models.embedding import load_embedder
+    from cqqa.models.factory import load_embedder
     from cqqa.index.build import build_index
     from cqqa.config import LLMSettings
     from cqqa.retrieve.search import Searcher

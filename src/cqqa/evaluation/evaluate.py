@@ -201,7 +201,7 @@ ABLATIONS = [  # label, retrieval settings (follow-up handling is the same in ev
 
 def ablate(items: list[EvalItem], settings, progress=lambda message: None) -> dict:
     """Every retrieval stage on one set: overall and per-language figures for each."""
-    from cqqa.models.embedding import load_embedder
+    from cqqa.models.factory import load_embedder
     from cqqa.retrieve.search import Searcher
 
     embedder = load_embedder(settings)

@@ -21,9 +21,8 @@ from typing import Callable
 import numpy as np
 from tqdm import tqdm
 
-from cqqa import __version__
 from cqqa.ingest.chunking import Chunk, chunk_document
-from cqqa.config import Settings
+from cqqa.config import VERSION, Settings
 from cqqa.models.embedding import ModelIdentity
 from cqqa.errors import CqqaError, IndexProblem
 from cqqa.index.version import DOCUMENTS, FORMAT, read_chunk
@@ -272,7 +271,7 @@ def build_index(
         chunks_per_doc = Counter(c.doc_id for c in chunks)  # once: per document it was quadratic at 100k chunks
         manifest = {
             "format": FORMAT,
-            "cqqa_version": __version__,
+            "cqqa_version": VERSION,
             "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
             "model": asdict(model),
             "settings": settings_fingerprint(settings),
@@ -326,6 +325,6 @@ def _doc_entry(doc: Document, chunk_count: int, people: list[str]) -> dict:
 
 
 def _default_embedder(settings: Settings):
-    from cqqa.models.embedding import load_embedder  # here, not at the top: a no-op build never imports torch
+    from cqqa.models.factory import load_embedder  # here, not at the top: a no-op build never imports torch
 
     return load_embedder(settings)

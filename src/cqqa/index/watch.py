@@ -47,7 +47,7 @@ class SharedEmbedder:
     def __call__(self):
         with self._lock:
             if self.embedder is None:
-                from cqqa.models.embedding import load_embedder
+                from cqqa.models.factory import load_embedder
 
                 self.embedder = load_embedder(self.settings)
             return self.embedder

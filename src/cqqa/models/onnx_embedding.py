@@ -9,7 +9,7 @@ ONNX Runtime runs with VNNI or AVX2 integer kernels; so is the token embedding t
 layers stay float32: int8 rounds away what their inputs carry (all quantised, vectors drift to
 cosine 0.967 of float32 on real chunks and sentences; with these 8 of 218 matrices kept, 0.991).
 
-`prepare()` builds it into $CQQA_MODEL_DIR/embeddinggemma-300m-int8 (`cqqa models fetch` does it
+`onnx_export.prepare()` builds it into $CQQA_MODEL_DIR/embeddinggemma-300m-int8 (`cqqa models fetch` does it
 on CPUs without bf16; `--only int8` anywhere). It is checked before it is kept: vectors of probe
 texts must agree with torch float32 (cosine >= PROBE_MIN_COSINE), and a marker records the source
 weights' SHA-256, the ONNX file's SHA-256, the probe figures, the float32 probe vectors
@@ -22,20 +22,15 @@ before the first text (a fraction of a second): `Int8Disagrees` if the vectors d
 from __future__ import annotations
 
 import json
-import logging
 import os
-import shutil
-import tempfile
-import time
-import warnings
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 
 from cqqa import config
-from cqqa.models import cpu
 from cqqa.errors import ModelFetchError
+from cqqa.models import cpu, files
+from cqqa.models.embedding import ModelIdentity, QueryCache, unit_vectors
 
 MARKER = "cqqa-int8.json"
 ONNX_FILE = "model.onnx"
@@ -87,67 +82,8 @@ def is_prepared(path: Path | None = None) -> bool:
     return marker is not None and marker.get("format") == FORMAT
 
 
-def prepare(root: Path | None = None, *, force: bool = False,
-            progress: Callable[[str], None] = lambda msg: None) -> Path:
-    """Export, quantise and check the int8 model from the fetched float32 one; return its folder."""
-    from filelock import FileLock
-
-    from cqqa.models import files as models
-
-    root = root or config.model_dir()
-    final = int8_model_path(root)
-    if is_prepared(final) and not force:
-        progress(f"int8 model already prepared: {final}")
-        return final
-    source = models.bundled_model_path(root)
-    if not models.is_fetched(source):
-        raise ModelFetchError(f"the embedding model is not fetched (looked in {source}); run `cqqa models fetch`")
-    with FileLock(str(root / f".{final.name}.lock")):
-        if is_prepared(final) and not force:
-            return final
-        staging = Path(tempfile.mkdtemp(prefix=f".{final.name}.", dir=root))
-        try:
-            started = time.monotonic()
-            progress("exporting the embedding model to ONNX (about 2 minutes)")
-            model = _load_float32(source)  # once, for the export and for the check against it
-            _export(model, staging / "float32.onnx")
-            progress(f"exported in {time.monotonic() - started:.0f} s; quantising to int8")
-            excluded = _quantize(staging / "float32.onnx", staging / ONNX_FILE, _intermediate_size(source))
-            (staging / "float32.onnx").unlink()
-            progress("checking the int8 vectors against float32")
-            expected = np.asarray(model.encode_document(PROBE_TEXTS, convert_to_numpy=True), dtype=np.float32)
-            np.save(staging / PROBE_FILE, expected)
-            session = _session(staging / ONNX_FILE)
-            cosines = probe(session, model.tokenizer, model.prompts["document"], expected)
-            if min(cosines) < PROBE_MIN_COSINE:
-                raise ModelFetchError(
-                    f"the int8 model disagrees with float32 on this CPU ({cpu.cpu_class()}: probe cosine "
-                    f"{min(cosines):.3f} < {PROBE_MIN_COSINE}); it was not kept. Use CQQA_BACKEND=torch")
-            (staging / MARKER).write_text(json.dumps({
-                "format": FORMAT, "source": str(source), "source_weights_sha256": models.weights_sha256(str(source)),
-                "onnx_sha256": models.sha256_file(staging / ONNX_FILE),
-                "probe_sha256": models.sha256_file(staging / PROBE_FILE),
-                "quantisation": {"weights": "QInt8, per channel", "reduce_range": REDUCE_RANGE,
-                                 "float32_matmuls_kept": excluded},
-                "cpu_class": cpu.cpu_class(), "probe_cosine_min": round(min(cosines), 5),
-                "probe_cosine_mean": round(float(np.mean(cosines)), 5), "versions": _versions(),
-                "prepared_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-            }, indent=2))
-            if final.exists():
-                shutil.rmtree(final)
-            staging.replace(final)
-            progress(f"int8 model ready in {final} ({time.monotonic() - started:.0f} s, "
-                     f"probe cosine min {min(cosines):.4f})")
-        finally:
-            if staging.exists():
-                shutil.rmtree(staging, ignore_errors=True)
-    return final
-
-
 def verify(path: Path | None = None) -> dict:
     """Re-hash the ONNX file and its source weights against the marker; return the marker."""
-    from cqqa.models import files as models
-
     path = path or int8_model_path()
     marker = _marker(path)
     if marker is None:
@@ -156,11 +92,11 @@ def verify(path: Path | None = None) -> dict:
         raise ModelFetchError(f"the int8 model in {path} was prepared by an older cqqa (its weights drift on AVX2 "
                               "CPUs); run `cqqa models fetch --only int8 --force`")
     try:
-        models.verify_file(path / ONNX_FILE, marker["onnx_sha256"], "int8 model")
-        models.verify_file(path / PROBE_FILE, marker["probe_sha256"], "int8 probe vectors")
+        files.verify_file(path / ONNX_FILE, marker["onnx_sha256"], "int8 model")
+        files.verify_file(path / PROBE_FILE, marker["probe_sha256"], "int8 probe vectors")
     except (ModelFetchError, OSError) as exc:
         raise ModelFetchError(f"{exc}; rebuild it: `cqqa models fetch --only int8 --force`") from None
-    source = models.weights_sha256(marker["source"]) if Path(marker["source"]).is_dir() else None
+    source = files.weights_sha256(marker["source"]) if Path(marker["source"]).is_dir() else None
     if source != marker["source_weights_sha256"]:
         raise ModelFetchError(
             f"the int8 model in {path} was built from other weights than {marker['source']}; "
@@ -174,8 +110,6 @@ class OnnxEmbedder:
     def __init__(self, model: str, path: Path | None = None):
         from transformers import AutoTokenizer
 
-        from cqqa.models.embedding import ModelIdentity, QueryCache
-
         if model != config.DEFAULT_MODEL:
             raise ModelFetchError(f"the int8 backend exists only for the bundled model, not {model!r}; "
                                   "use CQQA_BACKEND=torch")
@@ -186,7 +120,7 @@ class OnnxEmbedder:
         st_config = json.loads((source / "config_sentence_transformers.json").read_text())
         self.prompts = st_config["prompts"]
         self.max_length = json.loads((source / "sentence_bert_config.json").read_text())["max_seq_length"]
-        self.session = _session(path / ONNX_FILE)
+        self.session = open_session(path / ONNX_FILE)
         self.check = check_here(self.session, self.tokenizer, self.prompts["document"], path, marker)
         self.dtype = "int8"
         self.identity = ModelIdentity(name=model, weights_sha256=marker["source_weights_sha256"],
@@ -202,8 +136,6 @@ class OnnxEmbedder:
     def _encode(self, texts: list[str], prompt: str, batch_size: int = BATCH, progress: bool = False) -> np.ndarray:
         from tqdm import tqdm
 
-        from cqqa.models.embedding import unit_vectors
-
         if not texts:
             return np.zeros((0, self.identity.dim), dtype=np.float32)
         order = np.argsort([-len(t) for t in texts], kind="stable")  # similar lengths share a batch
@@ -216,7 +148,7 @@ class OnnxEmbedder:
         return unit_vectors(out)
 
 
-def _session(onnx_file: Path):
+def open_session(onnx_file: Path):
     import onnxruntime as ort
 
     options = ort.SessionOptions()
@@ -259,77 +191,3 @@ def _run(session, tokenizer, texts: list[str], max_length: int | None = None) ->
                        return_tensors="np")
     return session.run(None, {"input_ids": tokens["input_ids"].astype(np.int64),
                               "attention_mask": tokens["attention_mask"].astype(np.int64)})[0]
-
-
-# ------------------------------------------------------------------ building the file
-
-def _load_float32(source: Path):
-    import torch
-    from sentence_transformers import SentenceTransformer
-
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    return SentenceTransformer(str(source), device="cpu",
-                               model_kwargs={"dtype": torch.float32, "attn_implementation": "eager"})
-
-
-def _export(model, out: Path) -> None:
-    """torch.onnx (dynamo) export of tokens -> unit sentence vector, dynamic batch and length."""
-    import torch
-
-    class Pipeline(torch.nn.Module):
-        def __init__(self, st):
-            super().__init__()
-            self.st = st
-
-        def forward(self, input_ids, attention_mask):
-            return self.st({"input_ids": input_ids, "attention_mask": attention_mask})["sentence_embedding"]
-
-    example = model.tokenizer(["重庆", "an English example text"], padding=True, return_tensors="pt")
-    batch, length = torch.export.Dim("batch", min=1, max=4096), torch.export.Dim("length", min=2, max=8192)
-    logging.getLogger("torch.onnx").setLevel(logging.ERROR)  # "torchvision is not installed. Skipping …"
-    with torch.no_grad(), warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # the exporter's notes on axis names and deprecated APIs
-        program = torch.onnx.export(
-            Pipeline(model).eval(), (example["input_ids"], example["attention_mask"]), dynamo=True,
-            opset_version=18, input_names=["input_ids", "attention_mask"], output_names=["sentence_vector"],
-            dynamic_shapes={"input_ids": {0: batch, 1: length}, "attention_mask": {0: batch, 1: length}},
-            verbose=False)
-    program.save(str(out))
-
-
-def _intermediate_size(source: Path) -> int:
-    return json.loads((source / "config.json").read_text())["intermediate_size"]
-
-
-def _quantize(src: Path, dst: Path, intermediate_size: int, reduce_range: bool = REDUCE_RANGE,
-              weight_type: str = "QInt8") -> list[str]:
-    """int8 for every weight matrix except the last third of the MLP down projections (the
-    MatMuls whose weight is [intermediate, hidden], in layer order), and for the token embedding
-    table (a Gather: 262,144 x 768, 805 MB in float32, 201 MB in int8). `reduce_range`: 7-bit
-    weights (see REDUCE_RANGE); `weight_type` QUInt8 only for eval/int8_variants.py."""
-    import onnx
-    from onnxruntime.quantization import QuantType, quantize_dynamic
-
-    graph = onnx.load(str(src), load_external_data=False).graph
-    shapes = {init.name: list(init.dims) for init in graph.initializer}
-    down = [node.name for node in graph.node if node.op_type == "MatMul"
-            and shapes.get(node.input[1], [None])[0] == intermediate_size]
-    keep = down[len(down) - len(down) // 3:]
-    root_logger = logging.getLogger()
-    level = root_logger.level
-    root_logger.setLevel(logging.ERROR)  # its advice to pre-process applies to static quantisation
-    try:
-        quantize_dynamic(str(src), str(dst), weight_type=getattr(QuantType, weight_type), per_channel=True,
-                         reduce_range=reduce_range, nodes_to_exclude=keep,
-                         op_types_to_quantize=["MatMul", "Gather"], extra_options={"MatMulConstBOnly": True})
-    finally:
-        root_logger.setLevel(level)
-    return keep
-
-
-def _versions() -> dict:
-    import onnxruntime
-    import torch
-    import transformers
-
-    return {"torch": torch.__version__, "onnxruntime": onnxruntime.__version__, "transformers": transformers.__version__}

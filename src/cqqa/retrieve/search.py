@@ -150,7 +150,7 @@ class Searcher:
                 f"{self.settings.model}; rebuild with `cqqa index` or set CQQA_MODEL={built_with.name}"
             )
         if embedder is None and self.options.mode != "lexical":
-            from cqqa.models.embedding import load_embedder
+            from cqqa.models.factory import load_embedder
 
             embedder = load_embedder(self.settings)
         if embedder is not None and not embedder.identity.compatible_with(built_with):
