@@ -8,7 +8,8 @@ import pytest
 from helpers import copy_index
 
 from cqqa.errors import IndexProblem
-from cqqa.index.build import build_index, staleness
+from cqqa.index.build import build_index
+from cqqa.index.staleness import staleness
 from cqqa.index.version import load_index
 from cqqa.index.store import current_version
 from cqqa.retrieve.search import Searcher

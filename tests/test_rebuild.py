@@ -11,7 +11,8 @@ import pytest
 
 from helpers import copy_index
 
-from cqqa.index.build import build_index, diff_documents
+from cqqa.index.build import build_index
+from cqqa.index.staleness import diff_documents
 from cqqa.index.version import load_index
 from cqqa.index.store import current_version
 from cqqa.config import RetrievalSettings

@@ -115,7 +115,7 @@ def cmd_index(args) -> int:
 
 
 def _warn_if_stale(settings: Settings) -> None:
-    from cqqa.index.build import stale_warning
+    from cqqa.index.staleness import stale_warning
 
     if message := stale_warning(settings):
         _err(f"warning: {message}")

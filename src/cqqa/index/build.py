@@ -24,14 +24,15 @@ from tqdm import tqdm
 from cqqa.ingest.chunking import Chunk, chunk_document
 from cqqa.config import VERSION, Settings
 from cqqa.models.embedding import ModelIdentity
-from cqqa.errors import CqqaError, IndexProblem
-from cqqa.index.version import DOCUMENTS, FORMAT, read_chunk
+from cqqa.errors import IndexProblem
+from cqqa.index.version import CHUNKS, FORMAT, VECTORS, read_chunk, write_files
 from cqqa.index.lexical import LexicalIndex
 from cqqa.index.names import NameBridge, find_people
 from cqqa.index.sentence_units import SentenceUnits, sentence_units
-from cqqa.ingest.sources import Document, document_fingerprint, load_sources
-from cqqa.index.store import (build_lock, current_version, damaged_files, prune, read_manifest, read_manifest_file,
+from cqqa.ingest.sources import Document, load_sources
+from cqqa.index.store import (build_lock, current_version, damaged_files, prune, read_manifest_file,
                         version_folders, write_version)
+from cqqa.index.staleness import built_documents, diff_documents, settings_fingerprint, stale_reasons, stale_settings
 from cqqa.index.vector_index import VectorIndex
 
 
@@ -56,90 +57,13 @@ class BuildReport:
         return asdict(self)
 
 
-def diff_documents(before: dict[str, str], after: dict[str, str]) -> dict:
-    """What changed between two {doc_id: sha256} maps. A document whose content reappears
-    under another id is renamed, not removed and added."""
-    gone = {doc: sha for doc, sha in before.items() if doc not in after}
-    new = {doc: sha for doc, sha in after.items() if doc not in before}
-    renamed = []
-    for doc, sha in sorted(new.items()):
-        match = next((old for old, old_sha in sorted(gone.items()) if old_sha == sha), None)
-        if match:
-            renamed.append({"from": match, "to": doc})
-            del gone[match]
-    moved_to = {r["to"] for r in renamed}
-    return {
-        "added": sorted(d for d in new if d not in moved_to),
-        "changed": sorted(d for d in after if d in before and before[d] != after[d]),
-        "removed": sorted(gone),
-        "renamed": renamed,
-        "unchanged": sum(1 for d in after if before.get(d) == after[d]),
-    }
-
-
-def settings_fingerprint(settings: Settings) -> dict:
-    """Everything besides the sources that decides the index's content."""
-    return {"chunks": asdict(settings.chunks), "faiss_index": settings.faiss_index, "cqqa_format": FORMAT}
-
-
-def staleness(index_dir: Path, settings: Settings, docs: list[Document] | None = None) -> list[str]:
-    """Reasons the index does not reflect the sources and settings; empty when current.
-
-    `docs` are the sources already loaded by the caller (else they are read here)."""
-    manifest = read_manifest(index_dir)
-    if manifest is None:
-        return [f"no index in {index_dir}"]
-    try:
-        current = {d.doc_id: d.fingerprint for d in (docs if docs is not None else load_sources(settings))}
-    except CqqaError as exc:  # an unreadable source is reported by `cqqa index`
-        return _stale_settings(manifest, settings) + [str(exc)]
-    return _stale_reasons(manifest, settings, current)
-
-
-def stale_warning(settings: Settings) -> str | None:
-    """For commands that only read the index (search, ask): one line saying why it is stale, or
-    None. A missing index is left to the loader, whose error says how to build one."""
-    stale = staleness(settings.index_dir, settings)
-    if not stale or stale[0].startswith("no index"):
-        return None
-    return f"the index is stale ({'; '.join(stale[:3])}); run `cqqa index` to update it"
-
-
-def _built_documents(manifest: dict | None) -> dict[str, str]:
-    """doc id -> fingerprint (file bytes and sidecar metadata) of what a manifest was built from."""
-    if not manifest:
-        return {}
-    return {d["doc_id"]: document_fingerprint(d["sha256"], d.get("meta") or {}) for d in manifest["documents"]}
-
-
-def _stale_settings(manifest: dict, settings: Settings) -> list[str]:
-    reasons = []
-    if manifest.get("settings") != settings_fingerprint(settings):
-        reasons.append("chunking or index settings changed")
-    if manifest["model"]["name"] != settings.model:
-        reasons.append(f"built with model {manifest['model']['name']}, configured model is {settings.model}")
-    return reasons
-
-
-def _stale_reasons(manifest: dict, settings: Settings, current: dict[str, str]) -> list[str]:
-    built = _built_documents(manifest)
-    changes = diff_documents(built, current)
-    same_bytes = lambda d: built[d].split("+")[0] == current[d].split("+")[0]  # noqa: E731 (fingerprint: sha+meta)
-    return (_stale_settings(manifest, settings)
-            + [f"new source {d}" for d in changes["added"]]
-            + [f"source {d} was removed" for d in changes["removed"]]
-            + [f"the metadata (.meta.toml) of {d} changed" if same_bytes(d) else f"source {d} changed"
-               for d in changes["changed"]]
-            + [f"source {r['from']} was renamed to {r['to']}" for r in changes["renamed"]])
-
-
 def _reusable_vectors(index_dir: Path, model_name: str) -> tuple[dict[str, np.ndarray], dict | None]:
     """vector_key(embedded text) -> vector, from every kept version built with `model_name` (the
     same model identity as the newest such version), taking only text/vector file pairs whose
     checksums still match; and that model identity (None when nothing can be reused)."""
     out: dict[str, np.ndarray] = {}
     identity = None
-    pairs = (("chunks.jsonl", "vectors.npy", lambda row: embed_input(read_chunk(row))),
+    pairs = ((CHUNKS, VECTORS, lambda row: embed_input(read_chunk(row))),
              (SentenceUnits.TEXTS, SentenceUnits.VECTORS, lambda row: row["text"]))
     for version in version_folders(index_dir):
         manifest = read_manifest_file(version)
@@ -223,7 +147,7 @@ def build_index(
             raise IndexProblem(f"no articles to index in {settings.source_dir} (.txt or .md files)")
         previous_manifest, intact = _current_manifest(index_dir, note)
         current = {d.doc_id: d.fingerprint for d in docs}
-        reasons = _stale_reasons(previous_manifest, settings, current) if previous_manifest else ["no index"]
+        reasons = stale_reasons(previous_manifest, settings, current) if previous_manifest else ["no index"]
         if intact and not force and not reasons:
             return BuildReport(len(docs), previous_manifest["chunks"], 0, time.monotonic() - started,
                                current_version(index_dir).name, up_to_date=True, unchanged=len(docs),
@@ -232,9 +156,9 @@ def build_index(
             why = "; ".join(reasons[:3]) if reasons else "it is damaged"
             raise IndexProblem(f"the index folder {index_dir} is read-only and the index needs rebuilding ({why}); "
                                "make the folder writable, or build into another one with --index")
-        changes = diff_documents(_built_documents(previous_manifest), current)
+        changes = diff_documents(built_documents(previous_manifest), current)
         if previous_manifest:
-            for reason in _stale_settings(previous_manifest, settings):  # e.g. CQQA_CHUNK_TOKENS changed
+            for reason in stale_settings(previous_manifest, settings):  # e.g. CQQA_CHUNK_TOKENS changed
                 note(f"{reason}: rebuilding every document (vectors of unchanged texts are still reused "
                      "when the model is the same)")
         chunks = []
@@ -283,20 +207,13 @@ def build_index(
         }
         units = SentenceUnits(sentence_texts, sentence_vectors, owner)
 
-        def write_files(folder: Path) -> None:
-            with open(folder / "chunks.jsonl", "w", encoding="utf-8") as out:
-                for chunk in chunks:
-                    out.write(json.dumps(chunk.to_dict(), ensure_ascii=False) + "\n")
-            np.save(folder / "vectors.npy", vectors)
-            units.save(folder)
-            VectorIndex.build(vectors, settings.faiss_index, model.dim).save(folder)
-            LexicalIndex.build([lexical_input(c) for c in chunks]).save(folder / "bm25")
-            NameBridge.build([doc.text for doc in docs], set().union(*people.values())).save(folder / "names.json")
-            with open(folder / DOCUMENTS, "w", encoding="utf-8") as out:
-                for doc in docs:
-                    out.write(json.dumps({"doc_id": doc.doc_id, "text": doc.text}, ensure_ascii=False) + "\n")
+        def write(folder: Path) -> None:
+            write_files(folder, chunks, vectors, units, VectorIndex.build(vectors, settings.faiss_index, model.dim),
+                        LexicalIndex.build([lexical_input(c) for c in chunks]),
+                        NameBridge.build([doc.text for doc in docs], set().union(*people.values())),
+                        {doc.doc_id: doc.text for doc in docs})
 
-        name = write_version(index_dir, manifest, write_files)
+        name = write_version(index_dir, manifest, write)
         prune(index_dir)
         return BuildReport(len(docs), len(chunks), embedded_chunks, time.monotonic() - started, name,
                            embedded_sentences=len(todo) - embedded_chunks, warnings=warnings, **changes)

@@ -28,10 +28,15 @@ from cqqa.errors import IndexProblem
 from cqqa.index.lexical import LexicalIndex
 from cqqa.index.names import NameBridge
 from cqqa.index.sentence_units import SentenceUnits
-from cqqa.index.store import current_version
+from cqqa.index.store import MANIFEST, current_version
 from cqqa.index.vector_index import VectorIndex
 
 FORMAT = 6  # 6: manifest["files"] (checksums), document fingerprints cover the sidecar
+# The files of a version folder; write_files writes them, read_version reads them.
+CHUNKS = "chunks.jsonl"
+VECTORS = "vectors.npy"
+LEXICAL = "bm25"
+NAMES = "names.json"
 DOCUMENTS = "documents.jsonl"
 
 
@@ -93,10 +98,26 @@ def load_index(index_dir: Path) -> Index:
     return read_version(version)
 
 
+def write_files(folder: Path, chunks: list[Chunk], vectors: np.ndarray, sentences: SentenceUnits,
+                vector_index: VectorIndex, lexical: LexicalIndex, names: NameBridge, texts: dict[str, str]) -> None:
+    """Write a version's files into `folder` (store.write_version adds the manifest and swaps it in)."""
+    with open(folder / CHUNKS, "w", encoding="utf-8") as out:
+        for chunk in chunks:
+            out.write(json.dumps(chunk.to_dict(), ensure_ascii=False) + "\n")
+    np.save(folder / VECTORS, vectors)
+    sentences.save(folder)
+    vector_index.save(folder)
+    lexical.save(folder / LEXICAL)
+    names.save(folder / NAMES)
+    with open(folder / DOCUMENTS, "w", encoding="utf-8") as out:
+        for doc_id, text in texts.items():
+            out.write(json.dumps({"doc_id": doc_id, "text": text}, ensure_ascii=False) + "\n")
+
+
 def read_version(version: Path) -> Index:
     """Load one version folder (load_index loads the current one)."""
     try:
-        manifest = json.loads((version / "manifest.json").read_text(encoding="utf-8"))
+        manifest = json.loads((version / MANIFEST).read_text(encoding="utf-8"))
     except (OSError, json.JSONDecodeError) as exc:
         raise IndexProblem(f"the index in {version} is corrupt ({exc}); rebuild it with `cqqa index`") from exc
     if manifest.get("format") != FORMAT:
@@ -105,12 +126,12 @@ def read_version(version: Path) -> Index:
             "rebuild it with `cqqa index`"
         )
     try:
-        chunks = [read_chunk(json.loads(line)) for line in (version / "chunks.jsonl").read_text(encoding="utf-8").splitlines()]
-        vectors = np.load(version / "vectors.npy")
+        chunks = [read_chunk(json.loads(line)) for line in (version / CHUNKS).read_text(encoding="utf-8").splitlines()]
+        vectors = np.load(version / VECTORS)
         vector_index = VectorIndex.load(version)
-        lexical = LexicalIndex.load(version / "bm25")
+        lexical = LexicalIndex.load(version / LEXICAL)
         units = SentenceUnits.load(version)
-        names = NameBridge.load(version / "names.json")
+        names = NameBridge.load(version / NAMES)
     except (OSError, ValueError, TypeError, KeyError, RuntimeError) as exc:
         raise IndexProblem(f"the index in {version} is corrupt ({exc}); rebuild it with `cqqa index`") from exc
     counts = {len(chunks), len(vectors), vector_index.size, lexical.size, manifest["chunks"]}
