@@ -38,6 +38,25 @@ def _median_ms(samples: list[float]) -> float:
     return round(statistics.median(samples) * 1000, 1)
 
 
+def _time_queries(embedder, searcher, assistant, runs: int, progress) -> tuple[list, list, list]:
+    """Seconds for the query embedding alone, a search and an answer, per query and run. The three
+    alternate query by query, so a slower stretch of the machine affects them alike and their
+    ratios hold."""
+    embed_only, search, answer = [], [], []
+    for i in range(runs):
+        for query in QUERIES:
+            for timings, work in ((embed_only, lambda: embedder.encode_queries([query])),
+                                  (search, lambda: searcher.search(query, k=10)),
+                                  (answer, lambda: assistant.ask(query))):
+                embedder._queries.clear()  # time real work, not the query cache
+                t0 = time.perf_counter()
+                work()
+                timings.append(time.perf_counter() - t0)
+        progress(f"run {i + 1}/{runs}: search median {_median_ms(search)} ms, "
+                 f"answer median {_median_ms(answer)} ms")
+    return embed_only, search, answer
+
+
 def run(settings: Settings, runs: int = 5, progress=lambda message: None) -> dict:
     from cqqa.answer.assistant import Assistant
     from cqqa.models.factory import load_embedder
@@ -65,20 +84,7 @@ def run(settings: Settings, runs: int = 5, progress=lambda message: None) -> dic
         assistant = Assistant(bench_settings, embedder=embedder, llm=LLMSettings())  # extractive answers
         for query in QUERIES:  # warm-up: first-use loading (jieba's tagger…) is not per-query work
             assistant.ask(query)
-        # The three timings alternate query by query, so a slower stretch of the machine
-        # affects them alike and their ratios hold.
-        embed_only, search, answer = [], [], []
-        for i in range(runs):
-            for query in QUERIES:
-                for timings, work in ((embed_only, lambda: embedder.encode_queries([query])),
-                                      (search, lambda: searcher.search(query, k=10)),
-                                      (answer, lambda: assistant.ask(query))):
-                    embedder._queries.clear()  # time real work, not the query cache
-                    t0 = time.perf_counter()
-                    work()
-                    timings.append(time.perf_counter() - t0)
-            progress(f"run {i + 1}/{runs}: search median {_median_ms(search)} ms, "
-                     f"answer median {_median_ms(answer)} ms")
+        embed_only, search, answer = _time_queries(embedder, searcher, assistant, runs, progress)
 
     from cqqa.models.cpu import cpu_class
 

@@ -100,6 +100,22 @@ def evaluate(items: list[EvalItem], searcher, k: int = 10, progress=lambda messa
         groups_kind[item.kind].append(per_query[item.id])
 
     flags = [r.answerable for r in retrievals]  # the retriever's "not in the articles" (False)
+    return EvalResult(
+        n=len(answerable),
+        metrics=_mean(list(per_query.values())) if per_query else {},
+        by_lang={lang: {"n": len(rows), **_mean(rows)} for lang, rows in sorted(groups_lang.items())},
+        by_kind={kind: {"n": len(rows), **_mean(rows)} for kind, rows in sorted(groups_kind.items())},
+        unanswerable=_refusals(items, flags),
+        per_query=per_query,
+        unreachable=unreachable,
+        seconds=time.perf_counter() - started,
+        hits=_hit_rows(items, results, flags, relevant),
+    )
+
+
+def _refusals(items: list[EvalItem], flags: list[bool]) -> dict:
+    """How many unanswerable questions were flagged "not in the articles", per language, and how
+    many answerable ones wrongly."""
     flagged = [item for item, flag in zip(items, flags) if not flag]
     unanswerable_items = [i for i in items if not i.answerable]
     unanswerable = {
@@ -112,25 +128,19 @@ def evaluate(items: list[EvalItem], searcher, k: int = 10, progress=lambda messa
             lang: f"{sum(1 for i in flagged if not i.answerable and i.lang == lang)}/"
                   f"{sum(1 for i in unanswerable_items if i.lang == lang)}"
             for lang in sorted({i.lang for i in unanswerable_items})}
+    return unanswerable
 
-    hits_out = []
+
+def _hit_rows(items: list[EvalItem], results: list, flags: list[bool], relevant: dict) -> list[dict]:
+    """One row per question with its hits, for --hits-out and --json."""
+    rows = []
     for item, hits, flag in zip(items, results, flags):
         rel = relevant.get(item.id, set())
-        hits_out.append({"id": item.id, "answerable": flag, "relevant": sorted(rel),
-                         "hits": [{"rank": h.rank, "chunk_id": h.chunk_id, "doc": h.doc, "text": h.text,
-                                   "start": h.start, "end": h.end, "score": round(h.score, 4),
-                                   "relevant": h.chunk_id in rel} for h in hits]})
-    return EvalResult(
-        n=len(answerable),
-        metrics=_mean(list(per_query.values())) if per_query else {},
-        by_lang={lang: {"n": len(rows), **_mean(rows)} for lang, rows in sorted(groups_lang.items())},
-        by_kind={kind: {"n": len(rows), **_mean(rows)} for kind, rows in sorted(groups_kind.items())},
-        unanswerable=unanswerable,
-        per_query=per_query,
-        unreachable=unreachable,
-        seconds=time.perf_counter() - started,
-        hits=hits_out,
-    )
+        rows.append({"id": item.id, "answerable": flag, "relevant": sorted(rel),
+                     "hits": [{"rank": h.rank, "chunk_id": h.chunk_id, "doc": h.doc, "text": h.text,
+                               "start": h.start, "end": h.end, "score": round(h.score, 4),
+                               "relevant": h.chunk_id in rel} for h in hits]})
+    return rows
 
 
 def format_table(result: EvalResult) -> str:

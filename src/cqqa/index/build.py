@@ -161,62 +161,68 @@ def build_index(
             for reason in stale_settings(previous_manifest, settings):  # e.g. CQQA_CHUNK_TOKENS changed
                 note(f"{reason}: rebuilding every document (vectors of unchanged texts are still reused "
                      "when the model is the same)")
-        chunks = []
-        for doc in tqdm(docs, desc="chunking", unit="doc", disable=not progress, leave=False):
-            chunks.extend(chunk_document(doc, settings.chunks))
+        chunks = [c for doc in tqdm(docs, desc="chunking", unit="doc", disable=not progress, leave=False)
+                  for c in chunk_document(doc, settings.chunks)]
         if not chunks:
             raise IndexProblem(f"the articles in {settings.source_dir} produced no text to index")
-
         # Chunks and their sentences are both embedded; vectors of unchanged texts are reused
         # when the same model built them and their files still match their checksums.
         chunk_texts = [embed_input(c) for c in chunks]
         sentence_texts, owner = sentence_units(chunks)
         texts = chunk_texts + sentence_texts
-        keys = [vector_key(text) for text in texts]
-        reuse, identity = ({}, None) if force else _reusable_vectors(index_dir, settings.model)
-        previous = ModelIdentity(**identity) if identity else None
-        todo = [i for i, key in enumerate(keys) if key not in reuse]
-        model, embedder = previous, None
-        if todo:
-            embedder = (embedder_factory or (lambda: _default_embedder(settings)))()
-            model = embedder.identity
-            if previous is None or not previous.compatible_with(model):
-                reuse, todo = {}, list(range(len(texts)))
-        all_vectors = np.zeros((len(texts), model.dim), dtype=np.float32)
-        for i, key in enumerate(keys):
-            if key in reuse:
-                all_vectors[i] = reuse[key]
-        if todo:
-            all_vectors[todo] = embedder.encode_documents([texts[i] for i in todo], progress=progress)
+        all_vectors, model, todo = _embed(texts, settings, embedder_factory, force, progress)
         vectors, sentence_vectors = all_vectors[:len(chunks)], all_vectors[len(chunks):]
         embedded_chunks = sum(1 for i in todo if i < len(chunks))
 
-        people = _people(docs, previous_manifest)
-        chunks_per_doc = Counter(c.doc_id for c in chunks)  # once: per document it was quadratic at 100k chunks
-        manifest = {
-            "format": FORMAT,
-            "cqqa_version": VERSION,
-            "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-            "model": asdict(model),
-            "settings": settings_fingerprint(settings),
-            "source_dir": str(settings.source_dir),
-            "documents": [_doc_entry(doc, chunks_per_doc[doc.doc_id], people[doc.doc_id]) for doc in docs],
-            "skipped": warnings,
-            "chunks": len(chunks),
-            "sentences": len(sentence_texts),
-        }
         units = SentenceUnits(sentence_texts, sentence_vectors, owner)
-
-        def write(folder: Path) -> None:
-            write_files(folder, chunks, vectors, units, VectorIndex.build(vectors, settings.faiss_index, model.dim),
-                        LexicalIndex.build([lexical_input(c) for c in chunks]),
-                        NameBridge.build([doc.text for doc in docs], set().union(*people.values())),
-                        {doc.doc_id: doc.text for doc in docs})
-
-        name = write_version(index_dir, manifest, write)
-        prune(index_dir)
+        name = _write(settings, docs, chunks, vectors, units, model, _people(docs, previous_manifest), warnings)
         return BuildReport(len(docs), len(chunks), embedded_chunks, time.monotonic() - started, name,
                            embedded_sentences=len(todo) - embedded_chunks, warnings=warnings, **changes)
+
+
+def _write(settings: Settings, docs: list[Document], chunks: list[Chunk], vectors: np.ndarray,
+           units: SentenceUnits, model: ModelIdentity, people: dict[str, list[str]], warnings: list[str]) -> str:
+    """Write a new version (its files, then its manifest, then CURRENT) and prune old ones; its name."""
+    chunks_per_doc = Counter(c.doc_id for c in chunks)  # once: per document it was quadratic at 100k chunks
+    manifest = {
+        "format": FORMAT, "cqqa_version": VERSION, "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "model": asdict(model), "settings": settings_fingerprint(settings), "source_dir": str(settings.source_dir),
+        "documents": [_doc_entry(doc, chunks_per_doc[doc.doc_id], people[doc.doc_id]) for doc in docs],
+        "skipped": warnings, "chunks": len(chunks), "sentences": len(units.texts),
+    }
+
+    def write(folder: Path) -> None:
+        write_files(folder, chunks, vectors, units, VectorIndex.build(vectors, settings.faiss_index, model.dim),
+                    LexicalIndex.build([lexical_input(c) for c in chunks]),
+                    NameBridge.build([doc.text for doc in docs], set().union(*people.values())),
+                    {doc.doc_id: doc.text for doc in docs})
+
+    name = write_version(settings.index_dir, manifest, write)
+    prune(settings.index_dir)
+    return name
+
+
+def _embed(texts: list[str], settings: Settings, embedder_factory, force: bool, progress: bool):
+    """Vectors for `texts`: reused where the same model embedded the same text in a kept version
+    whose files still match their checksums, else embedded (the model is loaded only then).
+    Returns the vectors, the model identity and the rows that were embedded."""
+    keys = [vector_key(text) for text in texts]
+    reuse, identity = ({}, None) if force else _reusable_vectors(settings.index_dir, settings.model)
+    previous = ModelIdentity(**identity) if identity else None
+    todo = [i for i, key in enumerate(keys) if key not in reuse]
+    model, embedder = previous, None
+    if todo:
+        embedder = (embedder_factory or (lambda: _default_embedder(settings)))()
+        model = embedder.identity
+        if previous is None or not previous.compatible_with(model):
+            reuse, todo = {}, list(range(len(texts)))
+    vectors = np.zeros((len(texts), model.dim), dtype=np.float32)
+    for i, key in enumerate(keys):
+        if key in reuse:
+            vectors[i] = reuse[key]
+    if todo:
+        vectors[todo] = embedder.encode_documents([texts[i] for i in todo], progress=progress)
+    return vectors, model, todo
 
 
 def _people(docs: list[Document], previous_manifest: dict | None) -> dict[str, list[str]]:

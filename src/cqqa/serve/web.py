@@ -111,37 +111,43 @@ def new_session() -> dict:
     return {"chat": [], "turns": [], "records": []}
 
 
+def chat_turn(startup: Startup, message, session: dict):
+    """One question in the chat: the question shown, then the answer as it comes (quotes at once,
+    translations as they are checked), then its sources; yields (chat, textbox, sources, session)."""
+    message = without_lone_surrogates(message).strip() if isinstance(message, str) else ""
+    if not message:
+        yield gr.skip(), "", gr.skip(), session
+        return
+    chat = session["chat"] + [{"role": "user", "content": as_text(message)},
+                              {"role": "assistant", "content": "…"}]
+    yield chat, "", gr.skip(), session
+    answer = None
+    try:
+        if not startup.ready:
+            chat[-1] = {"role": "assistant", "content": LOADING}
+            yield chat, "", gr.skip(), session
+        for event in startup.wait().stream(message, session["turns"]):
+            if isinstance(event, str):  # a generated answer as it is written
+                chat[-1] = {"role": "assistant", "content": as_text(event)}
+                yield chat, "", gr.skip(), session
+                continue
+            first, answer = answer is None, event  # the answer, then again as its quotes are translated
+            chat[-1] = {"role": "assistant", "content": display_text(answer)}
+            yield chat, "", sources_html(answer) if first else gr.skip(), session
+    except CqqaError as exc:
+        chat[-1] = {"role": "assistant", "content": as_text(f"⚠ {exc}")}
+        yield chat, "", gr.skip(), {**session, "chat": chat}
+        return
+    chat[-1] = {"role": "assistant", "content": display_text(answer)}
+    record = {"message": len(chat) - 1, "answer": answer, "history": list(session["turns"]),
+              "id": uuid.uuid4().hex}
+    session = {"chat": chat, "turns": session["turns"] + [message], "records": session["records"] + [record]}
+    yield chat, "", sources_html(answer), session
+
+
 def build_ui(startup: Startup, feedback_path: Path):
     def respond(message, session: dict):
-        message = without_lone_surrogates(message).strip() if isinstance(message, str) else ""
-        if not message:
-            yield gr.skip(), "", gr.skip(), session
-            return
-        chat = session["chat"] + [{"role": "user", "content": as_text(message)},
-                                  {"role": "assistant", "content": "…"}]
-        yield chat, "", gr.skip(), session
-        answer = None
-        try:
-            if not startup.ready:
-                chat[-1] = {"role": "assistant", "content": LOADING}
-                yield chat, "", gr.skip(), session
-            for event in startup.wait().stream(message, session["turns"]):
-                if isinstance(event, str):  # a generated answer as it is written
-                    chat[-1] = {"role": "assistant", "content": as_text(event)}
-                    yield chat, "", gr.skip(), session
-                    continue
-                first, answer = answer is None, event  # the answer, then again as its quotes are translated
-                chat[-1] = {"role": "assistant", "content": display_text(answer)}
-                yield chat, "", sources_html(answer) if first else gr.skip(), session
-        except CqqaError as exc:
-            chat[-1] = {"role": "assistant", "content": as_text(f"⚠ {exc}")}
-            yield chat, "", gr.skip(), {**session, "chat": chat}
-            return
-        chat[-1] = {"role": "assistant", "content": display_text(answer)}
-        record = {"message": len(chat) - 1, "answer": answer, "history": list(session["turns"]),
-                  "id": uuid.uuid4().hex}
-        session = {"chat": chat, "turns": session["turns"] + [message], "records": session["records"] + [record]}
-        yield chat, "", sources_html(answer), session
+        yield from chat_turn(startup, message, session)
 
     def record_for(session: dict, index) -> dict | None:
         index = index[0] if isinstance(index, (list, tuple)) and index else index

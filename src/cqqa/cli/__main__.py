@@ -1,0 +1,7 @@
+"""`python -m cqqa.cli`."""
+
+import sys
+
+from cqqa.cli import main
+
+sys.exit(main())

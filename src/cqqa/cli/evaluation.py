@@ -1,0 +1,121 @@
+"""`cqqa eval`, `cqqa ablate` and `cqqa bench`: scores and timings."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from cqqa.cli.common import Parents, bring_index_up_to_date, err, print_json, settings_from
+from cqqa.config import MODES, Settings
+from cqqa.errors import CqqaError
+
+
+def cmd_eval(args) -> int:
+    from cqqa.evaluation import evaluate
+    from cqqa.config import RetrievalSettings
+    from cqqa.evaluation.evalset import load_eval_set
+    from cqqa.retrieve.search import Searcher
+
+    if args.compare:
+        result = evaluate.compare(Path(args.compare[0]), Path(args.compare[1]))
+        print_json(result) if args.json else print(evaluate.format_comparison(result))
+        return 0
+    if not args.set:
+        raise CqqaError("give an evaluation file with --set FILE (or two result files with --compare A B)")
+    items = load_eval_set(Path(args.set))
+    settings = _index_for_eval(args)
+    searcher = Searcher(settings, retrieval=RetrievalSettings(mode=args.mode))
+    if args.answers:
+        from cqqa.evaluation.answer_eval import evaluate_answers, format_answers
+
+        reader = None
+        if args.reader:
+            from dataclasses import replace
+
+            from cqqa.models import local_reader
+            from cqqa.config import LLMSettings
+            from cqqa.models.llm import ChatClient
+            from cqqa.answer.reader import Reader
+
+            # a server set by CQQA_LLM_BASE_URL translates here whatever its mode; else the bundled one
+            reader_settings, bundled = local_reader.choose(replace(LLMSettings.from_env(), mode="translate"), True)
+            reader = Reader(ChatClient(reader_settings), searcher.index.names, reader_settings.model)
+        answers = evaluate_answers(items, searcher, progress=err, reader=reader, reader_limit=args.reader_limit)
+        print_json(answers) if args.json else print(format_answers(answers))
+        return 0
+    result = evaluate.evaluate(items, searcher, k=args.k, progress=err)
+    if args.hits_out:
+        with open(args.hits_out, "w", encoding="utf-8") as out:
+            for row in result.hits:
+                out.write(json.dumps(row, ensure_ascii=False) + "\n")
+    print_json(result.to_dict()) if args.json else print(evaluate.format_table(result))
+    return 0
+
+
+def _index_for_eval(args) -> Settings:
+    """Settings for eval/ablate, with the index brought up to date first."""
+    if args.source and not args.index:
+        raise CqqaError("--source needs --index: give that corpus its own index folder, so the default index is kept")
+    settings = settings_from(args)
+    bring_index_up_to_date(settings)
+    return settings
+
+
+def cmd_ablate(args) -> int:
+    from cqqa.evaluation import evaluate
+    from cqqa.evaluation.evalset import load_eval_set
+
+    items = load_eval_set(Path(args.set))
+    result = evaluate.ablate(items, _index_for_eval(args), progress=err)
+    print_json(result) if args.json else print(evaluate.format_ablation(result))
+    return 0
+
+
+def cmd_bench(args) -> int:
+    from cqqa.evaluation import bench
+
+    result = bench.run(settings_from(args), runs=args.runs, progress=err)
+    if args.json:
+        print_json(result)
+    else:
+        for key, value in result.items():
+            print(f"{key:32} {value}")
+    return 0
+
+
+def add_parsers(sub, parents: Parents) -> None:
+    folders, source_only, as_json = parents.folders, parents.source_only, parents.as_json
+    ev = sub.add_parser("eval", parents=[folders, as_json], help="score retrieval on an evaluation set (Recall@k, MRR, nDCG)",
+                        description="Run every question of a JSONL evaluation set through the product's own "
+                                    "retrieval path (follow-up handling included) and score it with ranx, "
+                                    "overall and per language and kind. The index is built first if it is "
+                                    "missing or stale.")
+    ev.add_argument("--set", help="evaluation file (JSONL: id, kind, lang, question, history, evidence, doc)")
+    ev.add_argument("--k", type=int, default=10, help="passages retrieved per question (default 10)")
+    ev.add_argument("--hits-out", metavar="FILE", help="write one JSON line per question with its hits")
+    ev.add_argument("--compare", nargs=2, metavar=("RUN_A.json", "RUN_B.json"),
+                    help="compare two `--json` results with a paired significance test")
+    ev.add_argument("--answers", action="store_true",
+                    help="score the answers instead of the retrieval: do the quoted sentences contain the "
+                         "evidence, are the refusals right, how many characters are quoted, how long each answer "
+                         "takes (answer_eval.py)")
+    ev.add_argument("--reader", action="store_true",
+                    help="with --answers: also translate the English answers' quotes with the reader (the bundled "
+                         "one, or CQQA_LLM_BASE_URL) and score the translations: checked/withheld, English facts "
+                         "recalled, seconds to the first token and to the whole answer (about 12 s per answer)")
+    ev.add_argument("--reader-limit", type=int, metavar="N",
+                    help="with --reader: translate only the first N English answers")
+    ev.add_argument("--mode", choices=MODES, default="hybrid", help="retrieval mode to score (default hybrid)")
+    ev.set_defaults(func=cmd_eval)
+    ab = sub.add_parser("ablate", parents=[folders, as_json], help="score every retrieval stage on an evaluation set, per language",
+                        description="Run the set through lexical only, dense only, naive fusion (RRF), "
+                                    "the product's fusion without and with the name bridge, sentence level and "
+                                    "who-is lookup; print one table.")
+    ab.add_argument("--set", required=True, help="evaluation file")
+    ab.set_defaults(func=cmd_ablate)
+    bench = sub.add_parser("bench", parents=[source_only, as_json], help="time index builds and searches (medians over runs)",
+                           description="Build the index from the sources several times in a temporary folder "
+                                       "and run a fixed set of English and Chinese queries; report medians, "
+                                       "the query-embedding baseline, chunk sizes and peak memory.")
+    bench.add_argument("--runs", type=int, default=5, help="repetitions (default 5)")
+    bench.set_defaults(func=cmd_bench)
