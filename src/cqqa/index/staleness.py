@@ -9,9 +9,9 @@ from pathlib import Path
 
 from cqqa.config import Settings
 from cqqa.errors import CqqaError
-from cqqa.index.store import read_manifest
+from cqqa.index.store import MANIFEST, current_version, read_manifest
 from cqqa.index.version import FORMAT
-from cqqa.ingest.sources import Document, document_fingerprint, load_sources
+from cqqa.ingest.sources import Document, discover, doc_id_of, document_fingerprint, load_sources, meta_path
 
 
 def diff_documents(before: dict[str, str], after: dict[str, str]) -> dict:
@@ -54,9 +54,32 @@ def staleness(index_dir: Path, settings: Settings, docs: list[Document] | None =
     return stale_reasons(manifest, settings, current)
 
 
+def looks_current(settings: Settings, manifest: dict) -> bool:
+    """The cheap check on a question's path: the same article files as the index holds, none (nor
+    its sidecar) modified since the index was built, the same settings. Reads names and
+    modification times only, never the articles (at 24,000 articles reading and hashing them all
+    took the whole corpus's read per question). A file replaced by an older-dated copy passes it;
+    `cqqa index` and `cqqa watch` compare contents."""
+    built_at = (current_version(settings.index_dir) / MANIFEST).stat().st_mtime
+    try:
+        paths = discover(settings.source_dir, settings.follow_symlinks)
+    except CqqaError:
+        return False
+    if {doc_id_of(p, settings.source_dir) for p in paths} != {d["doc_id"] for d in manifest["documents"]}:
+        return False
+    sidecars = (meta_path(p) for p in paths)
+    newest = max([p.stat().st_mtime for p in paths] + [m.stat().st_mtime for m in sidecars if m.is_file()],
+                 default=0.0)
+    return newest < built_at and not stale_settings(manifest, settings)
+
+
 def stale_warning(settings: Settings) -> str | None:
     """For commands that only read the index (search, ask): one line saying why it is stale, or
-    None. A missing index is left to the loader, whose error says how to build one."""
+    None. A missing index is left to the loader, whose error says how to build one. The sources
+    are read and hashed only when the cheap check (looks_current) finds something newer."""
+    manifest = read_manifest(settings.index_dir)
+    if manifest is not None and looks_current(settings, manifest):
+        return None
     stale = staleness(settings.index_dir, settings)
     if not stale or stale[0].startswith("no index"):
         return None
