@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 import os
-import re
 import shutil
 from pathlib import Path
 
@@ -13,18 +12,14 @@ import pytest
 from cqqa.models import files as models
 from cqqa.config import Settings
 
-# Processes the tests start (cqqa serve, cqqa ask) run without the bundled reader unless a test
-# turns it on (env CQQA_READER=auto: test_web.py, test_cli.py) or passes one (test_reader.py):
-# it costs ~3.5 s to start and ~4 s per English quote, and most tests are about something else.
-os.environ["CQQA_READER"] = "0"
-
-ROOT = Path(__file__).resolve().parents[1]
-DOCS_SRC = ROOT / "docs_src"
+from helpers import DOCS_SRC
 
 
-def squash(text: str) -> str:
-    """Text with all whitespace removed, for comparing spans 'whitespace aside'."""
-    return re.sub(r"\s+", "", text)
+def pytest_configure(config):
+    # Processes the tests start (cqqa serve, cqqa ask) run without the bundled reader unless a test
+    # turns it on (env CQQA_READER=auto: test_web.py, test_cli.py) or passes one (test_reader.py):
+    # it costs ~3.5 s to start and ~4 s per English quote, and most tests are about something else.
+    os.environ["CQQA_READER"] = "0"
 
 
 @pytest.fixture(scope="session")

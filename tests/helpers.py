@@ -2,6 +2,22 @@
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
+import re
+
+
+
+ROOT = Path(__file__).resolve().parents[1]
+DOCS_SRC = ROOT / "docs_src"
+CQQA = str(Path(sys.executable).with_name("cqqa"))  # the installed command, as users run it
+
+
+def squash(text: str) -> str:
+    """Text with all whitespace removed, for comparing spans 'whitespace aside'."""
+    return re.sub(r"\s+", "", text)
+
 
 def free_port() -> int:
     import socket

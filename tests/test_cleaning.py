@@ -6,7 +6,7 @@ from cqqa.ingest.cleaning import breaks_word, clean, detect_layout, ends_sentenc
 from cqqa.config import ChunkSettings
 from cqqa.ingest.sources import load_documents
 
-from conftest import DOCS_SRC, squash
+from helpers import DOCS_SRC, squash
 
 NEWSPAPER = "chongqing-daily-ev-capital-dialogue"
 FEATURE = "chongqing-ev-capital-feature"

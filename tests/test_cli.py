@@ -3,14 +3,11 @@
 import json
 import os
 import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
-from conftest import squash
+from helpers import CQQA, squash
 
-CQQA = str(Path(sys.executable).with_name("cqqa"))
 
 
 def run(*args, env=None, cwd=None):

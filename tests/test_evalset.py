@@ -10,7 +10,7 @@ from cqqa.errors import EvalSetError
 from cqqa.evaluation.evalset import load_eval_set
 from cqqa.textnorm import fold, to_simplified
 
-from conftest import DOCS_SRC, ROOT
+from helpers import DOCS_SRC, ROOT
 
 SET = ROOT / "eval" / "cqqa-eval.jsonl"
 CJK = re.compile(r"[\u3400-\u9fff]")

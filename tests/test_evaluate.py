@@ -8,7 +8,7 @@ from cqqa.ingest.chunking import Chunk
 from cqqa.evaluation.evalset import EvalItem
 from cqqa.evaluation.evaluate import evaluate, relevant_chunks
 
-from conftest import ROOT
+from helpers import ROOT
 from test_cli import run
 
 SET = ROOT / "eval" / "cqqa-eval.jsonl"

@@ -5,20 +5,17 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 import time
 import urllib.parse
 import urllib.request
 
 import pytest
-from pathlib import Path
 
 
 from cqqa.index.version import load_index
 from cqqa.index.watch import is_source_event
-from helpers import copy_index, free_port, start_process, stop_process
+from helpers import CQQA, copy_index, free_port, start_process, stop_process
 
-CQQA = str(Path(sys.executable).with_name("cqqa"))
 NEW_ARTICLE = ("两江新区氢能重卡示范线\n"
                "两江新区的氢能重卡示范线于今年投入运营，全长四十二公里，首批投放一百二十辆氢燃料电池重卡。\n")
 

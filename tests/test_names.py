@@ -1,7 +1,7 @@
 from cqqa.index.names import NameBridge, find_people
 from cqqa.ingest.sources import load_documents
 
-from conftest import DOCS_SRC
+from helpers import DOCS_SRC
 
 
 def test_people_are_found_in_the_corpus_and_bridged_by_pinyin():

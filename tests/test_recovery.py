@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 import time
 import urllib.parse
 import urllib.request
@@ -21,9 +20,8 @@ from cqqa.index.version import load_index
 from cqqa.index.store import current_version
 from cqqa.retrieve.search import Searcher
 from cqqa.index.watch import start_watching
-from helpers import copy_index, free_port, start_process, stop_process
+from helpers import CQQA, copy_index, free_port, start_process, stop_process
 
-CQQA = str(Path(sys.executable).with_name("cqqa"))
 DIALOGUE = "chongqing-daily-ev-capital-dialogue"
 FEATURE = "chongqing-ev-capital-feature"
 

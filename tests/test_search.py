@@ -4,7 +4,7 @@ import pytest
 
 from cqqa.errors import QueryError
 
-from conftest import squash
+from helpers import squash
 
 YIN_QI_AI = "解决智力问题的2.0时代"
 

@@ -10,15 +10,13 @@ import http.client
 import json
 import secrets
 import shutil
-import sys
 import time
 from pathlib import Path
 
 import pytest
 
-from helpers import copy_index, free_port, start_process, stop_process
+from helpers import CQQA, copy_index, free_port, start_process, stop_process
 
-CQQA = str(Path(sys.executable).with_name("cqqa"))
 ALLOWED_NAME = "cqqa.test"
 
 

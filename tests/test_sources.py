@@ -3,7 +3,7 @@ import pytest
 from cqqa.errors import SourceError
 from cqqa.ingest.sources import discover, load_documents, read_document
 
-from conftest import DOCS_SRC
+from helpers import DOCS_SRC
 
 
 def test_docs_src_has_both_articles_with_metadata():

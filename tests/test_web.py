@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import DOCS_SRC, ROOT
+from helpers import DOCS_SRC, ROOT
 from helpers import free_port, start_process, stop_process
 
 pytestmark = pytest.mark.model  # the server it starts loads the real model

@@ -65,13 +65,6 @@ class Startup:
         self.error: BaseException | None = None
         self.state = "loading the embedding model and checking the index"
 
-    @classmethod
-    def loaded(cls, assistant: Assistant) -> "Startup":
-        startup = cls(lambda: assistant)
-        startup.assistant = assistant
-        startup._done.set()
-        return startup
-
     def start(self) -> "Startup":
         threading.Thread(target=self._run, name="cqqa-startup", daemon=True).start()
         return self
