@@ -1,13 +1,29 @@
-"""Text normalisation shared by cleaning, matching and lexical search: OpenCC folding, jieba."""
+"""The text primitives every stage shares: what a Han character is, OpenCC folding, jieba,
+and the SHA-256 of a file (model files and index files are checked by it)."""
 
 from __future__ import annotations
 
+import hashlib
 import re
 from functools import lru_cache
+from pathlib import Path
 
 _SPACE = re.compile(r"\s+")
 _LONE_SURROGATE = re.compile(r"[\ud800-\udfff]")  # only in broken input (e.g. JSON "\\ud800"); not encodable
 _HAN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")  # CJK unified (with extension A) and compatibility ideographs
+
+
+def is_han(ch: str) -> bool:
+    """Whether one character is a Han character (the range of _HAN)."""
+    return _HAN.fullmatch(ch) is not None
+
+
+def sha256_file(path: Path, block: int = 1 << 20) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        while chunk := handle.read(block):
+            digest.update(chunk)
+    return digest.hexdigest()
 
 
 def has_han(text: str) -> bool:

@@ -13,7 +13,6 @@ reading needs no lock (a read-only index folder can be served).
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import shutil
@@ -26,6 +25,7 @@ from typing import Callable
 from filelock import FileLock, Timeout
 
 from cqqa.errors import IndexProblem
+from cqqa.textnorm import sha256_file
 
 KEEP_VERSIONS = 2
 MANIFEST = "manifest.json"
@@ -70,14 +70,6 @@ def file_checksums(folder: Path) -> dict[str, str]:
     """SHA-256 of every file of a version folder but its manifest, by path relative to it."""
     return {path.relative_to(folder).as_posix(): sha256_file(path) for path in sorted(folder.rglob("*"))
             if path.is_file() and path.name != MANIFEST}
-
-
-def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def damaged_files(version: Path, manifest: dict, names: tuple[str, ...] | None = None) -> list[str]:

@@ -28,7 +28,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from cqqa.textnorm import jieba
+from cqqa.textnorm import is_han, jieba
 
 # A sentence ends with one of these, possibly followed by closing quotes/brackets.
 SENTENCE_END = set("。！？!?；;…")
@@ -77,10 +77,6 @@ def ends_sentence(text: str) -> bool:
     return bool(stripped) and stripped[-1] in SENTENCE_END
 
 
-def _is_cjk(ch: str) -> bool:
-    return "\u3400" <= ch <= "\u9fff" or "\uf900" <= ch <= "\ufaff"
-
-
 def _heading_shaped(text: str) -> bool:
     return (
         0 < len(text) <= HEADING_MAX_CHARS
@@ -91,7 +87,7 @@ def _heading_shaped(text: str) -> bool:
 
 def breaks_word(before: str, after: str) -> bool:
     """True when the last char of `before` and the first of `after` belong to one word."""
-    if not before or not after or not (_is_cjk(before[-1]) and _is_cjk(after[0])):
+    if not before or not after or not (is_han(before[-1]) and is_han(after[0])):
         return False
     left, right = before[-3:], after[:3]
     position = 0
@@ -127,7 +123,7 @@ def _join(parts: list[Line]) -> tuple[str, list[int]]:
     """Join wrapped lines: no space between CJK, one space between Latin words."""
     text, offsets = "", []
     for line in parts:
-        if text and not _is_cjk(text[-1]) and not _is_cjk(line.text[0]) and text[-1].isalnum() and line.text[0].isalnum():
+        if text and not is_han(text[-1]) and not is_han(line.text[0]) and text[-1].isalnum() and line.text[0].isalnum():
             text += " "
             offsets.append(offsets[-1] + 1)  # the original's line break
         text += line.text

