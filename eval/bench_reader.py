@@ -22,8 +22,7 @@ import time
 from cqqa.models import local_reader
 from cqqa.answer.compose import compose_extractive, quotes_of
 from cqqa.evaluation.bench import QUERIES
-from cqqa.config import Settings
-from cqqa.models.llm import ChatClient
+from cqqa.config import LLMSettings, Settings
 from cqqa.answer.reader import Reader
 from cqqa.retrieve.search import Searcher
 
@@ -36,8 +35,8 @@ def main() -> None:
     args = parser.parse_args()
 
     searcher = Searcher(Settings.from_env())
-    bundled = local_reader.start()
-    reader = Reader(ChatClient(bundled.settings), searcher.index.names, "bundled")
+    client, bundled, _ = local_reader.reader_client(LLMSettings(), True)  # keep `bundled`: the server lives with it
+    reader = Reader(client, searcher.index.names, "bundled")
     answer = compose_extractive(QUESTION, searcher.retrieve(QUESTION, 5))
     quotes = quotes_of(answer)
     for query in QUERIES:  # warm-up: first-use loading is not per-query work

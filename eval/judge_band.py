@@ -21,7 +21,7 @@ import time
 
 from cqqa.models import local_reader
 from cqqa.evaluation.evalset import load_eval_set
-from cqqa.models.llm import ChatClient
+from cqqa.config import LLMSettings
 from cqqa.retrieve.search import Searcher
 
 SYSTEM = "You judge whether a Chinese passage answers an English question. Reply with one word: yes or no."
@@ -40,8 +40,7 @@ def main() -> None:
     parser.add_argument("--high", type=float, default=0.42)
     args = parser.parse_args()
     searcher = Searcher()
-    bundled = local_reader.start()  # keep the reference: the server stops when it is released
-    client = ChatClient(bundled.settings)
+    client, bundled, _ = local_reader.reader_client(LLMSettings(), True)  # keep `bundled`: the server lives with it
     right = total = 0
     print("score  truth         judge  seconds  id    question")
     for item in load_eval_set(args.set):

@@ -55,9 +55,8 @@ class Assistant:
         self.embedder = self.searcher.embedder
         llm = llm if llm is not None else LLMSettings.from_env()
         self.llm = ChatClient(llm) if llm.enabled and llm.mode == "generate" else None
-        reader_settings, self._local_reader = local_reader.choose(llm, reader)  # the server lives with the assistant
-        self._reader_client = ChatClient(reader_settings) if reader_settings else None
-        self.reader_name = (reader_settings.model or reader_settings.base_url) if reader_settings else ""
+        # the bundled server, when started here, lives as long as the assistant
+        self._reader_client, self._local_reader, self.reader_name = local_reader.reader_client(llm, reader)
         self.reader = self._make_reader()
 
     def _make_reader(self) -> Reader | None:

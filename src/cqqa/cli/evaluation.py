@@ -34,12 +34,11 @@ def cmd_eval(args) -> int:
 
             from cqqa.models import local_reader
             from cqqa.config import LLMSettings
-            from cqqa.models.llm import ChatClient
             from cqqa.answer.reader import Reader
 
             # a server set by CQQA_LLM_BASE_URL translates here whatever its mode; else the bundled one
-            reader_settings, bundled = local_reader.choose(replace(LLMSettings.from_env(), mode="translate"), True)
-            reader = Reader(ChatClient(reader_settings), searcher.index.names, reader_settings.model)
+            client, bundled, name = local_reader.reader_client(replace(LLMSettings.from_env(), mode="translate"), True)
+            reader = Reader(client, searcher.index.names, name)
         answers = evaluate_answers(items, searcher, progress=err, reader=reader, reader_limit=args.reader_limit)
         print_json(answers) if args.json else print(format_answers(answers))
         return 0

@@ -48,7 +48,7 @@ def _time_queries(embedder, searcher, assistant, runs: int, progress) -> tuple[l
             for timings, work in ((embed_only, lambda: embedder.encode_queries([query])),
                                   (search, lambda: searcher.search(query, k=10)),
                                   (answer, lambda: assistant.ask(query))):
-                embedder._queries.clear()  # time real work, not the query cache
+                embedder.query_cache.clear()  # time real work, not the query cache
                 t0 = time.perf_counter()
                 work()
                 timings.append(time.perf_counter() - t0)

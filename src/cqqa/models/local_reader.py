@@ -18,6 +18,7 @@ import httpx
 from cqqa.models import reader_model
 from cqqa.config import LLMSettings, reader_wanted
 from cqqa.errors import LLMError
+from cqqa.models.llm import ChatClient
 from cqqa.answer.reader import NO_CHINESE_GRAMMAR
 
 CONTEXT_TOKENS = 4096
@@ -53,6 +54,15 @@ def choose(llm: LLMSettings, reader: bool | None = None) -> tuple[LLMSettings | 
         bundled = start()
         return bundled.settings, bundled
     return None, None
+
+
+def reader_client(llm: LLMSettings, reader: bool | None = None) -> tuple[ChatClient | None, LocalReader | None, str]:
+    """The one place a reader is chosen and reached (`choose`): its chat client, the bundled
+    server when one was started here (keep it alive), and the reader's name for the page."""
+    settings, bundled = choose(llm, reader)
+    if settings is None:
+        return None, bundled, ""
+    return ChatClient(settings), bundled, settings.model or settings.base_url
 
 
 def start(model_path: Path | None = None, threads: int | None = None, timeout: float = 120.0,

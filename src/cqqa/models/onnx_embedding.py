@@ -125,10 +125,10 @@ class OnnxEmbedder:
         self.dtype = "int8"
         self.identity = ModelIdentity(name=model, weights_sha256=marker["source_weights_sha256"],
                                       dim=self.session.get_outputs()[0].shape[-1], dtype="int8")
-        self._queries = QueryCache(lambda texts: self._encode(texts, self.prompts["query"]))
+        self.query_cache = QueryCache(lambda texts: self._encode(texts, self.prompts["query"]))
 
     def encode_queries(self, queries: list[str]) -> np.ndarray:
-        return self._queries.encode(queries)
+        return self.query_cache.encode(queries)
 
     def encode_documents(self, texts: list[str], batch_size: int = BATCH, progress: bool = False) -> np.ndarray:
         return self._encode(texts, self.prompts["document"], batch_size, progress)

@@ -30,7 +30,7 @@ class SentenceTransformerEmbedder:
         self.model = SentenceTransformer(
             location, device="cpu", model_kwargs={"dtype": getattr(torch, self.dtype)}
         )
-        self._queries = QueryCache(lambda texts: self.model.encode_query(texts, convert_to_numpy=True))
+        self.query_cache = QueryCache(lambda texts: self.model.encode_query(texts, convert_to_numpy=True))
         self.identity = ModelIdentity(
             name=model,
             weights_sha256=weights_sha256(location) if Path(location).is_dir() else None,
@@ -40,7 +40,7 @@ class SentenceTransformerEmbedder:
 
     def encode_queries(self, queries: list[str]) -> np.ndarray:
         """Unit vectors for queries; repeated queries come from a small cache."""
-        return self._queries.encode(queries)
+        return self.query_cache.encode(queries)
 
     def encode_documents(self, texts: list[str], batch_size: int = 32, progress: bool = False) -> np.ndarray:
         if not texts:
