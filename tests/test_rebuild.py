@@ -77,7 +77,9 @@ def test_kill_9_mid_build_leaves_the_previous_index_intact(built_settings, tmp_p
     proc = subprocess.Popen([cqqa, "index", "--source", str(settings.source_dir), "--index", str(settings.index_dir)],
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 120
-    while time.monotonic() < deadline and "Batches" not in (proc.stderr.readline() or ""):
+    # the embedding progress bar: sentence-transformers' "Batches" (torch), "Embedding" (int8, as on AVX2 CPUs)
+    bars = ("Batches", "Embedding")
+    while time.monotonic() < deadline and not any(bar in (proc.stderr.readline() or "") for bar in bars):
         if proc.poll() is not None:
             break
     assert proc.poll() is None, "the build finished before it could be interrupted"
