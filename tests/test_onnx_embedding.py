@@ -88,8 +88,9 @@ def int8_embedder(embedder):
 
 def test_on_another_cpu_class_the_probe_runs_again_before_any_text(int8_embedder, monkeypatch):
     marker = json.loads((onnx_embedding.int8_model_path() / onnx_embedding.MARKER).read_text())
-    assert marker["cpu_class"] == cpu.cpu_class() and marker["quantisation"]["reduce_range"] is True
-    assert int8_embedder.check["probed_here"] is False  # prepared here: no second probe
+    assert marker["quantisation"]["reduce_range"] is True
+    # prepared on this class (the usual case): no second probe; a model cache from elsewhere: probed here
+    assert int8_embedder.check["probed_here"] is (marker["cpu_class"] != cpu.cpu_class())
     other = next(name for name in cpu.CLASSES if name != cpu.cpu_class())
     monkeypatch.setattr(cpu, "cpu_class", lambda flags=None: other)
     check = onnx_embedding.OnnxEmbedder(DEFAULT_MODEL).check
