@@ -62,6 +62,7 @@ def measure(args) -> None:
 
     from cqqa.models.cpu import cpu_class
     from cqqa.models.onnx_embedding import _run
+    from cqqa.models.onnx_embedding import probe as probe_cosines
 
     folder = Path(args.dir)
     meta = json.loads((folder / "texts.json").read_text())
@@ -112,7 +113,7 @@ def measure(args) -> None:
           f"{'probe min':>9}")
     rows = {}
     for name in names:
-        probe = _cosines(one_by_one(sessions[name], meta["probe"]), probe_reference)
+        probe = np.array(probe_cosines(sessions[name], tokenizer, prompt, probe_reference))  # as the product probes
         if not texts:
             print(f"{name:14} probe min {probe.min():.4f}, mean {probe.mean():.4f}", flush=True)
             rows[name] = {"probe_min": float(probe.min()), "probe_mean": float(probe.mean())}

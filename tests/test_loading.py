@@ -27,7 +27,7 @@ def request(port, path, host="127.0.0.1", method="GET"):
     conn.putheader("Host", host)
     conn.endheaders()
     reply = conn.getresponse()
-    return reply.status, dict(reply.getheaders()), reply.read()
+    return reply.status, reply.headers, reply.read()  # headers: case-insensitive, as HTTP names are
 
 
 def test_the_page_says_the_chat_is_starting_and_reloads(responder):

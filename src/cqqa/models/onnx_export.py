@@ -20,6 +20,7 @@ import numpy as np
 from cqqa import config
 from cqqa.errors import ModelFetchError
 from cqqa.models import cpu, files
+from cqqa.textnorm import sha256_file
 from cqqa.models.onnx_embedding import (FORMAT, MARKER, ONNX_FILE, PROBE_FILE, PROBE_MIN_COSINE, PROBE_TEXTS,
                                         REDUCE_RANGE, int8_model_path, is_prepared, open_session, probe)
 
@@ -60,8 +61,8 @@ def prepare(root: Path | None = None, *, force: bool = False,
                     f"{min(cosines):.3f} < {PROBE_MIN_COSINE}); it was not kept. Use CQQA_BACKEND=torch")
             (staging / MARKER).write_text(json.dumps({
                 "format": FORMAT, "source": str(source), "source_weights_sha256": files.weights_sha256(str(source)),
-                "onnx_sha256": files.sha256_file(staging / ONNX_FILE),
-                "probe_sha256": files.sha256_file(staging / PROBE_FILE),
+                "onnx_sha256": sha256_file(staging / ONNX_FILE),
+                "probe_sha256": sha256_file(staging / PROBE_FILE),
                 "quantisation": {"weights": "QInt8, per channel", "reduce_range": REDUCE_RANGE,
                                  "float32_matmuls_kept": excluded},
                 "cpu_class": cpu.cpu_class(), "probe_cosine_min": round(min(cosines), 5),

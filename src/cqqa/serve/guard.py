@@ -31,6 +31,8 @@ SECURITY_HEADERS = {
     b"referrer-policy": b"no-referrer",
 }
 FRAME_ANCESTORS = b"frame-ancestors 'none'"
+# Pages where nothing loads or runs (the article page, the "starting" page): inline styles only.
+TEXT_PAGE_CSP = "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'"
 
 
 def host_name(header: str) -> str:

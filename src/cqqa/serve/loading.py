@@ -17,14 +17,11 @@ import select
 import socket
 import threading
 
-from cqqa.serve.guard import allowed_hosts, host_allowed
+from cqqa.serve.guard import TEXT_PAGE_CSP, allowed_hosts, host_allowed, with_security_headers
 
 PAGE = """<!doctype html><html lang="en"><head><meta charset="utf-8"><meta http-equiv="refresh" content="1">
 <title>cqqa is starting</title></head><body style="font-family: sans-serif; margin: 3rem">
 <p>⏳ cqqa is starting: the chat will appear here in a few seconds.</p></body></html>"""
-HEADERS = ("Content-Security-Policy: default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'\r\n"
-           "X-Content-Type-Options: nosniff\r\nX-Frame-Options: DENY\r\nReferrer-Policy: no-referrer\r\n"
-           "Cache-Control: no-store\r\nConnection: close\r\n")
 MAX_REQUEST_HEAD = 16_384
 MAX_HELD = 256  # requests held for the chat at once; past that they are told to retry
 
@@ -108,7 +105,13 @@ def _request_head(conn: socket.socket) -> tuple[str, str, str]:
 
 
 def _response(status: int, content_type: str, body: bytes, head_only: bool = False, extra: str = "") -> bytes:
+    """A whole HTTP/1.1 response, with the chat's security headers (guard.with_security_headers)."""
     reason = {307: "Temporary Redirect", 400: "Bad Request", 503: "Service Unavailable"}[status]
-    head = (f"HTTP/1.1 {status} {reason}\r\nContent-Type: {content_type}\r\nContent-Length: {len(body)}\r\n"
-            f"{extra}{HEADERS}\r\n")
-    return head.encode("latin-1") + (b"" if head_only else body)
+    headers = [(b"content-type", content_type.encode()), (b"content-length", str(len(body)).encode()),
+               (b"content-security-policy", TEXT_PAGE_CSP.encode()), (b"cache-control", b"no-store"),
+               (b"connection", b"close")]
+    headers += [tuple(part.strip().encode("latin-1") for part in line.split(":", 1))
+                for line in extra.split("\r\n") if line]
+    lines = [f"HTTP/1.1 {status} {reason}".encode()] + [name + b": " + value
+                                                        for name, value in with_security_headers(headers)]
+    return b"\r\n".join(lines) + b"\r\n\r\n" + (b"" if head_only else body)

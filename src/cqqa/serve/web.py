@@ -199,14 +199,15 @@ def build_ui(startup: Startup, feedback_path: Path):
     return ui
 
 
-ARTICLE_CSP = "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'"
 
 
 def article_page(body: str, status: int = 200):
     """An HTML response under the article page's CSP (nothing loads, nothing runs), errors included."""
     from fastapi.responses import HTMLResponse
 
-    return HTMLResponse(body, status_code=status, headers={"Content-Security-Policy": ARTICLE_CSP})
+    from cqqa.serve.guard import TEXT_PAGE_CSP
+
+    return HTMLResponse(body, status_code=status, headers={"Content-Security-Policy": TEXT_PAGE_CSP})
 
 
 def build_app(startup: Startup, settings, feedback_path: Path | None = None, host: str = "127.0.0.1",
