@@ -28,6 +28,7 @@ from cqqa.errors import IndexProblem
 from cqqa.index.version import CHUNKS, FORMAT, VECTORS, read_chunk, write_files
 from cqqa.index.lexical import LexicalIndex
 from cqqa.index.names import NameBridge, find_people
+from cqqa.index.transliteration import foreign_names
 from cqqa.index.sentence_units import SentenceUnits, sentence_units
 from cqqa.ingest.sources import Document, load_sources
 from cqqa.index.store import (build_lock, current_version, damaged_files, prune, read_manifest_file,
@@ -175,26 +176,28 @@ def build_index(
         embedded_chunks = sum(1 for i in todo if i < len(chunks))
 
         units = SentenceUnits(sentence_texts, sentence_vectors, owner)
-        name = _write(settings, docs, chunks, vectors, units, model, _people(docs, previous_manifest), warnings)
+        name = _write(settings, docs, chunks, vectors, units, model, _names(docs, previous_manifest), warnings)
         return BuildReport(len(docs), len(chunks), embedded_chunks, time.monotonic() - started, name,
                            embedded_sentences=len(todo) - embedded_chunks, warnings=warnings, **changes)
 
 
 def _write(settings: Settings, docs: list[Document], chunks: list[Chunk], vectors: np.ndarray,
-           units: SentenceUnits, model: ModelIdentity, people: dict[str, list[str]], warnings: list[str]) -> str:
+           units: SentenceUnits, model: ModelIdentity, names: dict[str, dict[str, list[str]]],
+           warnings: list[str]) -> str:
     """Write a new version (its files, then its manifest, then CURRENT) and prune old ones; its name."""
     chunks_per_doc = Counter(c.doc_id for c in chunks)  # once: per document it was quadratic at 100k chunks
     manifest = {
         "format": FORMAT, "cqqa_version": VERSION, "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "model": asdict(model), "settings": settings_fingerprint(settings), "source_dir": str(settings.source_dir),
-        "documents": [_doc_entry(doc, chunks_per_doc[doc.doc_id], people[doc.doc_id]) for doc in docs],
+        "documents": [_doc_entry(doc, chunks_per_doc[doc.doc_id], names[doc.doc_id]) for doc in docs],
         "skipped": warnings, "chunks": len(chunks), "sentences": len(units.texts),
     }
 
     def write(folder: Path) -> None:
         write_files(folder, chunks, vectors, units, VectorIndex.build(vectors, settings.faiss_index, model.dim),
                     LexicalIndex.build([lexical_input(c) for c in chunks]),
-                    NameBridge.build([doc.text for doc in docs], set().union(*people.values())),
+                    NameBridge.build([doc.text for doc in docs], {p for n in names.values() for p in n["people"]},
+                                     {f for n in names.values() for f in n["foreign"]}),
                     {doc.doc_id: doc.text for doc in docs})
 
     name = write_version(settings.index_dir, manifest, write)
@@ -225,17 +228,19 @@ def _embed(texts: list[str], settings: Settings, embedder_factory, force: bool, 
     return vectors, model, todo
 
 
-def _people(docs: list[Document], previous_manifest: dict | None) -> dict[str, list[str]]:
-    """The people each document names (for the name bridge), reused for unchanged documents:
-    finding them runs jieba's part-of-speech tagger, the slowest step after embedding."""
-    known = {d["sha256"]: d["people"] for d in (previous_manifest or {}).get("documents", []) if "people" in d}
+def _names(docs: list[Document], previous_manifest: dict | None) -> dict[str, dict[str, list[str]]]:
+    """The people and the transliterated foreign names each document writes (for the name
+    bridge), reused for unchanged documents: finding them runs jieba's part-of-speech tagger,
+    the slowest step after embedding."""
+    known = {d["sha256"]: {"people": d["people"], "foreign": d["foreign"]}
+             for d in (previous_manifest or {}).get("documents", []) if "people" in d and "foreign" in d}
     for doc in docs:
         if doc.sha256 not in known:  # identical texts under two names are tagged once
-            known[doc.sha256] = sorted(find_people([doc.text]))
+            known[doc.sha256] = {"people": sorted(find_people([doc.text])), "foreign": sorted(foreign_names(doc.text))}
     return {doc.doc_id: known[doc.sha256] for doc in docs}
 
 
-def _doc_entry(doc: Document, chunk_count: int, people: list[str]) -> dict:
+def _doc_entry(doc: Document, chunk_count: int, names: dict[str, list[str]]) -> dict:
     return {
         "doc_id": doc.doc_id,
         "path": doc.path.as_posix(),
@@ -243,7 +248,8 @@ def _doc_entry(doc: Document, chunk_count: int, people: list[str]) -> dict:
         "title": doc.title,
         "meta": doc.meta,
         "chunks": chunk_count,
-        "people": people,
+        "people": names["people"],
+        "foreign": names["foreign"],
     }
 
 

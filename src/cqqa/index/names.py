@@ -9,8 +9,12 @@ Names appear only in Chinese in the articles, but users type "Yin Qi", "Seres",
 * a curated table, `data/aliases.toml`, for companies, brands, places and terms
   whose English names are not pinyin (Seres 赛力斯, AITO 问界, Bosch 博世 …).
 
+A third, by sound: the corpus's transliterated Western names (约什·诺曼, 女神卡卡) are matched
+to an English question's capitalised words (transliteration.py).
+
 `expand(question)` returns the Chinese forms whose key occurs in the question as
-whole words, case-insensitively; the lexical query adds them. `subjects_in(text)`
+whole words, case-insensitively, then those that sound like its other names; the lexical
+query adds them. `subjects_in(text)`
 lists the people and organisations a text mentions: what a follow-up question
 inherits from the conversation (followup.py).
 """
@@ -23,6 +27,8 @@ import tomllib
 from importlib import resources
 from pathlib import Path
 
+from cqqa.cedict import MONTHS_AND_DAYS, ordinary_words
+from cqqa.index.transliteration import Transliterations, foreign_names
 from cqqa.textnorm import jieba, to_simplified
 
 # The most common Chinese surnames (single characters), enough to recognise names in news text.
@@ -69,11 +75,40 @@ def curated_forms() -> set[str]:
     return {form for section in curated_aliases().values() for forms in section.values() for form in forms}
 
 
+# Capitalised words that open or shape a question, never a name to sound out.
+NOT_NAMES = frozenset("how what who whom whose when where which why did does do is are was were has have had can could "
+                      "would should will in on at of for from by to the a an and or according after before during "
+                      "if i".split())
+_CAPITALISED = re.compile(r"\b[A-Z][a-z]+(?:'s)?\b")
+
+
+def _ordinary(word: str) -> bool:
+    words = ordinary_words()
+    return word in words or word.endswith("s") and word[:-1] in words
+
+
+def names_to_sound_out(question: str, known: re.Pattern | None) -> list[str]:
+    """The capitalised words of an English question that may be names the alias table does not
+    know: not a question word, not already bridged, not a month or day."""
+    covered = [m.span() for m in known.finditer(question.lower())] if known else []
+    words = []
+    for match in _CAPITALISED.finditer(question):
+        word = re.sub(r"'s$", "", match.group(0))
+        lower = word.lower()
+        if (lower in NOT_NAMES or lower in MONTHS_AND_DAYS or word in words or _ordinary(lower)
+                or any(a <= match.start() < b for a, b in covered)):
+            continue
+        words.append(word)
+    return words
+
+
 SUBJECT_SECTIONS = ("companies",)  # with the people found in the corpus: what a conversation is about
 
 
 class NameBridge:
-    def __init__(self, aliases: dict[str, list[str]], subjects: list[str] | None = None):
+    def __init__(self, aliases: dict[str, list[str]], subjects: list[str] | None = None,
+                 foreign: list[str] = ()):
+        self.sounds = Transliterations(list(foreign))
         self.aliases = {key.lower(): sorted(set(forms)) for key, forms in aliases.items()}
         all_forms = {f for forms in self.aliases.values() for f in forms}
         self.subjects = sorted(all_forms if subjects is None else set(subjects) & all_forms)
@@ -83,8 +118,9 @@ class NameBridge:
             if keys else None
 
     @classmethod
-    def build(cls, texts: list[str], people: set[str] | None = None) -> "NameBridge":
-        """The bridge for a corpus; `people` are find_people(texts) when the caller already has them."""
+    def build(cls, texts: list[str], people: set[str] | None = None, foreign: set[str] | None = None) -> "NameBridge":
+        """The bridge for a corpus; `people` are find_people(texts) and `foreign` the texts'
+        foreign_names when the caller already has them."""
         table = curated_aliases()
         aliases: dict[str, list[str]] = {k: list(v) for section in table.values() for k, v in section.items()}
         subjects = {f for name in SUBJECT_SECTIONS for forms in table.get(name, {}).values() for f in forms}
@@ -95,16 +131,26 @@ class NameBridge:
                 aliases.setdefault(key, []).append(person)
         # keep only forms that really occur in this corpus
         aliases = {k: [f for f in forms if f in corpus] for k, forms in aliases.items()}
-        return cls({k: forms for k, forms in aliases.items() if forms}, sorted(subjects))
+        if foreign is None:
+            foreign = set().union(*(foreign_names(text) for text in texts)) if texts else set()
+        return cls({k: forms for k, forms in aliases.items() if forms}, sorted(subjects), sorted(foreign))
 
     def expand(self, question: str) -> list[str]:
-        if self._pattern is None:
-            return []
         found: list[str] = []
-        for match in self._pattern.finditer(question.lower()):
+        for match in self._pattern.finditer(question.lower()) if self._pattern else ():
             for form in self.aliases[match.group(1)]:
                 if form not in found:
                     found.append(form)
+        for form in self.sounded_out(question):
+            if form not in found:
+                found.append(form)
+        return found
+
+    def sounded_out(self, question: str) -> list[str]:
+        """The corpus's transliterated names that sound like the question's unbridged names."""
+        found: list[str] = []
+        for word in names_to_sound_out(question, self._pattern):
+            found.extend(form for form in self.sounds.lookup(word) if form not in found)
         return found
 
     def subjects_in(self, text: str) -> list[str]:
@@ -119,9 +165,10 @@ class NameBridge:
 
     def rewrite(self, question: str) -> str:
         """The question with each bridged name replaced by its Chinese forms (for the lexical query)."""
-        if self._pattern is None:
-            return question
-        return self._pattern.sub(lambda m: " " + " ".join(self.aliases[m.group(1)]) + " ", question.lower())
+        sounded = self.sounded_out(question)
+        if self._pattern is not None:
+            question = self._pattern.sub(lambda m: " " + " ".join(self.aliases[m.group(1)]) + " ", question.lower())
+        return " ".join([question, *sounded]) if sounded else question
 
     def english_names(self) -> dict[str, list[str]]:
         """Each Chinese form -> the English names it is known by, the preferred one first: the
@@ -140,10 +187,10 @@ class NameBridge:
         return names
 
     def save(self, path: Path) -> None:
-        data = {"aliases": self.aliases, "subjects": self.subjects}
+        data = {"aliases": self.aliases, "subjects": self.subjects, "foreign": self.sounds.names}
         path.write_text(json.dumps(data, ensure_ascii=False, indent=0, sort_keys=True), encoding="utf-8")
 
     @classmethod
     def load(cls, path: Path) -> "NameBridge":
         data = json.loads(path.read_text(encoding="utf-8"))
-        return cls(data["aliases"], data["subjects"])
+        return cls(data["aliases"], data["subjects"], data.get("foreign", []))

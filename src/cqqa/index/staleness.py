@@ -35,9 +35,13 @@ def diff_documents(before: dict[str, str], after: dict[str, str]) -> dict:
     }
 
 
+NAME_BRIDGE = 2  # 2: transliterated foreign names (names.json "foreign"); an older index is rebuilt, vectors reused
+
+
 def settings_fingerprint(settings: Settings) -> dict:
     """Everything besides the sources that decides the index's content."""
-    return {"chunks": asdict(settings.chunks), "faiss_index": settings.faiss_index, "cqqa_format": FORMAT}
+    return {"chunks": asdict(settings.chunks), "faiss_index": settings.faiss_index, "cqqa_format": FORMAT,
+            "name_bridge": NAME_BRIDGE}
 
 
 def staleness(index_dir: Path, settings: Settings, docs: list[Document] | None = None) -> list[str]:
