@@ -1,8 +1,11 @@
 """A held-out subset of a public benchmark: its first N articles (sorted by file name) and
 their questions, to check a change tuned on the project's own set on questions it never saw.
+With --hold-out M, M of those articles are left out of docs/ and their questions kept as
+unanswerable ones (evaluation/holdout.py): the refusal test on a corpus nobody tuned on.
 
     python eval/heldout_subset.py ../shared/benchmarks/cmrc2018-dev /tmp/cmrc100 --articles 100
     cqqa eval --set /tmp/cmrc100/eval.jsonl --source /tmp/cmrc100/docs --index /tmp/cmrc100/index --answers
+    python eval/heldout_subset.py ../shared/benchmarks/xquad-dev /tmp/xq4 --questions eval-en.jsonl --hold-out 4
 
 CMRC 2018 dev: 100 articles, 355 questions; DRCD test: 100 articles, 1,283 questions.
 """
@@ -10,34 +13,46 @@ CMRC 2018 dev: 100 articles, 355 questions; DRCD test: 100 articles, 1,283 quest
 from __future__ import annotations
 
 import argparse
-import json
 import shutil
 import sys
+import tempfile
 from pathlib import Path
+
+from cqqa.evaluation.evalset import load_eval_set, write_eval_set
+from cqqa.evaluation.holdout import hold_out
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("benchmark", type=Path, help="a benchmark folder with docs/ and eval.jsonl")
     parser.add_argument("out", type=Path, help="folder to write docs/ and eval.jsonl into (must not exist)")
-    parser.add_argument("--articles", type=int, default=100, help="how many articles (default 100)")
+    parser.add_argument("--articles", type=int, default=0, help="how many articles (default: all)")
+    parser.add_argument("--questions", default="eval.jsonl", help="the question file in the benchmark folder")
+    parser.add_argument("--hold-out", type=int, default=0, metavar="M",
+                        help="leave M articles out of docs/; their questions become unanswerable")
     args = parser.parse_args(argv)
-    docs, questions = args.benchmark / "docs", args.benchmark / "eval.jsonl"
+    docs, questions = args.benchmark / "docs", args.benchmark / args.questions
     if not docs.is_dir() or not questions.is_file():
-        parser.error(f"{args.benchmark} needs docs/ and eval.jsonl (see ../shared/benchmarks/README.md)")
+        parser.error(f"{args.benchmark} needs docs/ and {args.questions} (see ../shared/benchmarks/README.md)")
     if args.out.exists():
         parser.error(f"{args.out} exists; choose a new folder")
-    chosen = sorted(docs.glob("*.txt"))[:args.articles]
-    (args.out / "docs").mkdir(parents=True)
-    for path in chosen:
-        shutil.copy2(path, args.out / "docs" / path.name)
-    stems, kept = {path.stem for path in chosen}, 0
-    with open(args.out / "eval.jsonl", "w", encoding="utf-8") as out:
-        for line in questions.read_text(encoding="utf-8").splitlines():
-            if line.strip() and json.loads(line).get("doc") in stems:
-                out.write(line + "\n")
-                kept += 1
-    print(f"{len(chosen)} articles, {kept} questions -> {args.out}")
+    chosen = sorted(docs.glob("*.txt"))[:args.articles or None]
+    stems = {path.stem for path in chosen}
+    items = [item for item in load_eval_set(questions) if item.doc in stems]
+    removed: list[str] = []
+    with tempfile.TemporaryDirectory() as scratch:
+        subset = Path(scratch) / "docs"
+        subset.mkdir()
+        for path in chosen:
+            shutil.copy2(path, subset / path.name)
+        if args.hold_out:
+            items, removed = hold_out(items, subset, args.out / "docs", args.hold_out)
+        else:
+            shutil.copytree(subset, args.out / "docs")
+    write_eval_set(items, args.out / "eval.jsonl")
+    unanswerable = sum(not item.answerable for item in items)
+    print(f"{len(chosen) - len(removed)} articles, {len(items)} questions ({unanswerable} unanswerable; "
+          f"held out: {', '.join(removed) or 'none'}) -> {args.out}")
     return 0
 
 

@@ -12,7 +12,7 @@ import pytest
 from cqqa.models import files as models
 from cqqa.config import Settings
 
-from helpers import DOCS_SRC
+from helpers import DOCS_SRC, ROOT
 
 
 def pytest_configure(config):
@@ -48,6 +48,8 @@ def built_settings(tmp_path_factory, corpus_dir, embedder) -> Settings:
         Settings.from_env(), source_dir=corpus_dir, index_dir=tmp_path_factory.mktemp("index")
     )
     build_index(settings, embedder_factory=lambda: embedder)
+    # the corpus's own refusal decision, as `cqqa` uses it for docs_src (index/README.md)
+    shutil.copy(ROOT / "index" / "decision.json", settings.index_dir / "decision.json")
     return settings
 
 

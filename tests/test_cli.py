@@ -6,7 +6,7 @@ import subprocess
 
 import pytest
 
-from helpers import CQQA, squash
+from helpers import CQQA, ROOT, squash
 
 
 
@@ -97,3 +97,18 @@ def test_unreadable_source_is_reported(tmp_path):
 def test_help_on_every_command(args):
     proc = run(*args, "--help")
     assert proc.returncode == 0 and "usage: cqqa" in proc.stdout
+
+
+def test_calibrate_fits_on_the_project_set_and_search_explains_the_decision(built_settings, tmp_path):
+    folders = ["--index", str(built_settings.index_dir), "--source", str(built_settings.source_dir)]
+    out = tmp_path / "decision.json"
+    proc = run("calibrate", "--set", "eval/cqqa-eval.jsonl", "--out", str(out), "--max-refused", "0.025", *folders,
+               cwd=ROOT)
+    assert proc.returncode == 0, proc.stderr
+    assert "before en" in proc.stdout and "after zh" in proc.stdout
+    fitted = json.loads(out.read_text(encoding="utf-8"))
+    assert set(fitted["thresholds"]) == {"en", "zh"} and "eval/cqqa-eval.jsonl" in fitted["fitted_on"]
+    refused = [int(row["unanswerable_refused"].split("/")[0]) for row in fitted["measured"].values()]
+    assert sum(refused) >= 17, fitted["measured"]  # of the 20 the set cannot answer
+    proc = run("search", "How many employees does Seres have?", "--explain", *folders)
+    assert proc.returncode == 0 and "decision: not in the articles: en question" in proc.stdout, proc.stdout

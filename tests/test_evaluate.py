@@ -59,7 +59,8 @@ def test_metrics_on_a_known_ranking():
     assert result.per_query["missing"]["recall@10"] == 0.0 and result.unreachable == ["missing"]
     assert result.metrics["recall@3"] == pytest.approx(2 / 3, abs=1e-4)
     assert result.by_lang["en"]["n"] == 2 and result.by_lang["zh-Hans"]["recall@1"] == 0.0
-    assert result.unanswerable == {"n": 1, "flagged": 1, "answerable_wrongly_flagged": 0, "flagged_by_lang": {"unknown": "1/1"}}
+    assert result.unanswerable == {"n": 1, "flagged": 1, "answerable_wrongly_flagged": 0, "flagged_by_lang": {"unknown": "1/1"},
+                                   "answerable_wrongly_flagged_by_lang": {"en": "0/2", "zh-Hans": "0/1"}}
 
 
 @pytest.fixture(scope="module")

@@ -12,6 +12,7 @@ import pytest
 from cqqa.index.build import build_index
 from cqqa.config import RetrievalSettings, Settings
 from cqqa.index.version import load_index
+from cqqa.retrieve.decision import Decision
 from cqqa.retrieve.search import Searcher
 from fakes import FakeEmbedder
 
@@ -34,8 +35,8 @@ def fake_settings(tmp_path_factory):
     return settings
 
 
-def searcher(settings, **options) -> Searcher:
-    return Searcher(settings, embedder=FakeEmbedder(), retrieval=RetrievalSettings(**options))
+def searcher(settings, decision: Decision | None = None, **options) -> Searcher:
+    return Searcher(settings, embedder=FakeEmbedder(), retrieval=RetrievalSettings(**options), decision=decision)
 
 
 def test_a_retrieval_carries_hits_decision_and_sentence_scores(fake_settings):
@@ -55,17 +56,17 @@ def test_a_question_far_from_every_sentence_is_not_answerable(fake_settings):
 
 def test_an_absent_noun_flags_a_question_that_only_loosely_matches(fake_settings):
     question = "长安汽车的净利润是多少？"  # 长安汽车 is there, 净利润 is not
-    retrieval = searcher(fake_settings, min_sentence_score=0.1).retrieve(question, k=2)
+    retrieval = searcher(fake_settings, Decision.uniform(0.1, 0.55)).retrieve(question, k=2)
     assert retrieval.absent_terms == ["净利润"]
     assert retrieval.answerable is False
-    close_enough = searcher(fake_settings, min_sentence_score=0.1, min_sentence_score_with_absent_terms=0.1)
+    close_enough = searcher(fake_settings, Decision.uniform(0.1, 0.1))
     assert close_enough.retrieve(question, k=2).answerable is True, "a close enough sentence outweighs it"
 
 
-def test_the_thresholds_are_settings(fake_settings):
+def test_the_thresholds_are_the_decisions(fake_settings):
     question = "印奇说AI到了哪个时代？"
-    assert searcher(fake_settings, min_sentence_score=0.0).retrieve(question, k=1).answerable is True
-    assert searcher(fake_settings, min_sentence_score=0.99).retrieve(question, k=1).answerable is False
+    assert searcher(fake_settings, Decision.uniform(0.0)).retrieve(question, k=1).answerable is True
+    assert searcher(fake_settings, Decision.uniform(0.99)).retrieve(question, k=1).answerable is False
 
 
 def test_lexical_mode_ranks_by_bm25_and_has_no_calibrated_refusal(fake_settings):

@@ -119,7 +119,7 @@ MODES = ("hybrid", "dense", "lexical", "rrf")
 
 @dataclass(frozen=True)
 class RetrievalSettings:
-    """How passages are ranked and when "not in the articles" is said. The defaults are the
+    """How passages are ranked. The defaults are the
     product; ablations and sweeps are `dataclasses.replace(...)` of them."""
 
     mode: str = "hybrid"  # or dense, lexical, rrf (naive fusion): single stages, for comparison
@@ -132,20 +132,8 @@ class RetrievalSettings:
     # "Who is X?": the passage giving X's title first; "What is X?" about a subject the articles
     # write: answerable (roles.py). Off for the ablation.
     subject_lookup: bool = True
-    # "Not in the articles" when the best sentence of the best passage is less similar than this.
-    # Chosen on eval/cqqa-eval.jsonl as the highest threshold that wrongly flags at most 3% of the
-    # answerable questions (2/153). Similarity alone cannot tell "Seres's employees" (absent) from
-    # "Seres's sales" (present), so a Chinese question with a noun the articles never use
-    # (absent_terms.py: 员工) is also flagged unless some sentence matches it closely (at least the
-    # second threshold; answerable questions with such a noun, e.g. 评价 for 认为, score 0.60 and
-    # more). Measured in docs/evaluation.md: 14 of 18 unanswerable flagged, 2 of 153 answerable.
-    min_sentence_score: float = 0.375
-    min_sentence_score_with_absent_terms: float = 0.55
-    # A question naming an exact identifier that the best passage contains (a number of three or
-    # more digits that is not a year: "What is the 33618 system?") is about that passage even
-    # when an English paraphrase scores low (0.335 in float32); no unanswerable question of the
-    # set names one (years are left out: "net profit in 2024").
-    min_sentence_score_with_identifier: float = 0.30
+    # When to say "not in the articles" is not a knob but data fitted per corpus and language:
+    # retrieve/decision.py, `cqqa calibrate`.
 
     def __post_init__(self) -> None:
         if self.mode not in MODES:

@@ -15,7 +15,8 @@ def cmd_search(args) -> int:
     check_query(args.query)  # fail fast, before loading the model
     settings = settings_from(args)
     warn_if_stale(settings)
-    retrieval = Searcher(settings, retrieval=RetrievalSettings(mode=args.mode)).retrieve(args.query, k=args.k)
+    searcher = Searcher(settings, retrieval=RetrievalSettings(mode=args.mode))
+    retrieval = searcher.retrieve(args.query, k=args.k)
     hits, plan = retrieval.hits, retrieval.plan
     if args.json:
         fields = ["rank", "chunk_id", "doc", "title", "text", "start", "end", "score"]
@@ -28,6 +29,7 @@ def cmd_search(args) -> int:
             data["plan"] = dataclasses.asdict(plan)
             data["absent_terms"] = retrieval.absent_terms
             data["roles"] = retrieval.roles
+            data["decision"] = searcher.decision.explain(retrieval.signals) if retrieval.signals else None
         print_json(data)
         return 0
     if not retrieval.answerable:
@@ -37,7 +39,8 @@ def cmd_search(args) -> int:
               f"{' '.join(plan.tokens) or 'none'}; lexical coverage {plan.coverage:.2f}; "
               f"terms the articles never use: {' '.join(retrieval.absent_terms) or 'none'}"
               + "".join(f"\nwho is: the title is given in “{sentence}” (its passage ranks first)"
-                        for sentence in retrieval.roles) + "\n")
+                        for sentence in retrieval.roles)
+              + (f"\ndecision: {searcher.decision.explain(retrieval.signals)}" if retrieval.signals else "") + "\n")
     for hit in hits:
         print(f"[{hit.rank}] {hit.score:.3f}  {hit.title}  ({hit.doc}, chars {hit.start}-{hit.end})")
         if args.explain:

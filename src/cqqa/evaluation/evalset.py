@@ -73,6 +73,21 @@ def _check(row: dict, where: str) -> EvalItem:
                     str(row.get("doc", "")), {k: v for k, v in row.items() if k not in known})
 
 
+def to_row(item: EvalItem) -> dict:
+    """An item as a line of an evaluation file (load_eval_set reads it back the same)."""
+    row = {"id": item.id, "kind": item.kind, "question": item.question, "history": list(item.history),
+           "evidence": list(item.evidence)}
+    if item.lang != "unknown":
+        row["lang"] = item.lang
+    if item.doc:
+        row["doc"] = item.doc
+    return {**row, **item.extra}
+
+
+def write_eval_set(items: list[EvalItem], path: Path) -> None:
+    Path(path).write_text("".join(json.dumps(to_row(i), ensure_ascii=False) + "\n" for i in items), encoding="utf-8")
+
+
 def load_eval_set(path: Path) -> list[EvalItem]:
     try:
         lines = Path(path).read_text(encoding="utf-8").splitlines()

@@ -128,6 +128,11 @@ def _refusals(items: list[EvalItem], flags: list[bool]) -> dict:
             lang: f"{sum(1 for i in flagged if not i.answerable and i.lang == lang)}/"
                   f"{sum(1 for i in unanswerable_items if i.lang == lang)}"
             for lang in sorted({i.lang for i in unanswerable_items})}
+    answerable_items = [i for i in items if i.answerable]
+    unanswerable["answerable_wrongly_flagged_by_lang"] = {
+        lang: f"{sum(1 for i in flagged if i.answerable and i.lang == lang)}/"
+              f"{sum(1 for i in answerable_items if i.lang == lang)}"
+        for lang in sorted({i.lang for i in answerable_items})}
     return unanswerable
 
 
@@ -157,8 +162,9 @@ def format_table(result: EvalResult) -> str:
         row(f"kind={kind}", values, values["n"])
     u = result.unanswerable
     by_lang = ", ".join(f"{lang} {share}" for lang, share in u.get("flagged_by_lang", {}).items())
+    wrongly = ", ".join(f"{lang} {share}" for lang, share in u.get("answerable_wrongly_flagged_by_lang", {}).items())
     lines.append(f"unanswerable: {u['n']} questions, flagged {u['flagged']}{f' ({by_lang})' if by_lang else ''}; "
-                 f"answerable wrongly flagged: {u['answerable_wrongly_flagged']}")
+                 f"answerable wrongly flagged: {u['answerable_wrongly_flagged']}{f' ({wrongly})' if wrongly else ''}")
     if result.unreachable:
         lines.append(f"unreachable (evidence in no chunk): {len(result.unreachable)}: "
                      f"{', '.join(result.unreachable[:10])}")

@@ -13,7 +13,8 @@ The pipeline for one question (asked after `history`):
    title ranks first and answers; what is X: a question asking only what a person or
    organisation the articles write is, is answerable (roles.py);
 6. answerable: "not in the articles" when the best sentence is far from the question, or
-   not close and the question uses a noun the articles never do (absent_terms.py).
+   not close and the question uses a noun the articles never do (absent_terms.py); how far is
+   fitted per corpus and language (decision.py, `cqqa calibrate`).
 
 RetrievalSettings (config.py) holds every knob: `mode` selects a single stage for comparison
 (dense, lexical, rrf = naive fusion, hybrid = the product); `sentence_level` and
@@ -31,6 +32,7 @@ import numpy as np
 
 from cqqa.retrieve import fusion
 from cqqa.retrieve.absent_terms import YEAR, Vocabulary
+from cqqa.retrieve.decision import Decision, Signals, language_of
 from cqqa.config import RetrievalSettings, Settings
 from cqqa.models.embedding import Embedder
 from cqqa.errors import IndexProblem, QueryError
@@ -94,6 +96,7 @@ class Retrieval:
     index: Index | None = field(default=None, repr=False)  # the version the hits came from
     query_vector: np.ndarray | None = field(default=None, repr=False)
     roles: list[str] = field(default_factory=list)  # sentences giving the asked person's title (roles.py)
+    signals: Signals | None = None  # what "answerable" was decided from (decision.py)
 
     @property
     def index_version(self) -> str:
@@ -130,6 +133,12 @@ def identifiers_in(tokens: Sequence[str], text: str) -> list[str]:
     return [t for t in tokens if IDENTIFIER.fullmatch(t) and not YEAR.fullmatch(t) and t in folded]
 
 
+def names_in(names: Sequence[str], text: str) -> list[str]:
+    """The question's bridged names (Chinese forms) that `text` writes."""
+    simplified = fold(text)
+    return [name for name in names if fold(name) in simplified]
+
+
 def _check_k(k: int) -> None:
     if k < 1:
         raise QueryError(f"k must be at least 1, not {k}")
@@ -139,10 +148,12 @@ class Searcher:
     """Loads the index and the model once; answers many queries."""
 
     def __init__(self, settings: Settings | None = None, *, embedder: Embedder | None = None,
-                 retrieval: RetrievalSettings | None = None, index: Index | None = None):
+                 retrieval: RetrievalSettings | None = None, index: Index | None = None,
+                 decision: Decision | None = None):
         self.settings = settings or Settings.from_env()
         self.options = retrieval or RetrievalSettings()
         self.index: Index = index or load_index(self.settings.index_dir)
+        self.decision = decision or Decision.for_index(self.settings.index_dir)
         built_with = self.index.model
         if built_with.name != self.settings.model:
             raise IndexProblem(
@@ -161,7 +172,8 @@ class Searcher:
 
     @cached_property
     def vocabulary(self) -> Vocabulary:
-        return Vocabulary(list(self.index.document_texts().values()), set(self.index.names.aliases))
+        return Vocabulary(list(self.index.document_texts().values()), set(self.index.names.aliases),
+                          self.index.names.sounds.lookup)
 
     def plan(self, question: str, history: Sequence[str] = ()) -> QueryPlan:
         query = standalone_query(check_query(question), history, self.index.names.subjects_in)
@@ -191,9 +203,10 @@ class Searcher:
                 roles = self._roles(plan)
                 hits = self._rank(plan, vector, k, pinned=self._chunks_of(roles))
                 absent = self.vocabulary.absent_terms(plan.query)
-                answerable = bool(roles) or self._asks_overview(plan) or self._answerable(plan, hits, absent)
+                signals = self._signals(plan, hits, absent, bool(roles) or self._asks_overview(plan))
+                answerable = bool(hits) and self.decision.answerable(signals)
                 texts = [self.index.sentences.texts[row] for row in roles]
-                results.append(Retrieval(plan, hits, answerable, absent, self.index, vector, texts))
+                results.append(Retrieval(plan, hits, answerable, absent, self.index, vector, texts, signals))
         return results
 
     def _roles(self, plan: QueryPlan) -> list[int]:
@@ -213,23 +226,16 @@ class Searcher:
         owner = self.index.sentences.owner
         return [int(owner[owner[:, 1] == row][0, 0]) for row in sentence_rows]
 
-    def _answerable(self, plan: QueryPlan, hits: list[Hit], absent_terms: list[str]) -> bool:
-        """Whether the passages found really answer: False means "not in the articles"."""
-        if not hits:
-            return False
-        top, options = hits[0], self.options
-        score = top.best_sentence_score if top.best_sentence_score is not None else top.dense_score
-        if score is None:  # lexical-only mode has no calibrated score
-            return True
-        if any(YEAR.fullmatch(term) for term in absent_terms):
-            # A year the articles never write: no passage can say what happened then. On the
-            # public benchmarks' 487 questions with a year, none names one its corpus lacks.
-            return False
-        if absent_terms:
-            return score >= options.min_sentence_score_with_absent_terms
-        if score >= options.min_sentence_score:
-            return True
-        return score >= options.min_sentence_score_with_identifier and bool(identifiers_in(plan.tokens, top.text))
+    def _signals(self, plan: QueryPlan, hits: list[Hit], absent_terms: list[str], lookup: bool) -> Signals:
+        """What the decision reads (decision.py): the best passage's best sentence's similarity,
+        the absent terms, a name or an identifier of the question that the passage writes."""
+        top = hits[0] if hits else None
+        score = None if top is None else top.best_sentence_score if top.best_sentence_score is not None \
+            else top.dense_score
+        years = [term for term in absent_terms if YEAR.fullmatch(term)]
+        return Signals(language_of(plan.query), score, len(absent_terms) > len(years), bool(years),
+                       bool(top and names_in(plan.names, top.text)), lookup,
+                       bool(top and identifiers_in(plan.tokens, top.text)))
 
     def _rank(self, plan: QueryPlan, query_vector: np.ndarray | None, k: int, pinned: Sequence[int] = ()) -> list[Hit]:
         """The k best chunks; `pinned` chunk rows first, in their order."""

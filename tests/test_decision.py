@@ -1,0 +1,78 @@
+"""The refusal decision (retrieve/decision.py): its rules, its file, and where it is found."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from cqqa.errors import ConfigError
+from cqqa.retrieve.decision import FILE, Decision, Signals, Thresholds, language_of
+
+DECISION = Decision({"en": Thresholds(0.30, 0.40, 0.20), "zh": Thresholds(0.40, 0.50, 0.25)})
+
+
+def signals(lang="en", score=0.35, absent=False, year=False, anchored=False, lookup=False, identifier=False) -> Signals:
+    return Signals(lang, score, absent, year, anchored, lookup, identifier)
+
+
+def test_each_language_has_its_own_threshold():
+    assert DECISION.answerable(signals("en", 0.35)) is True
+    assert DECISION.answerable(signals("zh", 0.35)) is False
+    assert language_of("How many tackles did Luke Kuechly register?") == "en"
+    assert language_of("坎克利擒抱了多少次？") == "zh" and language_of("問界M8的售價是多少？") == "zh"
+
+
+def test_absent_terms_raise_the_bar_and_an_anchor_lowers_it():
+    assert DECISION.answerable(signals(score=0.35, absent=True)) is False
+    assert DECISION.answerable(signals(score=0.45, absent=True)) is True
+    assert DECISION.answerable(signals(score=0.25)) is False
+    assert DECISION.answerable(signals(score=0.25, anchored=True)) is True
+
+
+def test_an_identifier_takes_the_lower_of_the_plain_and_anchored_thresholds():
+    raised = Decision({"en": Thresholds(0.30, 0.40, 0.38), "zh": Thresholds(0.40, 0.50, 0.25)})
+    assert raised.answerable(signals(score=0.335, anchored=True)) is False  # names anchor little here
+    assert raised.answerable(signals(score=0.335, anchored=True, identifier=True)) is True  # 33618
+    assert DECISION.answerable(signals(score=0.21, identifier=True)) is True
+
+
+def test_an_absent_year_refuses_and_a_lookup_answers_whatever_the_score():
+    assert DECISION.answerable(signals(score=0.9, year=True)) is False
+    assert DECISION.answerable(signals(score=0.0, lookup=True)) is True
+    assert DECISION.answerable(signals(score=None)) is True  # lexical mode: nothing to judge by
+
+
+def test_explain_names_the_rule_and_the_numbers():
+    line = DECISION.explain(signals(score=0.25, anchored=True))
+    assert line.startswith("answerable") and "0.250" in line and "0.200" in line and "a name of the question" in line
+    assert DECISION.explain(signals("zh", 0.35)).startswith("not in the articles")
+
+
+def test_a_decision_survives_save_and_load(tmp_path):
+    DECISION.save(tmp_path / FILE)
+    assert Decision.load(tmp_path / FILE) == DECISION
+    assert not list(tmp_path.glob("*.tmp"))
+
+
+def test_the_index_calibration_wins_over_the_default(tmp_path):
+    assert Decision.for_index(tmp_path) == Decision.default()
+    DECISION.save(tmp_path / FILE)
+    assert Decision.for_index(tmp_path) == DECISION
+
+
+def test_the_default_covers_both_languages_and_says_how_it_was_fitted():
+    default = Decision.default()
+    assert set(default.thresholds) == {"en", "zh"}
+    assert "held-out" in default.fitted_on
+    for t in default.thresholds.values():
+        assert t.anchored <= t.plain <= t.with_absent_terms
+
+
+@pytest.mark.parametrize("content", ["not json", json.dumps({"thresholds": {"en": {"plain": 0.3}}}),
+                                     json.dumps({"thresholds": {"en": {"plain": 0.3, "with_absent_terms": 0.4,
+                                                                        "anchored": 0.2}}})])
+def test_a_broken_decision_file_is_a_clear_error(tmp_path, content):
+    (tmp_path / FILE).write_text(content, encoding="utf-8")
+    with pytest.raises(ConfigError, match="cqqa calibrate"):
+        Decision.for_index(tmp_path)
