@@ -37,6 +37,8 @@ def server(tmp_path_factory):
     source = work / "docs_src"
     shutil.copytree(DOCS_SRC, source)
     (source / "hostile.txt").write_text(HOSTILE, encoding="utf-8")
+    (work / "index").mkdir()  # the articles' own refusal decision, as `cqqa serve` uses it for docs_src
+    shutil.copy(ROOT / "index" / "decision.json", work / "index" / "decision.json")
     port = free_port()
     feedback = work / "feedback.jsonl"
     proc = start_process([sys.executable, "-m", "cqqa.cli", "serve", "--port", str(port), "--source", str(source),
@@ -240,3 +242,35 @@ def test_example_question_on_the_empty_chat_and_screenshot(page):
     OUTPUT.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(OUTPUT / "chat.png"), full_page=True)
     assert (OUTPUT / "chat.png").stat().st_size > 10_000
+
+
+def test_a_question_asked_while_an_answer_is_translated_is_answered_next(page):
+    """Asked while the reader was still translating the previous answer, a question used to vanish:
+    the box was emptied by the streaming answer and Gradio ignored a second submission while the
+    first ran (issue 23, 3 of 3). Ten times: ask in English, ask again during its translation."""
+    follow_ups = ["And what about its overseas sales? ({n})", "它的海外销量呢？（{n}）"]
+    for n in range(10):
+        users = page.locator("#cqqa-chat [data-testid='user']")
+        bots = page.locator("#cqqa-chat [data-testid='bot']")
+        before = bots.count()
+        page.fill("#cqqa-question textarea", f"What is Changan's sales target for 2030? ({n})")
+        page.keyboard.press("Enter")
+        page.wait_for_function(
+            """n => { const b = document.querySelectorAll("#cqqa-chat [data-testid='bot']");
+                      return b.length > n && /\\(translation waiting\\)|\\(translating,/.test(b[b.length - 1].innerText); }""",
+            arg=before, timeout=WAIT_MS)
+        follow_up = follow_ups[n % 2].format(n=n)
+        page.fill("#cqqa-question textarea", follow_up)
+        page.keyboard.press("Enter")
+        translating = page.locator("#cqqa-chat").inner_text()
+        assert "(translation waiting)" in translating or "(translating," in translating, "asked too late to test"
+        page.wait_for_function(
+            """([n, q]) => { const u = document.querySelectorAll("#cqqa-chat [data-testid='user']");
+                             const b = document.querySelectorAll("#cqqa-chat [data-testid='bot']");
+                             return b.length >= n + 2 && u[u.length - 1].innerText.includes(q)
+                                    && !b[b.length - 1].innerText.trim().endsWith('…'); }""",
+            arg=[before, follow_up], timeout=WAIT_MS)
+        wait_until_translated(page)
+        assert users.last.inner_text().strip() == follow_up
+        answer = bots.last.inner_text()
+        assert bots.count() == before + 2 and ("[1]" in answer or "could not find an answer" in answer), answer

@@ -93,6 +93,8 @@ class Startup:
         return self.assistant
 
 
+QUEUE_NOTE = ("A question asked while an answer is still being translated waits in the box and is answered as "
+              "soon as that answer is complete.")
 LOADING = "⏳ Loading the model; your question will be answered as soon as it is ready."
 
 
@@ -106,7 +108,9 @@ def new_session() -> dict:
 
 def chat_turn(startup: Startup, message, session: dict):
     """One question in the chat: the question shown, then the answer as it comes (quotes at once,
-    translations as they are checked), then its sources; yields (chat, textbox, sources, session)."""
+    translations as they are checked), then its sources; yields (chat, textbox, sources, session).
+    The text box is emptied once, when the question is taken: what the user types while the
+    answer streams is theirs, and is asked next (build_ui: trigger_mode "always_last")."""
     message = without_lone_surrogates(message).strip() if isinstance(message, str) else ""
     if not message:
         yield gr.skip(), "", gr.skip(), session
@@ -118,24 +122,24 @@ def chat_turn(startup: Startup, message, session: dict):
     try:
         if not startup.ready:
             chat[-1] = {"role": "assistant", "content": LOADING}
-            yield chat, "", gr.skip(), session
+            yield chat, gr.skip(), gr.skip(), session
         for event in startup.wait().stream(message, session["turns"]):
             if isinstance(event, str):  # a generated answer as it is written
                 chat[-1] = {"role": "assistant", "content": as_text(event)}
-                yield chat, "", gr.skip(), session
+                yield chat, gr.skip(), gr.skip(), session
                 continue
             first, answer = answer is None, event  # the answer, then again as its quotes are translated
             chat[-1] = {"role": "assistant", "content": display_text(answer)}
-            yield chat, "", sources_html(answer) if first else gr.skip(), session
+            yield chat, gr.skip(), sources_html(answer) if first else gr.skip(), session
     except CqqaError as exc:
         chat[-1] = {"role": "assistant", "content": as_text(f"⚠ {exc}")}
-        yield chat, "", gr.skip(), {**session, "chat": chat}
+        yield chat, gr.skip(), gr.skip(), {**session, "chat": chat}
         return
     chat[-1] = {"role": "assistant", "content": display_text(answer)}
     record = {"message": len(chat) - 1, "answer": answer, "history": list(session["turns"]),
               "id": uuid.uuid4().hex}
     session = {"chat": chat, "turns": session["turns"] + [message], "records": session["records"] + [record]}
-    yield chat, "", sources_html(answer), session
+    yield chat, gr.skip(), sources_html(answer), session
 
 
 def build_ui(startup: Startup, feedback_path: Path):
@@ -183,12 +187,13 @@ def build_ui(startup: Startup, feedback_path: Path):
                     box = gr.Textbox(elem_id="cqqa-question", show_label=False, scale=5, autofocus=True,
                                      placeholder="Ask in English or Chinese, e.g. what did Yin Qi say about AI 2.0")
                     send = gr.Button("Ask", elem_id="cqqa-ask", variant="primary", scale=1)
+                gr.Markdown(QUEUE_NOTE, elem_id="cqqa-queue-note")
                 clear = gr.Button("Clear conversation", elem_id="cqqa-clear", size="sm")
             with gr.Column(scale=2):
                 sources = gr.HTML(sources_html(None), elem_id="cqqa-sources")
         outputs = [chatbot, box, sources, session]
-        asking = [box.submit(respond, [box, session], outputs),
-                  send.click(respond, [box, session], outputs),
+        asking = [box.submit(respond, [box, session], outputs, trigger_mode="always_last"),  # QUEUE_NOTE
+                  send.click(respond, [box, session], outputs, trigger_mode="always_last"),
                   chatbot.example_select(example_text, None, box).then(respond, [box, session], outputs)]
         chatbot.like(on_like, [session], None, queue=False)
         chatbot.select(on_select, [session], [sources], queue=False)
