@@ -108,3 +108,20 @@ def test_assistant_answers_an_english_question_with_checked_translations(built_s
     assert data["translations"][0]["status"] in ("checked", "withheld") and data["reader"]
     chinese = assistant.ask("赛力斯前8个月销量多少？")
     assert chinese.translations == []  # Chinese askers read the quote itself (OpenCC), no model
+
+
+def test_a_quote_translated_once_is_not_sent_to_the_model_again(llm_url):
+    reader = Reader(ChatClient(LLMSettings(llm_url, "cite", "", 2.0)), BRIDGE)
+    first = list(reader.translate(1, QUOTE))
+    again = list(reader.translate(3, QUOTE))
+    assert len(first) > 2 and len(again) == 1, "the second time nothing is streamed: it is the kept translation"
+    assert again[0].status == "checked" and again[0].text == first[-1].text and again[0].n == 3
+    assert again[0].seconds == 0.0 and (reader.cache_hits, reader.cache_misses) == (1, 1)
+
+
+@pytest.mark.parametrize("model, kept", [("dropname", True), ("error", False)])
+def test_a_withheld_translation_is_kept_and_a_failed_one_is_tried_again(llm_url, model, kept):
+    reader = Reader(ChatClient(LLMSettings(llm_url, model, "", 2.0)), BRIDGE)
+    list(reader.translate(1, QUOTE))
+    second = list(reader.translate(1, QUOTE))
+    assert second[-1].status == ("withheld" if kept else "failed") and reader.cache_hits == (1 if kept else 0)

@@ -12,12 +12,16 @@ input is prepared so that its known traps do not arise:
 * with the bundled llama.cpp reader a grammar forbids Chinese characters in the output.
 
 A translation that fails a check is withheld: the quote stands, and the reasons are given.
+A quote translated once (checked or withheld) is not sent to the model again while the reader
+lives: many questions quote the same sentences, and the server's one reader is the slow part.
 """
 
 from __future__ import annotations
 
 import re
+import threading
 import time
+from collections import OrderedDict
 from collections.abc import Iterator
 from functools import lru_cache
 from dataclasses import dataclass, field, replace
@@ -34,6 +38,7 @@ SYSTEM = ("You translate Chinese news sentences into English. Translate faithful
 # For llama.cpp servers: no CJK ideographs, CJK punctuation or full-width forms in the output.
 NO_CHINESE_GRAMMAR = r"root ::= [^\u3400-\u9fff\uf900-\ufaff\u3000-\u303f\uff00-\uffef]*"
 MAX_TOKENS = 400
+CACHE_ENTRIES = 2048  # translations kept per reader (a quote is ~100 characters: well under 1 MB)
 # The model sometimes talks about the translation before giving it ("The Chinese news sentence
 # "…" translates to English as:", "Here is the translation:"): that line is not the translation.
 PREAMBLE = re.compile(r"^[^\n]{0,200}?\btranslat(?:e|es|ed|ion)\b[^\n:：]{0,80}[:：]\s*", re.I)
@@ -66,6 +71,26 @@ class Reader:
             if form in curated:
                 self.glossary.setdefault(form, english)
         self._forms = sorted(self.glossary, key=len, reverse=True)
+        # (quote, prepared input) -> its finished translation; the model and prompt are this reader's
+        self._done: OrderedDict[tuple[str, str], Translation] = OrderedDict()
+        self._lock = threading.Lock()
+        self.cache_hits = self.cache_misses = 0
+
+    def _cached(self, key: tuple[str, str]) -> Translation | None:
+        with self._lock:
+            found = self._done.get(key)
+            if found is None:
+                self.cache_misses += 1
+                return None
+            self._done.move_to_end(key)
+            self.cache_hits += 1
+            return found
+
+    def _keep(self, key: tuple[str, str], item: Translation) -> None:
+        with self._lock:
+            self._done[key] = replace(item)
+            while len(self._done) > CACHE_ENTRIES:
+                self._done.popitem(last=False)
 
     def prepare(self, quote: str) -> tuple[str, dict[str, str]]:
         """The input the model sees (Simplified, magnitudes in English, known names in English) and
@@ -88,8 +113,13 @@ class Reader:
         return re.sub(r" +", " ", text).strip(), given
 
     def translate(self, n: int, quote: str) -> Iterator[Translation]:
-        """Yields the translation as it is written (status "writing"), then checked, withheld or failed."""
+        """Yields the translation as it is written (status "writing"), then checked, withheld or
+        failed; a quote translated before: its finished translation at once (seconds 0)."""
         prepared, given = self.prepare(quote)
+        cached = self._cached((quote, prepared))
+        if cached is not None:
+            yield replace(cached, n=n, seconds=0.0, first_token_seconds=0.0)
+            return
         messages = [{"role": "system", "content": SYSTEM},
                     {"role": "user", "content": f"Translate into English:\n{prepared}"}]
         started = time.monotonic()
@@ -117,6 +147,7 @@ class Reader:
             item.status, item.text = "checked", item.draft
         else:
             item.status = "withheld"
+        self._keep((quote, prepared), item)  # a failure (server error, timeout) is tried again next time
         yield item
 
     def translate_all(self, quotes: list[tuple[int, str]]) -> Iterator[list[Translation]]:

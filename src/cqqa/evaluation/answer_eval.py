@@ -65,7 +65,7 @@ def evaluate_answers(items: list[EvalItem], searcher, progress=lambda message: N
                      reader_limit: int | None = None) -> dict:
     if searcher.embedder:  # embed every query first, in batches, as `cqqa eval` does: the timing is the rest
         searcher.embedder.encode_queries([searcher.plan(i.question, i.history).query for i in items])
-    rows, translated = [], 0
+    rows, translated, english_quotes = [], 0, []
     for item in items:
         started = time.perf_counter()
         retrieval = searcher.retrieve(item.question, K, item.history)
@@ -81,6 +81,8 @@ def evaluate_answers(items: list[EvalItem], searcher, progress=lambda message: N
             "question": item.question, "answer": answer.answer,
         })
         translate = reader is not None and answer.answerable and answer.lang == "en" and item.answerable
+        if answer.answerable and answer.lang == "en":
+            english_quotes += quotes
         if translate and (reader_limit is None or translated < reader_limit):
             translated += 1
             rows[-1].update(_translate(answer, reader))
@@ -97,7 +99,10 @@ def evaluate_answers(items: list[EvalItem], searcher, progress=lambda message: N
         for key in ("all", f"lang={row['lang']}", f"kind={row['kind']}"):
             groups[key].append(row)
     summary = {key: _summarise(group) for key, group in groups.items()}
-    return {"summary": summary, "rows": rows}
+    repeated = len(english_quotes) - len(set(english_quotes))
+    cache = {"english_quotes": len(english_quotes), "repeated": repeated,  # what the reader's cache saves,
+             "hit_rate": round(repeated / len(english_quotes), 3) if english_quotes else None}  # asked in order
+    return {"summary": summary, "rows": rows, "translation_cache": cache}
 
 
 def _summarise(rows: list[dict]) -> dict:
@@ -152,6 +157,10 @@ def format_answers(result: dict) -> str:
         values = result["summary"][key]
         cells = [_cell(c, values[c]) for c in cols]
         lines.append(f"{key:18}" + "".join(f"{c:>15}" for c in cells))
+    cache = result.get("translation_cache") or {}
+    if cache.get("english_quotes"):
+        lines += ["", f"English answers quote {cache['english_quotes']} sentences, {cache['repeated']} of them quoted "
+                      f"before: the reader translates those once (hit rate {cache['hit_rate']:.3f})"]
     reader_cols = ("translated_answers", "translations", "fact_recall", "draft_fact_recall", "first_token_s_p50",
                    "first_token_s_p90", "translation_s_p50", "translation_s_p90")
     if "translated_answers" in result["summary"]["all"]:
