@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import shutil
 import tempfile
-from dataclasses import replace
+from dataclasses import asdict, replace
 from pathlib import Path
 
 from cqqa.cli.common import Parents, bring_index_up_to_date, err, print_json, settings_from
@@ -38,19 +38,13 @@ def cmd_calibrate(args) -> int:
         target = Path(args.out) if args.out else settings.index_dir / FILE
     fitted = calibrate.fit(groups, base, args.max_refused, how)
     if args.json:
-        print_json({"decision": _as_dict(fitted), "written": None if args.dry_run else str(target)})
+        print_json({"decision": asdict(fitted), "written": None if args.dry_run else str(target)})
     else:
         print(calibrate.format_fit(base, fitted, groups))
     if not args.dry_run:
         fitted.save(target)
         err(f"wrote {target}" + ("" if args.signals else "; `cqqa ask`, `serve` and `eval` on this index use it"))
     return 0
-
-
-def _as_dict(decision) -> dict:
-    import json
-
-    return json.loads(decision.to_json())
 
 
 def _signals(args, settings, base):

@@ -115,24 +115,22 @@ def evaluate(items: list[EvalItem], searcher, k: int = 10, progress=lambda messa
 
 def _refusals(items: list[EvalItem], flags: list[bool]) -> dict:
     """How many unanswerable questions were flagged "not in the articles", per language, and how
-    many answerable ones wrongly."""
+    many answerable ones wrongly, per language too."""
     flagged = [item for item, flag in zip(items, flags) if not flag]
-    unanswerable_items = [i for i in items if not i.answerable]
+
+    def by_lang(answerable: bool) -> dict[str, str]:
+        group = [i for i in items if i.answerable == answerable]
+        return {lang: f"{sum(1 for i in flagged if i.answerable == answerable and i.lang == lang)}/"
+                      f"{sum(1 for i in group if i.lang == lang)}" for lang in sorted({i.lang for i in group})}
+
     unanswerable = {
-        "n": len(unanswerable_items),
+        "n": sum(1 for i in items if not i.answerable),
         "flagged": sum(1 for i in flagged if not i.answerable),
         "answerable_wrongly_flagged": sum(1 for i in flagged if i.answerable),
     }
-    if unanswerable_items:
-        unanswerable["flagged_by_lang"] = {
-            lang: f"{sum(1 for i in flagged if not i.answerable and i.lang == lang)}/"
-                  f"{sum(1 for i in unanswerable_items if i.lang == lang)}"
-            for lang in sorted({i.lang for i in unanswerable_items})}
-    answerable_items = [i for i in items if i.answerable]
-    unanswerable["answerable_wrongly_flagged_by_lang"] = {
-        lang: f"{sum(1 for i in flagged if i.answerable and i.lang == lang)}/"
-              f"{sum(1 for i in answerable_items if i.lang == lang)}"
-        for lang in sorted({i.lang for i in answerable_items})}
+    if unanswerable["n"]:
+        unanswerable["flagged_by_lang"] = by_lang(False)
+    unanswerable["answerable_wrongly_flagged_by_lang"] = by_lang(True)
     return unanswerable
 
 

@@ -159,7 +159,9 @@ def keys_match(english: str, chinese: str) -> bool:
 
 
 class Transliterations:
-    """The corpus's foreign names, looked up by the sound of an English name."""
+    """The corpus's foreign names, looked up by the sound of an English name. Keys are bucketed
+    by their first two classes (a match needs them equal), and each word's answer is kept: a
+    question's names are looked up by the lexical query, the bridge and the absent-term test."""
 
     def __init__(self, names: list[str]):
         self.names = sorted(set(names))
@@ -168,13 +170,20 @@ class Transliterations:
             for key in chinese_keys(name):
                 if len(key) >= 2:
                     self._by_key.setdefault(key, []).append(name)
+        self._buckets: dict[str, list[str]] = {}
+        for key in self._by_key:
+            self._buckets.setdefault(key[:2], []).append(key)
+        self._seen: dict[str, list[str]] = {}
 
     def lookup(self, english_name: str) -> list[str]:
         """The corpus's names that sound like `english_name` (one word), best match first."""
-        keys = english_keys(english_name)
-        found = []
-        for key, names in self._by_key.items():
-            if any(keys_match(k, key) for k in keys):
-                found.append((min(_distance(k, key) for k in keys), names))
-        ranked = [name for _, names in sorted(found, key=lambda pair: pair[0]) for name in names]
-        return list(dict.fromkeys(ranked))
+        if english_name not in self._seen:
+            if len(self._seen) > 10_000:
+                self._seen.clear()
+            keys = english_keys(english_name)
+            found = [(min(_distance(k, key) for k in keys), self._by_key[key])
+                     for key in sorted({c for k in keys for c in self._buckets.get(k[:2], ())})
+                     if any(keys_match(k, key) for k in keys)]
+            ranked = [name for _, names in sorted(found, key=lambda pair: pair[0]) for name in names]
+            self._seen[english_name] = list(dict.fromkeys(ranked))
+        return list(self._seen[english_name])
