@@ -110,6 +110,12 @@ def test_assistant_answers_an_english_question_with_checked_translations(built_s
     assert chinese.translations == []  # Chinese askers read the quote itself (OpenCC), no model
 
 
+def test_without_a_cache_every_quote_is_sent_to_the_model(llm_url):
+    reader = Reader(ChatClient(LLMSettings(llm_url, "cite", "", 2.0)), BRIDGE, cache_entries=0)
+    assert [len(list(reader.translate(1, QUOTE))) > 2 for _ in range(2)] == [True, True]
+    assert reader.cache_hits == 0
+
+
 def test_a_quote_translated_once_is_not_sent_to_the_model_again(llm_url):
     reader = Reader(ChatClient(LLMSettings(llm_url, "cite", "", 2.0)), BRIDGE)
     first = list(reader.translate(1, QUOTE))

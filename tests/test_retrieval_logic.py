@@ -125,3 +125,11 @@ def test_lexical_candidates_keep_the_best_matches_and_ties_at_the_cut():
     assert top_lexical(scores, 4).tolist() == [1, 4, 5, 6]
     assert top_lexical(scores, 99).tolist() == [1, 2, 4, 5, 6]
     assert top_lexical(np.zeros(4), 2).tolist() == []
+
+
+def test_the_decision_language_is_the_askers_not_the_rewritten_querys(fake_settings):
+    """A follow-up's query carries the conversation's Chinese names ("... 印奇"); an English question
+    is still judged by the English thresholds (it was judged as Chinese, and answered, in the chat)."""
+    retrieval = searcher(fake_settings).retrieve("And what did he say about cars?", k=2, history=["印奇谈人工智能说了什么？"])
+    assert "印奇" in retrieval.plan.query
+    assert retrieval.plan.lang == "en" and retrieval.signals.lang == "en"

@@ -43,7 +43,9 @@ def server(tmp_path_factory):
     feedback = work / "feedback.jsonl"
     proc = start_process([sys.executable, "-m", "cqqa.cli", "serve", "--port", str(port), "--source", str(source),
                           "--index", str(work / "index"), "--feedback", str(feedback)], "is ready at", timeout=300,
-                         env={"CQQA_LLM_BASE_URL": "", "CQQA_READER": "auto"})
+                         # no translation cache: a question asked again must be translated again, so
+                         # that a follow-up can be asked during its translation (test at the end)
+                         env={"CQQA_LLM_BASE_URL": "", "CQQA_READER": "auto", "CQQA_TRANSLATION_CACHE": "0"})
     yield {"url": f"http://127.0.0.1:{port}/", "feedback": feedback, "log": proc.lines}
     stop_process(proc)
 

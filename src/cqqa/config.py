@@ -19,6 +19,7 @@
 | CQQA_FEEDBACK_FILE  | feedback/feedback.jsonl       | where the chat's votes are kept                |
 | CQQA_LLM_BASE_URL, CQQA_LLM_MODEL, CQQA_LLM_API_KEY, CQQA_LLM_TIMEOUT, CQQA_LLM_MODE: LLMSettings |
 | CQQA_READER         | auto                          | auto: the bundled reader when fetched; 0: none |
+| CQQA_TRANSLATION_CACHE | 2048                       | finished translations the reader keeps; 0: none |
 """
 
 from __future__ import annotations
@@ -171,6 +172,14 @@ class LLMSettings:
 
 
 LLM_MODES = ("translate", "generate")
+
+
+def translation_cache_entries() -> int:
+    """CQQA_TRANSLATION_CACHE: how many finished translations the reader keeps (0: none)."""
+    entries = _env_int("CQQA_TRANSLATION_CACHE", 2048)
+    if entries < 0:
+        raise ConfigError(f"CQQA_TRANSLATION_CACHE={entries} must be 0 (no cache) or more")
+    return entries
 
 
 def reader_wanted() -> bool:

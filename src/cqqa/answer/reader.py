@@ -27,6 +27,7 @@ from functools import lru_cache
 from dataclasses import dataclass, field, replace
 
 from cqqa.answer.checks import check
+from cqqa.config import translation_cache_entries
 from cqqa.errors import LLMError
 from cqqa.models.llm import ChatClient
 from cqqa.index.names import NameBridge, curated_forms
@@ -38,7 +39,6 @@ SYSTEM = ("You translate Chinese news sentences into English. Translate faithful
 # For llama.cpp servers: no CJK ideographs, CJK punctuation or full-width forms in the output.
 NO_CHINESE_GRAMMAR = r"root ::= [^\u3400-\u9fff\uf900-\ufaff\u3000-\u303f\uff00-\uffef]*"
 MAX_TOKENS = 400
-CACHE_ENTRIES = 2048  # translations kept per reader (a quote is ~100 characters: well under 1 MB)
 # The model sometimes talks about the translation before giving it ("The Chinese news sentence
 # "…" translates to English as:", "Here is the translation:"): that line is not the translation.
 PREAMBLE = re.compile(r"^[^\n]{0,200}?\btranslat(?:e|es|ed|ion)\b[^\n:：]{0,80}[:：]\s*", re.I)
@@ -60,8 +60,10 @@ class Translation:
 class Reader:
     """Translates quotes through an OpenAI-compatible chat server (ChatClient)."""
 
-    def __init__(self, client: ChatClient, names: NameBridge, name: str = "reader"):
+    def __init__(self, client: ChatClient, names: NameBridge, name: str = "reader", cache_entries: int | None = None):
         self.client = client
+        # finished translations kept (CQQA_TRANSLATION_CACHE; a quote is ~100 characters: 2,048 are well under 1 MB)
+        self.cache_entries = translation_cache_entries() if cache_entries is None else cache_entries
         self.name = name
         self.subject_names = subject_names(names)
         self.glossary = dict(self.subject_names)
@@ -89,7 +91,7 @@ class Reader:
     def _keep(self, key: tuple[str, str], item: Translation) -> None:
         with self._lock:
             self._done[key] = replace(item)
-            while len(self._done) > CACHE_ENTRIES:
+            while len(self._done) > self.cache_entries:
                 self._done.popitem(last=False)
 
     def prepare(self, quote: str) -> tuple[str, dict[str, str]]:

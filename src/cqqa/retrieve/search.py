@@ -73,6 +73,8 @@ class QueryPlan:
     names: list[str]
     tokens: list[str]
     coverage: float
+    lang: str = "en"  # the language the user asked in (decision.language_of the question, not the query:
+    # a follow-up's query carries Chinese names from the conversation)
 
 
 def check_query(query: str) -> str:
@@ -180,7 +182,7 @@ class Searcher:
         names = self.index.names.expand(query) if self.options.bridge_names else []
         rewritten = self.index.names.rewrite(query) if self.options.bridge_names else query
         tokens = tokenize(rewritten)
-        return QueryPlan(query, names, tokens, self.index.lexical.coverage(tokens))
+        return QueryPlan(query, names, tokens, self.index.lexical.coverage(tokens), language_of(question))
 
     def search(self, question: str, k: int = 5, history: Sequence[str] = ()) -> list[Hit]:
         """The passages for one question, asked after `history` (earlier user turns, oldest first)."""
@@ -233,7 +235,7 @@ class Searcher:
         score = None if top is None else top.best_sentence_score if top.best_sentence_score is not None \
             else top.dense_score
         years = [term for term in absent_terms if YEAR.fullmatch(term)]
-        return Signals(language_of(plan.query), score, len(absent_terms) > len(years), bool(years),
+        return Signals(plan.lang, score, len(absent_terms) > len(years), bool(years),
                        bool(top and names_in(plan.names, top.text)), lookup,
                        bool(top and identifiers_in(plan.tokens, top.text)))
 
