@@ -27,8 +27,7 @@ from cqqa.models.embedding import ModelIdentity
 from cqqa.errors import IndexProblem
 from cqqa.index.version import CHUNKS, FORMAT, VECTORS, read_chunk, write_files
 from cqqa.index.lexical import LexicalIndex
-from cqqa.index.names import NameBridge, find_people
-from cqqa.index.transliteration import foreign_names
+from cqqa.index.names import NameBridge, find_names
 from cqqa.index.sentence_units import SentenceUnits, sentence_units
 from cqqa.ingest.sources import Document, load_sources
 from cqqa.index.store import (build_lock, current_version, damaged_files, prune, read_manifest_file,
@@ -236,7 +235,8 @@ def _names(docs: list[Document], previous_manifest: dict | None) -> dict[str, di
              for d in (previous_manifest or {}).get("documents", []) if "people" in d and "foreign" in d}
     for doc in docs:
         if doc.sha256 not in known:  # identical texts under two names are tagged once
-            known[doc.sha256] = {"people": sorted(find_people([doc.text])), "foreign": sorted(foreign_names(doc.text))}
+            people, foreign = find_names(doc.text)
+            known[doc.sha256] = {"people": sorted(people), "foreign": sorted(foreign)}
     return {doc.doc_id: known[doc.sha256] for doc in docs}
 
 

@@ -36,9 +36,10 @@ def _name_like(word: str) -> bool:
     return 2 <= len(word) <= 6 and not word.endswith(_GENERIC_TAILS)
 
 
-def foreign_names(text: str) -> set[str]:
+def foreign_names(text: str, tagged: list[tuple[str, str]] | None = None) -> set[str]:
     """The transliterated names a text writes: parts of "·"-joined names, and runs of words jieba
-    tags as names (a Chinese name such as 王伟 is found too; its key rarely matches English)."""
+    tags as names (a Chinese name such as 王伟 is found too; its key rarely matches English).
+    `tagged`: jieba's part-of-speech tags of the Simplified text, when the caller has them."""
     import jieba.posseg as posseg
 
     jieba()
@@ -54,7 +55,7 @@ def foreign_names(text: str) -> set[str]:
         parts[-1] = last[0] if last else ""
         found.update(p for p in parts if _name_like(p))
     run: list[str] = []
-    for word, flag in posseg.lcut(simplified) + [("", "x")]:
+    for word, flag in (posseg.lcut(simplified) if tagged is None else tagged) + [("", "x")]:
         if flag in _NAME_TAGS:
             run.append(word)
             continue
