@@ -73,3 +73,21 @@ def copy_index(settings, tmp_path):
     shutil.copytree(settings.source_dir, src)
     shutil.copytree(settings.index_dir, idx)
     return dataclasses.replace(settings, source_dir=src, index_dir=idx)
+
+
+def fake_corpus(root: Path, articles: dict[str, str]):
+    """Settings for `articles` (name -> text) written under root/src and indexed under root/idx
+    with the fake embedder (fakes.py): a real index on disk, built in a second."""
+    import dataclasses
+
+    from cqqa.config import Settings
+    from cqqa.index.build import build_index
+    from fakes import FakeEmbedder
+
+    (root / "src").mkdir()
+    for name, text in articles.items():
+        (root / "src" / f"{name}.txt").write_text(text, encoding="utf-8")
+    settings = dataclasses.replace(Settings(), source_dir=root / "src", index_dir=root / "idx",
+                                   model=FakeEmbedder.identity.name)
+    build_index(settings, embedder_factory=FakeEmbedder)
+    return settings

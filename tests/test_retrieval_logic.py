@@ -10,11 +10,12 @@ import numpy as np
 import pytest
 
 from cqqa.index.build import build_index
-from cqqa.config import RetrievalSettings, Settings
+from cqqa.config import RetrievalSettings
 from cqqa.index.version import load_index
 from cqqa.retrieve.decision import Decision
 from cqqa.retrieve.search import Searcher
 from fakes import FakeEmbedder
+from helpers import fake_corpus
 
 ARTICLES = {
     "sales": "长安汽车销量\n长安汽车今年前三季度累计销量为206.6万辆，同比增长8.46%。出口市场表现亮眼。\n",
@@ -25,14 +26,7 @@ ARTICLES = {
 
 @pytest.fixture(scope="module")
 def fake_settings(tmp_path_factory):
-    root = tmp_path_factory.mktemp("fake")
-    (root / "src").mkdir()
-    for name, text in ARTICLES.items():
-        (root / "src" / f"{name}.txt").write_text(text, encoding="utf-8")
-    settings = dataclasses.replace(Settings(), source_dir=root / "src", index_dir=root / "idx",
-                                   model=FakeEmbedder.identity.name)
-    build_index(settings, embedder_factory=FakeEmbedder)
-    return settings
+    return fake_corpus(tmp_path_factory.mktemp("fake"), ARTICLES)
 
 
 def searcher(settings, decision: Decision | None = None, **options) -> Searcher:

@@ -104,7 +104,7 @@ def test_an_absent_word_does_not_flag_a_question_the_articles_answer_closely(sea
 def test_every_example_question_of_the_chat_is_answered(searcher):
     """The page's own examples are never refused, in either dtype (the 33618 question scored 0.335
     in float32, under the 0.375 threshold: its exact identifier now counts)."""
-    from cqqa.serve.web import EXAMPLES
+    from cqqa.serve.page import EXAMPLES
 
     for question in EXAMPLES:
         assert searcher.retrieve(question, k=5).answerable, question

@@ -41,13 +41,22 @@ def server(tmp_path_factory):
     shutil.copy(ROOT / "index" / "decision.json", work / "index" / "decision.json")
     port = free_port()
     feedback = work / "feedback.jsonl"
-    proc = start_process([sys.executable, "-m", "cqqa.cli", "serve", "--port", str(port), "--source", str(source),
-                          "--index", str(work / "index"), "--feedback", str(feedback)], "is ready at", timeout=300,
-                         # no translation cache: a question asked again must be translated again, so
-                         # that a follow-up can be asked during its translation (test at the end)
-                         env={"CQQA_LLM_BASE_URL": "", "CQQA_READER": "auto", "CQQA_TRANSLATION_CACHE": "0"})
-    yield {"url": f"http://127.0.0.1:{port}/", "feedback": feedback, "log": proc.lines}
-    stop_process(proc)
+    command = [sys.executable, "-m", "cqqa.cli", "serve", "--port", str(port), "--source", str(source),
+               "--index", str(work / "index"), "--feedback", str(feedback)]
+    # no translation cache: a question asked again must be translated again, so that a follow-up
+    # can be asked during its translation (test_a_question_asked_while_...)
+    env = {"CQQA_LLM_BASE_URL": "", "CQQA_READER": "auto", "CQQA_TRANSLATION_CACHE": "0",
+           "CQQA_CONVERSATIONS_FILE": str(work / "conversations" / "conversations.sqlite3")}
+    running = {"proc": start_process(command, "is ready at", timeout=300, env=env)}
+
+    def restart():  # the same server again, same port and files (test_a_restart_keeps_the_conversation)
+        stop_process(running["proc"])
+        running["proc"] = start_process(command, "is ready at", timeout=300, env=env)
+        return running["proc"]
+
+    yield {"url": f"http://127.0.0.1:{port}/", "feedback": feedback, "log": running["proc"].lines,
+           "restart": restart}
+    stop_process(running["proc"])
 
 
 @pytest.fixture(scope="module")
@@ -220,7 +229,7 @@ def clear(page) -> None:
 
 
 def test_every_example_question_is_answered_not_refused(page):
-    from cqqa.serve.web import EXAMPLES
+    from cqqa.serve.page import EXAMPLES
 
     for n, question in enumerate(EXAMPLES, start=1):
         clear(page)
@@ -276,3 +285,95 @@ def test_a_question_asked_while_an_answer_is_translated_is_answered_next(page):
         assert users.last.inner_text().strip() == follow_up
         answer = bots.last.inner_text()
         assert bots.count() == before + 2 and ("[1]" in answer or "could not find an answer" in answer), answer
+
+
+def past_conversations(page) -> list[str]:
+    """The titles in the 'Past conversations' list (it is opened and closed again)."""
+    page.click("#cqqa-past input")
+    page.wait_for_selector("#cqqa-past [role='option']", timeout=WAIT_MS)
+    titles = page.locator("#cqqa-past [role='option']").all_inner_texts()
+    page.keyboard.press("Escape")
+    return [t.replace("✓", "").strip() for t in titles]
+
+
+def open_past(page, title: str) -> None:
+    """Choose a past conversation by (the start of) its title, as a keyboard user does."""
+    page.click("#cqqa-past input")
+    page.fill("#cqqa-past input", title)  # the list filters as one types; the first match is chosen
+    page.wait_for_selector("#cqqa-past [role='option']", timeout=WAIT_MS)
+    page.keyboard.press("ArrowDown")
+    page.keyboard.press("Enter")
+
+
+def test_a_reload_keeps_the_conversation_and_lists_it(page):
+    clear(page)
+    ask(page, "长安汽车今年前三季度销量多少？")
+    ask(page, "它的海外销量呢？")
+    page.reload(wait_until="domcontentloaded")
+    page.wait_for_function("""() => { const u = document.querySelectorAll("#cqqa-chat [data-testid='user']");
+                                      return u.length == 2 && u[1].innerText.includes('它的海外销量呢'); }""",
+                           timeout=WAIT_MS)
+    assert "长安汽车今年前三季度销量多少" in page.locator("#cqqa-chat [data-testid='user']").first.inner_text()
+    wait_for_sources(page, "Link to this answer")  # the last answer's sources, as they were
+    assert page.locator("#cqqa-sources .cqqa-cite").count() >= 1
+    assert any(t.startswith("长安汽车今年前三季度销量多少？") and "2 answers" in t for t in past_conversations(page))
+    follow_up = ask(page, "它的新能源汽车销量呢？")  # the conversation goes on after the reload
+    assert "[1]" in follow_up
+
+
+def test_a_shared_answer_link_shows_the_answer_and_its_citations(page, browser):
+    link = page.locator("#cqqa-sources .cqqa-share a").get_attribute("href")
+    assert link.startswith("answer/")
+    other = browser.new_context()  # the person the link is sent to: another browser
+    shared = other.new_page()
+    reply = shared.goto(page.url.rstrip("/") + "/" + link, wait_until="domcontentloaded")
+    assert reply.status == 200 and "default-src 'none'" in reply.headers["content-security-policy"]
+    assert shared.locator("h1").inner_text() == "它的新能源汽车销量呢？"
+    assert "[1]" in shared.locator("pre.answer").inner_text()
+    assert shared.locator(".cite").count() >= 1 and shared.locator(".cite mark").count() >= 1
+    with shared.expect_navigation():
+        shared.locator(".cite a").first.click()  # into the article at the passage
+    shared.wait_for_selector("mark#passage", timeout=WAIT_MS)
+    missing = shared.goto(page.url.rstrip("/") + "/answer/" + "0" * 32, wait_until="domcontentloaded")
+    assert missing.status == 404 and "no such answer" in shared.locator("body").inner_text()
+    other.close()
+
+
+def test_another_browser_does_not_list_this_browser_s_conversations(page, browser, server):
+    other = browser.new_context()
+    theirs = other.new_page()
+    theirs.goto(server["url"], wait_until="domcontentloaded")
+    theirs.wait_for_selector("#cqqa-question textarea", timeout=WAIT_MS)
+    ask(theirs, "李书福怎么看智能化和安全？")
+    assert [t.split(" · ")[0] for t in past_conversations(theirs)] == ["李书福怎么看智能化和安全？"]
+    other.close()
+    assert not any("李书福怎么看智能化和安全" in t for t in past_conversations(page))
+
+
+def test_a_past_conversation_reopens_and_can_be_deleted(page):
+    clear(page)
+    ask(page, "赛力斯今年1-8月的新能源汽车销量是多少？")
+    titles = past_conversations(page)
+    assert titles[0].startswith("赛力斯今年1-8月") and any(t.startswith("长安汽车今年前三季度") for t in titles)
+    open_past(page, "长安汽车今年前三季度")
+    page.wait_for_function("""() => document.querySelectorAll("#cqqa-chat [data-testid='user']").length == 3""",
+                           timeout=WAIT_MS)
+    assert "它的新能源汽车销量呢" in page.locator("#cqqa-chat").inner_text()
+    page.click("#cqqa-delete")
+    page.wait_for_function("!document.querySelector(\"#cqqa-chat [data-testid='bot']\")", timeout=WAIT_MS)
+    titles = past_conversations(page)
+    assert not any(t.startswith("长安汽车今年前三季度") for t in titles) and titles[0].startswith("赛力斯今年1-8月")
+
+
+def test_a_restart_keeps_the_conversation(page, server):
+    """Last in this module: the server is stopped and started again on the same port and files."""
+    open_past(page, "赛力斯今年1-8月")
+    page.wait_for_function("""() => document.querySelectorAll("#cqqa-chat [data-testid='user']").length == 1""",
+                           timeout=WAIT_MS)
+    server["restart"]()
+    page.reload(wait_until="domcontentloaded")
+    page.wait_for_function("""() => { const u = document.querySelectorAll("#cqqa-chat [data-testid='user']");
+                                      return u.length == 1 && u[0].innerText.includes('赛力斯今年1-8月'); }""",
+                           timeout=WAIT_MS)
+    assert "27.9万辆" in page.locator("#cqqa-chat [data-testid='bot']").first.inner_text()
+    assert any(t.startswith("赛力斯今年1-8月") for t in past_conversations(page))

@@ -17,6 +17,8 @@
 | CQQA_FOLLOW_SYMLINKS| 0                             | 1: index symlinks that point out of the folder |
 | CQQA_ALLOWED_HOSTS  |                               | host names `cqqa serve` answers besides localhost |
 | CQQA_FEEDBACK_FILE  | feedback/feedback.jsonl       | where the chat's votes are kept                |
+| CQQA_CONVERSATIONS_FILE | conversations/conversations.sqlite3 | kept conversations (chat, /api/ask, ask --conversation) |
+| CQQA_CONVERSATIONS_MAX | 500                        | conversations kept; the least recently used go first |
 | CQQA_LLM_BASE_URL, CQQA_LLM_MODEL, CQQA_LLM_API_KEY, CQQA_LLM_TIMEOUT, CQQA_LLM_MODE: LLMSettings |
 | CQQA_READER         | auto                          | auto: the bundled reader when fetched; 0: none |
 | CQQA_TRANSLATION_CACHE | 2048                       | finished translations the reader keeps; 0: none |
@@ -97,6 +99,8 @@ class Settings:
     follow_symlinks: bool = False  # index symlinks whose target is outside the source folder
     allowed_hosts: tuple[str, ...] = ()  # host names `cqqa serve` answers besides the loopback ones
     feedback_file: Path = Path("feedback/feedback.jsonl")
+    conversations_file: Path = Path("conversations/conversations.sqlite3")
+    conversations_max: int = 500
 
     @classmethod
     def from_env(cls) -> "Settings":
@@ -112,6 +116,8 @@ class Settings:
             follow_symlinks=_env_flag("CQQA_FOLLOW_SYMLINKS"),
             allowed_hosts=tuple(h.strip() for h in (os.environ.get("CQQA_ALLOWED_HOSTS") or "").split(",") if h.strip()),
             feedback_file=Path(os.environ.get("CQQA_FEEDBACK_FILE") or "feedback/feedback.jsonl"),
+            conversations_file=Path(os.environ.get("CQQA_CONVERSATIONS_FILE") or cls.conversations_file),
+            conversations_max=_env_int("CQQA_CONVERSATIONS_MAX", cls.conversations_max),
         )
 
 

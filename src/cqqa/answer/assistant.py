@@ -34,6 +34,7 @@ from cqqa.index.version import load_index
 from cqqa.answer.grounding import ground
 from cqqa.models.llm import ChatClient, answer_messages, rewrite_messages
 from cqqa.answer.reader import Reader, subject_names
+from cqqa.answer.turns import Turns
 from cqqa.retrieve.search import Searcher, check_query
 from cqqa.index.store import current_version
 from cqqa.textnorm import without_lone_surrogates
@@ -57,12 +58,13 @@ class Assistant:
         self.llm = ChatClient(llm) if llm.enabled and llm.mode == "generate" else None
         # the bundled server, when started here, lives as long as the assistant
         self._reader_client, self._local_reader, self.reader_name = local_reader.reader_client(llm, reader)
+        self._turns = Turns(local_reader.PARALLEL)  # one queue for the reader's slots, whatever the index version
         self.reader = self._make_reader()
 
     def _make_reader(self) -> Reader | None:
         if self._reader_client is None:
             return None
-        return Reader(self._reader_client, self.searcher.index.names, self.reader_name)
+        return Reader(self._reader_client, self.searcher.index.names, self.reader_name, turns=self._turns)
 
     @property
     def index_version(self) -> str:

@@ -186,11 +186,12 @@ def readable(answer: Answer) -> str:
 def answer_json(answer: Answer) -> dict:
     """The documented JSON shape of an answer (cqqa ask --json, /api/ask)."""
     data = asdict(answer)
-    keep = ("n", "chunk_id", "doc", "title", "text", "start", "end", "quotes")
+    keep = ("n", "chunk_id", "doc", "title", "text", "start", "end", "heading", "quotes")
     return {
         "question": data["question"],
         "answer": data["answer"],
         "answerable": data["answerable"],
+        "lang": data["lang"],
         "citations": [{k: c[k] for k in keep} for c in data["citations"]],
         "related": [{k: c[k] for k in keep if k != "n"} for c in data["related"]],
         "query": data["query"],
@@ -202,3 +203,19 @@ def answer_json(answer: Answer) -> dict:
                                             "seconds", "first_token_seconds")}
                          for t in data["translations"]],
     }
+
+
+def answer_from_json(data: dict) -> Answer:
+    """An Answer back from answer_json's shape (a kept conversation's answers)."""
+    from cqqa.answer.reader import Translation
+
+    def citation(row: dict, n: int) -> Citation:
+        return Citation(row.get("n", n), row["chunk_id"], row["doc"], row["title"], row["text"], row["start"],
+                        row["end"], row.get("heading", ""), list(row.get("quotes") or []))
+
+    return Answer(data["question"], data["answer"], bool(data["answerable"]),
+                  [citation(c, i + 1) for i, c in enumerate(data.get("citations") or [])],
+                  [citation(c, 0) for c in data.get("related") or []],
+                  data.get("lang") or question_language(data["question"]), data.get("query", ""), data.get("composer", "extractive"),
+                  data.get("notice", ""), data.get("index_version", ""),
+                  [Translation(**t) for t in data.get("translations") or []], data.get("reader", ""))

@@ -32,6 +32,7 @@ from cqqa.errors import LLMError
 from cqqa.models.llm import ChatClient
 from cqqa.index.names import NameBridge, curated_forms
 from cqqa.answer.quantities import english_magnitudes
+from cqqa.answer.turns import Turns
 from cqqa.textnorm import jieba, to_simplified
 
 SYSTEM = ("You translate Chinese news sentences into English. Translate faithfully and completely; "
@@ -60,8 +61,10 @@ class Translation:
 class Reader:
     """Translates quotes through an OpenAI-compatible chat server (ChatClient)."""
 
-    def __init__(self, client: ChatClient, names: NameBridge, name: str = "reader", cache_entries: int | None = None):
+    def __init__(self, client: ChatClient, names: NameBridge, name: str = "reader", cache_entries: int | None = None,
+                 turns: Turns | None = None):
         self.client = client
+        self.turns = turns or Turns()  # who goes next when several answers wait (turns.py); shared across versions
         # finished translations kept (CQQA_TRANSLATION_CACHE; a quote is ~100 characters: 2,048 are well under 1 MB)
         self.cache_entries = translation_cache_entries() if cache_entries is None else cache_entries
         self.name = name
@@ -114,9 +117,11 @@ class Reader:
             text = pattern.sub(english, text)
         return re.sub(r" +", " ", text).strip(), given
 
-    def translate(self, n: int, quote: str) -> Iterator[Translation]:
+    def translate(self, n: int, quote: str, rank: int = 0, asked: int | None = None) -> Iterator[Translation]:
         """Yields the translation as it is written (status "writing"), then checked, withheld or
-        failed; a quote translated before: its finished translation at once (seconds 0)."""
+        failed; a quote translated before: its finished translation at once (seconds 0). The model
+        is asked when this quote's turn comes (`rank`: its place in its answer; `asked`: the
+        answer's Turns ticket)."""
         prepared, given = self.prepare(quote)
         cached = self._cached((quote, prepared))
         if cached is not None:
@@ -127,11 +132,13 @@ class Reader:
         started = time.monotonic()
         item = Translation(n, quote, status="writing")
         try:
-            for piece in self.client.stream(messages, max_tokens=MAX_TOKENS):
-                if item.first_token_seconds is None:
-                    item.first_token_seconds = time.monotonic() - started
-                item.draft += piece
-                yield replace(item)  # a snapshot: the caller may keep it
+            with self.turns.turn(rank, self.turns.ticket() if asked is None else asked):
+                started = time.monotonic()  # the model's time, not the wait for a turn
+                for piece in self.client.stream(messages, max_tokens=MAX_TOKENS):
+                    if item.first_token_seconds is None:
+                        item.first_token_seconds = time.monotonic() - started
+                    item.draft += piece
+                    yield replace(item)  # a snapshot: the caller may keep it
         except LLMError as exc:
             item.status, item.problems, item.seconds = "failed", [str(exc)], time.monotonic() - started
             yield item
@@ -154,11 +161,13 @@ class Reader:
 
     def translate_all(self, quotes: list[tuple[int, str]]) -> Iterator[list[Translation]]:
         """Every (marker, quote)'s translation, one after another: all pending first, then the
-        whole list again as each is written and checked."""
+        whole list again as each is written and checked. Its i-th quote waits behind other
+        answers' earlier quotes (turns.py)."""
         translations = [Translation(n, quote) for n, quote in quotes]
         yield list(translations)
+        asked = self.turns.ticket()
         for i, (n, quote) in enumerate(quotes):
-            for translations[i] in self.translate(n, quote):
+            for translations[i] in self.translate(n, quote, i, asked):
                 yield list(translations)
 
 

@@ -6,6 +6,7 @@ import dataclasses
 
 from cqqa.cli.common import Parents, err, print_json, settings_from, warn_if_stale
 from cqqa.config import MODES
+from cqqa.errors import CqqaError
 
 
 def cmd_search(args) -> int:
@@ -62,11 +63,19 @@ def cmd_ask(args) -> int:
 
     check_query(args.question)  # fail fast, before loading the model
     settings = settings_from(args)
+    store, history = conversation_of(args, settings)
     warn_if_stale(settings)
     assistant = Assistant(settings, reader=False if args.no_reader else None, warn=lambda m: err(f"warning: {m}"))
-    answer = assistant.ask(args.question, args.history or [])
+    answer = assistant.ask(args.question, history)
+    kept = {}
+    if store is not None:
+        from cqqa.answer.conversations import documents_of
+
+        conversation = args.conversation if args.conversation != "new" else store.start(answer.question)
+        kept = {"conversation": conversation,
+                "answer_id": store.add(conversation, answer, documents_of(answer, settings.index_dir))}
     if args.json:
-        print_json(answer_json(answer))
+        print_json(answer_json(answer) | kept)
         return 0
     print(readable(answer))
     items = answer.citations or answer.related
@@ -76,7 +85,27 @@ def cmd_ask(args) -> int:
         label = f"[{c.n}]" if answer.citations else " -"
         print(f"{label} {c.title} ({c.chunk_id}, chars {c.start}-{c.end})")
         print("    " + c.text.replace("\n\n", "\n    "))
+    if kept:
+        print(f"\nConversation {kept['conversation']} (continue it: cqqa ask QUESTION --conversation "
+              f"{kept['conversation']}); this answer: /answer/{kept['answer_id']} on cqqa serve")
     return 0
+
+
+def conversation_of(args, settings):
+    """The kept conversations and the history to ask with: --conversation ID's questions, or --history."""
+    if not args.conversation:
+        return None, args.history or []
+    from cqqa.answer.conversations import Conversations, is_id
+
+    if args.history:
+        raise CqqaError("give either --conversation or --history, not both: a kept conversation has its own history")
+    store = Conversations(settings.conversations_file, settings.conversations_max)
+    if args.conversation == "new":
+        return store, []
+    if not (is_id(args.conversation) and store.exists(args.conversation)):
+        raise CqqaError(f"no conversation {args.conversation!r} in {settings.conversations_file}; "
+                        "--conversation new starts one")
+    return store, store.questions(args.conversation)
 
 
 def add_parsers(sub, parents: Parents) -> None:
@@ -98,6 +127,10 @@ def add_parsers(sub, parents: Parents) -> None:
     ask.add_argument("question", help="the question, in English, Simplified or Traditional Chinese")
     ask.add_argument("--history", nargs="*", metavar="TURN",
                      help="earlier questions of the conversation, oldest first (for follow-ups)")
+    ask.add_argument("--conversation", metavar="ID",
+                     help="continue kept conversation ID (its questions are the history) and keep this answer in "
+                          "it; `new` starts one. The chat and /api/ask keep theirs in the same file "
+                          "(CQQA_CONVERSATIONS_FILE)")
     ask.add_argument("--no-reader", action="store_true",
                      help="no translation of the quotes (faster; the bundled reader is used when fetched)")
     ask.set_defaults(func=cmd_ask)

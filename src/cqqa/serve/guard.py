@@ -108,3 +108,11 @@ async def refuse(scope, send, status: int, reason: str) -> None:
                                      (b"content-length", str(len(body)).encode())])
     await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body})
+
+
+def text_page(body: str, status: int = 200):
+    """An HTML response under TEXT_PAGE_CSP (nothing loads, nothing runs): the article page, a
+    shared answer, their errors."""
+    from fastapi.responses import HTMLResponse
+
+    return HTMLResponse(body, status_code=status, headers={"Content-Security-Policy": TEXT_PAGE_CSP})

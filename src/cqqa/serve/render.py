@@ -12,7 +12,7 @@ import html
 import re
 from urllib.parse import quote, urlencode
 
-from cqqa.answer.compose import Answer, Citation
+from cqqa.answer.compose import Answer, Citation, readable
 
 _EXTRA = str.maketrans({"$": "&#36;", "{": "&#123;", "}": "&#125;", "`": "&#96;"})
 
@@ -21,6 +21,9 @@ HEADINGS = {
     "zh-Hans": ("出处", "可能相关的段落（非引用）", "在原文中查看 ↗"),
     "zh-Hant": ("出處", "可能相關的段落（非引用）", "在原文中查看 ↗"),
 }
+
+
+SHARE_LABEL = "🔗 Link to this answer (read-only, for anyone who can open this server)"
 
 
 def escape(text: str) -> str:
@@ -59,7 +62,10 @@ def article_link(version: str, citation: Citation) -> str:
     return f"article/{quote(version)}/{quote(citation.doc)}?{query}#passage"
 
 
-def sources_html(answer: Answer | None) -> str:
+def sources_html(answer: Answer | None, link: str = "", notes=(), version: str | None = None) -> str:
+    """The sources panel: the citations (or possibly related passages), what has changed in their
+    articles since (`notes`), and the link to the answer (`link`, once it is kept); article links
+    open `version` (default: the answer's own)."""
     if answer is None:
         return '<div class="cqqa-sources cqqa-empty">Sources of the answer appear here.</div>'
     cited, related, open_label = HEADINGS.get(answer.lang, HEADINGS["en"])
@@ -69,6 +75,10 @@ def sources_html(answer: Answer | None) -> str:
     heading = cited if answer.citations else related
     kind = "cqqa-cite" if answer.citations else "cqqa-related"
     parts = [f'<div class="cqqa-sources"><h3>{escape(heading)}</h3>']
+    parts += [f'<p class="cqqa-changed">⚠ {escape(note)}</p>' for note in notes]
+    if link:
+        parts.append(f'<p class="cqqa-share"><a href="{escape(link)}" target="_blank" rel="noopener noreferrer">'
+                     f'{escape(SHARE_LABEL)}</a></p>')
     for c in items:
         marker = f"[{c.n}]" if answer.citations else "·"
         where = escape(c.title) + (f" · {escape(c.heading)}" if c.heading else "")
@@ -76,7 +86,7 @@ def sources_html(answer: Answer | None) -> str:
             f'<div class="{kind}" data-chunk="{escape(c.chunk_id)}">'
             f'<div class="cqqa-cite-head"><span class="cqqa-n">{marker}</span> {where}</div>'
             f'<p class="cqqa-passage">{highlight(c.text, quote_spans(c))}</p>'
-            f'<a class="cqqa-open" href="{escape(article_link(answer.index_version, c))}" target="_blank" '
+            f'<a class="cqqa-open" href="{escape(article_link(version or answer.index_version, c))}" target="_blank" '
             f'rel="noopener noreferrer">{escape(open_label)}</a></div>'
         )
     parts.append("</div>")
@@ -105,3 +115,32 @@ def article_html(title: str, text: str, start: int, end: int, quotes: list[str],
             f"<style>{ARTICLE_CSS}</style></head><body><h1>{escape(title)}</h1>"
             f'<p class="meta">Index version {escape(version)} · characters {start}–{end}</p>'
             f"<pre>{body}</pre></body></html>")
+
+
+def answer_page_html(answer: Answer, answered_at: str, notes=(), version: str | None = None) -> str:
+    """One kept answer, read-only (/answer/<id>): the question, the answer as it was shown, its
+    citations with the quoted sentences highlighted and links into the articles."""
+    cited, related, open_label = HEADINGS.get(answer.lang, HEADINGS["en"])
+    items = answer.citations or answer.related
+    sources = []
+    for c in items:
+        marker = f"[{c.n}]" if answer.citations else "·"
+        sources.append(f'<div class="cite"><p class="meta">{marker} {escape(c.title)}</p>'
+                       f'<pre class="passage">{highlight(c.text, quote_spans(c))}</pre>'
+                       f'<a href="../{escape(article_link(version or answer.index_version, c))}">{escape(open_label)}</a>'
+                       "</div>")
+    changed = "".join(f'<p class="changed">⚠ {escape(note)}</p>' for note in notes)
+    heading = f"<h2>{escape(cited if answer.citations else related)}</h2>" if items else ""
+    return (f"<!doctype html><html><head><meta charset=\"utf-8\"><title>{escape(answer.question)}</title>"
+            f"<style>{ARTICLE_CSS}{ANSWER_CSS}</style></head><body><h1>{escape(answer.question)}</h1>"
+            f'<p class="meta">Answered {escape(answered_at)} from index version {escape(answer.index_version)} '
+            f"· read-only</p>{changed}<pre class=\"answer\">{escape(readable(answer))}</pre>{heading}"
+            f"{''.join(sources)}</body></html>")
+
+
+ANSWER_CSS = """
+.answer { background: #f6f6f6; padding: .8rem 1rem; border-radius: 8px; }
+.cite { border: 1px solid #ddd; border-radius: 8px; padding: .5rem .8rem; margin: .6rem 0; }
+.passage mark { background: #fff3b0; }
+.changed { color: #8a5300; }
+"""

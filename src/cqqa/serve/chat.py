@@ -1,0 +1,225 @@
+"""The chat page (Gradio): questions in, answers streamed, sources beside them, past
+conversations kept (answer/conversations.py) and listed for the browser that had them.
+
+Each browser keeps a random key in its localStorage (gr.BrowserState, encrypted with a secret
+kept beside the conversations file so that it survives a restart): its conversations are those
+filed under a hash of that key, and the one open is reopened after a reload or a restart.
+Nothing the client sends is returned to it or used as a path: the chat is rebuilt on the server
+from the store (Gradio would treat a file part in returned chat history as a file to serve).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import html
+import os
+import time
+from pathlib import Path
+
+import gradio as gr
+
+from cqqa.answer.compose import Answer, readable
+from cqqa.answer.conversations import (ConversationError, Conversations, article_version, changes, documents_of,
+                                       is_id, new_id)
+from cqqa.errors import CqqaError
+from cqqa.serve import feedback
+from cqqa.serve.render import sources_html
+from cqqa.textnorm import without_lone_surrogates
+
+LOADING = "⏳ Loading the model; your question will be answered as soon as it is ready."
+
+
+def as_text(text: str) -> str:
+    """Chat content shown as text: Gradio's chatbot renders HTML even without markdown, and the
+    answer quotes sources that may contain any markup."""
+    return html.escape(text, quote=False)
+
+
+def display_text(answer: Answer) -> str:
+    return as_text(readable(answer))
+
+
+def browser_secret(folder: Path) -> str:
+    """The secret the browser's stored key is encrypted with, made once and kept in `folder` (mode
+    600): a new one at every start would make every browser forget its conversations."""
+    path = folder / "browser-secret"
+    folder.mkdir(parents=True, exist_ok=True)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        secret = path.read_text(encoding="ascii").strip()
+        if len(secret) >= 16:
+            return secret
+        raise ConversationError(f"{path} is damaged (too short); delete it (browsers then start new lists)") from None
+    with os.fdopen(fd, "w", encoding="ascii") as out:
+        out.write(new_id())
+    return path.read_text(encoding="ascii").strip()
+
+
+def owner_of(key: str) -> str | None:
+    """Whose conversations a browser's key opens (None: a tab that has not loaded its key)."""
+    return hashlib.sha256(key.encode()).hexdigest()[:32] if key else None
+
+
+def new_session(key: str = "") -> dict:
+    """One tab's conversation, kept on the server (a gr.State): the chat as displayed, the user's
+    turns, each answer with its kept id (votes and links use it), the conversation's id and the
+    browser's key."""
+    return {"chat": [], "turns": [], "records": [], "conversation": "", "key": key}
+
+
+def with_key(session: dict, browser) -> dict:
+    """The session with the browser's key: a handler that ran before the page's load event had
+    set it (a click in the first moments) takes it from what the browser keeps, or makes it."""
+    if session.get("key"):
+        return session
+    key = browser.get("key", "") if isinstance(browser, dict) else ""
+    return session | {"key": key if is_id(key) else new_id()}
+
+
+def browser_value(session: dict) -> dict:
+    """What the browser keeps (gr.BrowserState): its key and the conversation open in it."""
+    return {"key": session["key"], "conversation": session["conversation"]}
+
+
+def reopened(store: Conversations, conversation: str, key: str, index, index_dir: Path) -> dict:
+    """A kept conversation as a session: its answers as they were, with what has changed since."""
+    session = new_session(key) | {"conversation": conversation}
+    for kept in store.answers(conversation):
+        answer = kept.answer
+        session["chat"] += [{"role": "user", "content": as_text(answer.question)},
+                            {"role": "assistant", "content": display_text(answer)}]
+        session["records"].append({"message": len(session["chat"]) - 1, "answer": answer, "id": kept.id,
+                                   "history": list(session["turns"]), "notes": changes(kept, index),
+                                   "version": article_version(kept, index, index_dir)})
+        session["turns"].append(answer.question)
+    return session
+
+
+def panel(record: dict | None) -> str:
+    if record is None:
+        return sources_html(None)
+    return sources_html(record["answer"], link=f"answer/{record['id']}", notes=record.get("notes", ()),
+                        version=record.get("version"))
+
+
+class Chat:
+    """The page's handlers, around the assistant (Startup), the conversations and the votes file."""
+
+    def __init__(self, startup, store: Conversations, feedback_path: Path, index_dir: Path):
+        self.startup, self.store, self.feedback_path, self.index_dir = startup, store, feedback_path, index_dir
+
+    def _index(self):
+        return self.startup.assistant.searcher.index if self.startup.ready else None
+
+    def listing(self, session: dict) -> dict:
+        """The browser's past conversations, most recent first, the open one selected."""
+        owner = owner_of(session["key"])
+        kept = self.store.listing(owner) if owner else []
+        choices = [(f"{s.title[:60]} · {time.strftime('%Y-%m-%d %H:%M', time.localtime(s.updated))} · "
+                    f"{s.answers} answer{'s' * (s.answers != 1)}", s.id) for s in kept]
+        return gr.update(choices=choices, value=session["conversation"] or None)
+
+    def restore(self, browser, session: dict | None = None):
+        """On page load: this browser's key (a new one the first time) and its open conversation;
+        (chat, sources, session, browser, past)."""
+        browser = browser if isinstance(browser, dict) else {}
+        session = with_key(session or new_session(), browser)
+        key = browser["key"] if is_id(browser.get("key", "")) else session["key"]
+        conversation = browser.get("conversation", "") or session["conversation"]
+        if not self.store.exists(conversation, owner_of(key)):
+            conversation = ""
+        return self._open(conversation, key)
+
+    def _open(self, conversation: str, key: str):
+        session = (reopened(self.store, conversation, key, self._index(), self.index_dir) if conversation
+                   else new_session(key))
+        last = session["records"][-1] if session["records"] else None
+        return session["chat"], panel(last), session, browser_value(session), self.listing(session)
+
+    def open(self, conversation, session: dict, browser=None):
+        """A past conversation chosen in the list."""
+        session = with_key(session, browser)
+        if not (isinstance(conversation, str) and self.store.exists(conversation, owner_of(session["key"]))):
+            return (gr.skip(),) * 5
+        return self._open(conversation, session["key"])
+
+    def turn(self, message, session: dict, browser=None):
+        """One question: shown, answered as it comes (quotes at once, translations as they are
+        checked), kept; yields (chat, textbox, sources, session, browser, past). The box is emptied
+        once, when the question is taken: what the user types meanwhile is asked next."""
+        skip, session = gr.skip(), with_key(session, browser)
+        message = without_lone_surrogates(message).strip() if isinstance(message, str) else ""
+        if not message:
+            yield skip, "", skip, session, skip, skip
+            return
+        chat = session["chat"] + [{"role": "user", "content": as_text(message)},
+                                  {"role": "assistant", "content": "…"}]
+        yield chat, "", skip, session, skip, skip
+        answer = record = None
+        try:
+            if not self.startup.ready:
+                chat[-1] = {"role": "assistant", "content": LOADING}
+                yield chat, skip, skip, session, skip, skip
+            for event in self.startup.wait().stream(message, session["turns"]):
+                if isinstance(event, str):  # a generated answer as it is written
+                    chat[-1] = {"role": "assistant", "content": as_text(event)}
+                    yield chat, skip, skip, session, skip, skip
+                    continue
+                answer = event  # the answer, then again as its quotes are translated
+                chat[-1] = {"role": "assistant", "content": display_text(answer)}
+                if record is None:  # kept at once: a reload while it is translated keeps the question
+                    session, record = self.keep(session, chat, answer)
+                    yield chat, skip, panel(record), session, browser_value(session), self.listing(session)
+                else:
+                    yield chat, skip, skip, session, skip, skip
+        except CqqaError as exc:
+            chat[-1] = {"role": "assistant", "content": as_text(f"⚠ {exc}")}
+            yield chat, skip, skip, {**session, "chat": chat}, skip, skip
+            return
+        record["answer"] = answer
+        self.store.update(record["id"], answer)
+        yield chat, skip, panel(record), session, skip, skip
+
+    def keep(self, session: dict, chat: list, answer: Answer) -> tuple[dict, dict]:
+        """The answer filed in the tab's conversation (started now if it has none, or again if it
+        was deleted meanwhile); the new session and the answer's record."""
+        conversation, owner = session["conversation"], owner_of(session["key"])
+        documents = documents_of(answer, self.index_dir)
+        try:
+            if not conversation:
+                raise ConversationError("no conversation yet")
+            answer_id = self.store.add(conversation, answer, documents)
+        except ConversationError:
+            conversation = self.store.start(answer.question, owner)
+            answer_id = self.store.add(conversation, answer, documents)
+        record = {"message": len(chat) - 1, "answer": answer, "history": list(session["turns"]), "id": answer_id}
+        return ({"chat": chat, "turns": session["turns"] + [answer.question], "records": session["records"] + [record],
+                 "conversation": conversation, "key": session["key"]}, record)
+
+    def record_for(self, session: dict, index) -> dict | None:
+        index = index[0] if isinstance(index, (list, tuple)) and index else index
+        return next((r for r in session["records"] if r["message"] == index), None) if isinstance(index, int) else None
+
+    def like(self, session: dict, data: gr.LikeData):
+        found = self.record_for(session, data.index)
+        if found:
+            feedback.record(self.feedback_path, found["answer"], data.liked is True, found["history"], found["id"])
+
+    def select(self, session: dict, data: gr.SelectData):
+        found = self.record_for(session, data.index)
+        return panel(found) if found else gr.skip()
+
+    def new(self, session: dict, browser=None):
+        """An empty chat (the open conversation stays kept); (chat, box, sources, session, browser, past)."""
+        session = new_session(with_key(session, browser)["key"])
+        return [], "", sources_html(None), session, browser_value(session), self.listing(session)
+
+    def delete(self, session: dict, browser=None):
+        """The open conversation deleted from the store, then an empty chat."""
+        session = with_key(session, browser)
+        owner = owner_of(session["key"])
+        if session["conversation"] and owner:
+            self.store.delete(session["conversation"], owner)
+        return self.new(session)
+
