@@ -1,14 +1,19 @@
 """Several people asking at once: `cqqa serve` (with its reader) on a loopback port, N concurrent
-askers over `/api/ask` (the whole answer, translations included), bounded: each asker asks
-`--rounds` questions one after another. Reports, per level and mix, the whole-answer time p50 /
-p95, answers per minute, errors and the server's resident memory after the level.
+askers over `/api/ask?stream=true` (the answer at once, then a line as each quote's translation is
+checked), bounded: each asker asks `--rounds` questions one after another. Reports, per reader
+order, mix and level: the time to the first checked translation (English answers with quotes)
+p50 / p95 and that p95 over one asker's p50 ("/ 1": the target is at most 3 with 4 askers), the
+whole answer p50 / p95, answers per minute, errors and the server's resident memory.
 
-    python eval/bench_load.py --levels 1 2 4 --rounds 2 [--mix en mixed] [--cache 0]
+    python eval/bench_load.py --levels 1 2 4 8 --rounds 2 --mix en mixed --orders fair arrival [--cache 0]
 
-English questions are the evaluation set's single English ones, in order, dealt round-robin to
-the askers (asker i gets questions i, i+N, …), none asked twice in a run (a repeat would be
-answered from the translation cache); "mixed" alternates them with its Chinese ones. `--cache 0` runs the server without the
-translation cache (CQQA_TRANSLATION_CACHE). Loopback only; nothing is sent anywhere else.
+`--orders`: one fresh server per order (CQQA_READER_ORDER): `fair` (the product: everyone's first
+quote before anyone's second, answer/turns.py) and `arrival` (first come, first served: the
+baseline), asked the same questions. English questions are the evaluation set's single English
+ones, in order, dealt round-robin to the askers (asker i gets questions i, i+N, ...), none asked
+twice on one server (a repeat would be answered from the translation cache); "mixed" alternates
+them with its Chinese ones. `--cache 0` runs the server without the translation cache
+(CQQA_TRANSLATION_CACHE). Loopback only; nothing is sent anywhere else.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ import os
 import statistics
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import urllib.parse
@@ -48,19 +54,33 @@ def rss_mb(pid: int) -> float:
     return float("nan")
 
 
+def ask_streamed(base: str, question: str) -> tuple[float | None, float]:
+    """(seconds to the first checked translation or None if none came, seconds to the whole answer)."""
+    started, first = time.perf_counter(), None
+    url = f"{base}/api/ask?stream=true&q={urllib.parse.quote(question)}"
+    with urllib.request.urlopen(url, timeout=900) as reply:
+        for line in reply:
+            answer = json.loads(line)
+            if first is None and any(t["status"] == "checked" for t in answer["translations"]):
+                first = time.perf_counter() - started
+    if "answer_id" not in answer:
+        raise RuntimeError("the stream ended before the final answer")
+    return first, time.perf_counter() - started
+
+
 def level(base: str, askers: int, rounds: int, pool: list[str]) -> dict:
     """One level: `askers` threads, each asking `rounds` questions of `pool` (consumed in order)."""
-    times, errors, lock = [], [], threading.Lock()
+    times, firsts, errors, lock = [], [], [], threading.Lock()
 
     def ask(i: int) -> None:
         for r in range(rounds):
             question = pool[i + r * askers]
-            started = time.perf_counter()
             try:
-                with urllib.request.urlopen(f"{base}/api/ask?q={urllib.parse.quote(question)}", timeout=600) as reply:
-                    json.loads(reply.read())
+                first, whole = ask_streamed(base, question)
                 with lock:
-                    times.append(time.perf_counter() - started)
+                    times.append(whole)
+                    if first is not None:
+                        firsts.append(first)
             except Exception as exc:  # noqa: BLE001 - counted and shown, the run goes on
                 with lock:
                     errors.append(f"{question[:40]}: {exc}")
@@ -72,54 +92,73 @@ def level(base: str, askers: int, rounds: int, pool: list[str]) -> dict:
     for t in threads:
         t.join()
     wall = time.perf_counter() - started
-    times.sort()
-    return {"askers": askers, "answers": len(times), "errors": errors,
-            "p50_s": round(statistics.median(times), 1) if times else None,
-            "p95_s": round(times[min(len(times) - 1, int(0.95 * len(times)))], 1) if times else None,
-            "per_minute": round(60 * len(times) / wall, 1)}
+    return {"askers": askers, "answers": len(times), "errors": errors, "first": percentiles(firsts),
+            "whole": percentiles(times), "per_minute": round(60 * len(times) / wall, 1)}
+
+
+def percentiles(values: list[float]) -> tuple[float | None, float | None]:
+    """(p50, p95), rounded to 0.1 s; (None, None) for no values."""
+    if not values:
+        return None, None
+    values = sorted(values)
+    return round(statistics.median(values), 1), round(values[min(len(values) - 1, int(0.95 * len(values)))], 1)
+
+
+def start_server(env: dict) -> tuple[subprocess.Popen, str]:
+    port = _port()
+    proc = subprocess.Popen([sys.executable, "-m", "cqqa.cli", "serve", "--port", str(port)], env=env, cwd=ROOT,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 600
+    while True:
+        try:
+            with urllib.request.urlopen(f"{base}/api/status", timeout=5) as reply:
+                if json.loads(reply.read()).get("ready"):
+                    return proc, base
+        except OSError:
+            pass
+        if time.monotonic() > deadline or proc.poll() is not None:
+            proc.terminate()
+            sys.exit("the server did not become ready")
+        time.sleep(0.5)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--levels", type=int, nargs="+", default=[1, 2, 4])
+    parser.add_argument("--levels", type=int, nargs="+", default=[1, 2, 4, 8])
     parser.add_argument("--rounds", type=int, default=2, help="questions each asker asks, one after another")
     parser.add_argument("--mix", nargs="+", default=["en"], choices=["en", "mixed"])
+    parser.add_argument("--orders", nargs="+", default=["fair"], choices=["fair", "arrival"],
+                        help="CQQA_READER_ORDER of each server run (default: fair, the product)")
     parser.add_argument("--cache", help="CQQA_TRANSLATION_CACHE for the server (default: the product's)")
     args = parser.parse_args()
-    port = _port()
-    env = dict(os.environ, CQQA_READER="auto", CQQA_LLM_BASE_URL="")
-    if args.cache is not None:
-        env["CQQA_TRANSLATION_CACHE"] = args.cache
-    proc = subprocess.Popen([sys.executable, "-m", "cqqa.cli", "serve", "--port", str(port)], env=env, cwd=ROOT,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 600
-        while True:
-            try:
-                with urllib.request.urlopen(f"{base}/api/status", timeout=5) as reply:
-                    if json.loads(reply.read()).get("ready"):
-                        break
-            except OSError:
-                pass
-            if time.monotonic() > deadline or proc.poll() is not None:
-                sys.exit("the server did not become ready")
-            time.sleep(0.5)
-        print(f"{'mix':6} {'askers':>6} {'answers':>7} {'p50 s':>6} {'p95 s':>6} {'per min':>8} {'RSS MB':>7} errors")
-        asked: set[str] = set()  # no question twice in a run: a repeated one is answered from the cache
-        for mix in args.mix:
-            for askers in args.levels:
-                pool = questions(mix, asked)[:askers * args.rounds]
-                if len(pool) < askers * args.rounds:
-                    sys.exit(f"the evaluation set has too few new {mix} questions for {askers} askers")
-                asked.update(pool)
-                row = level(base, askers, args.rounds, pool)
-                print(f"{mix:6} {askers:>6} {row['answers']:>7} {row['p50_s']!s:>6} {row['p95_s']!s:>6} "
-                      f"{row['per_minute']:>8} {rss_mb(proc.pid):>7.0f} {len(row['errors'])}"
-                      + "".join(f"\n    {e}" for e in row["errors"][:3]), flush=True)
-    finally:
-        proc.terminate()
-        proc.wait()
+    print(f"{'order':8} {'mix':6} {'askers':>6} {'answers':>7} {'first p50':>9} {'p95':>6} {'/ 1':>5} "
+          f"{'whole p50':>9} {'p95':>6} {'per min':>8} {'RSS MB':>7} errors", flush=True)
+    for order in args.orders:
+        env = dict(os.environ, CQQA_READER="auto", CQQA_LLM_BASE_URL="", CQQA_READER_ORDER=order,
+                   CQQA_CONVERSATIONS_FILE=str(Path(tempfile.mkdtemp(prefix="cqqa-load-")) / "c.sqlite3"))
+        if args.cache is not None:
+            env["CQQA_TRANSLATION_CACHE"] = args.cache
+        proc, base = start_server(env)
+        try:
+            asked: set[str] = set()  # no question twice on one server: a repeat is answered from the cache
+            for mix in args.mix:
+                alone = None
+                for askers in args.levels:
+                    pool = questions(mix, asked)[:askers * args.rounds]
+                    if len(pool) < askers * args.rounds:
+                        sys.exit(f"the evaluation set has too few new {mix} questions for {askers} askers")
+                    asked.update(pool)
+                    row = level(base, askers, args.rounds, pool)
+                    alone = alone or row["first"][0]
+                    ratio = f"{row['first'][1] / alone:.1f}" if alone and row["first"][1] else "-"
+                    print(f"{order:8} {mix:6} {askers:>6} {row['answers']:>7} {row['first'][0]!s:>9} "
+                          f"{row['first'][1]!s:>6} {ratio:>5} {row['whole'][0]!s:>9} {row['whole'][1]!s:>6} "
+                          f"{row['per_minute']:>8} {rss_mb(proc.pid):>7.0f} {len(row['errors'])}"
+                          + "".join(f"\n    {e}" for e in row["errors"][:3]), flush=True)
+        finally:
+            proc.terminate()
+            proc.wait()
 
 
 if __name__ == "__main__":

@@ -1,6 +1,7 @@
 """The `cqqa` command as a user runs it: real processes, real model, real index."""
 
 import json
+import re
 import os
 import subprocess
 
@@ -63,6 +64,25 @@ def test_ask_follow_up_and_refusal_in_the_questions_language(built_settings):
     assert refused.returncode == 0
     assert refused.stdout.startswith("文章中没有出现“东京”、“房价”。文章中没有找到这个问题的答案")
     assert "Possibly related (not citations):" in refused.stdout and "[1]" not in refused.stdout
+
+
+def test_ask_keeps_and_continues_a_conversation(built_settings, tmp_path):
+    where = ("--index", str(built_settings.index_dir), "--no-reader")
+    env = {"CQQA_CONVERSATIONS_FILE": str(tmp_path / "kept.sqlite3")}
+    first = run("ask", "What did Li Shufu say about AI?", "--conversation", "new", *where, env=env)
+    assert first.returncode == 0, first.stderr
+    conversation = re.search(r"Conversation ([0-9a-f]{32}) \(continue it", first.stdout).group(1)
+    follow = json.loads(run("ask", "And what did he say about safety?", "--conversation", conversation, "--json",
+                            *where, env=env).stdout)
+    assert follow["conversation"] == conversation and "李书福" in follow["query"]
+    from cqqa.answer.conversations import Conversations
+
+    assert Conversations(tmp_path / "kept.sqlite3").questions(conversation) == [
+        "What did Li Shufu say about AI?", "And what did he say about safety?"]
+    unknown = run("ask", "And safety?", "--conversation", "f" * 32, *where, env=env)
+    assert unknown.returncode != 0 and "--conversation new starts one" in unknown.stderr
+    both = run("ask", "And safety?", "--conversation", conversation, "--history", "x", *where, env=env)
+    assert both.returncode != 0 and "not both" in both.stderr
 
 
 def test_index_json_summary(built_settings):

@@ -181,7 +181,7 @@ def like_fn(server) -> int:
 
 
 def test_a_lone_surrogate_in_a_message_gets_an_answer_not_a_broken_stream(server):
-    stream = run_event(server, respond_fn(server), ["\ud800what did Yin Qi say about AI 2.0\udfff", None], "surrogate")
+    stream = run_event(server, respond_fn(server), ["\ud800what did Yin Qi say about AI 2.0\udfff", None, None], "surrogate")
     done = [json.loads(line[6:]) for line in stream.splitlines()
             if line.startswith("data: ") and '"process_completed"' in line]
     assert done and done[0]["success"] is True, stream[-2000:]
@@ -217,7 +217,7 @@ def test_article_page_with_start_after_end_shows_the_text_once(server):
 
 def test_one_vote_per_answer_changeable(server):
     session = "voter"
-    stream = run_event(server, respond_fn(server), ["what did Yin Qi say about AI 2.0", None], session)
+    stream = run_event(server, respond_fn(server), ["what did Yin Qi say about AI 2.0", None, None], session)
     assert '"process_completed"' in stream
     feedback = server["work"] / "feedback.jsonl"
     for _ in range(10):

@@ -120,3 +120,28 @@ def test_a_late_asker_s_first_quote_goes_before_earlier_askers_second():
         t.join(10)
     written = [q[:3] for q in model.calls]
     assert written == ["A第1", "B第1", "C第1", "A第2", "B第2", "C第2", "A第3", "B第3", "C第3"]
+
+
+def test_arrival_order_is_first_come_first_served_and_unknown_orders_are_refused():
+    turns, order = Turns(slots=1, order="arrival"), []
+    hold = threading.Event()
+
+    def take(rank, asked, name):
+        with turns.turn(rank, asked):
+            order.append(name)
+            if name == "running":
+                hold.wait(10)
+
+    first = threading.Thread(target=take, args=(0, 0, "running"))
+    first.start()
+    wait_until(lambda: order == ["running"])
+    waiters = [threading.Thread(target=take, args=args) for args in [(2, 0, "A3"), (0, 3, "D1"), (1, 0, "A2")]]
+    for t in waiters:
+        t.start()
+        wait_until(lambda: turns.waiting == waiters.index(t) + 1)
+    hold.set()
+    for t in [first, *waiters]:
+        t.join(10)
+    assert order == ["running", "A3", "D1", "A2"]
+    with pytest.raises(ValueError, match="unknown order"):
+        Turns(order="random")

@@ -22,6 +22,7 @@
 | CQQA_LLM_BASE_URL, CQQA_LLM_MODEL, CQQA_LLM_API_KEY, CQQA_LLM_TIMEOUT, CQQA_LLM_MODE: LLMSettings |
 | CQQA_READER         | auto                          | auto: the bundled reader when fetched; 0: none |
 | CQQA_TRANSLATION_CACHE | 2048                       | finished translations the reader keeps; 0: none |
+| CQQA_READER_ORDER   | fair                          | whose quote is translated next; arrival: first come first served |
 """
 
 from __future__ import annotations
@@ -186,6 +187,15 @@ def translation_cache_entries() -> int:
     if entries < 0:
         raise ConfigError(f"CQQA_TRANSLATION_CACHE={entries} must be 0 (no cache) or more")
     return entries
+
+
+def reader_order() -> str:
+    """CQQA_READER_ORDER: fair (default: everyone's first quote before anyone's second) or arrival
+    (first come, first served; the baseline of eval/bench_load.py)."""
+    order = (os.environ.get("CQQA_READER_ORDER") or "fair").strip().lower()
+    if order not in ("fair", "arrival"):
+        raise ConfigError(f"CQQA_READER_ORDER={order!r}: use fair or arrival")
+    return order
 
 
 def reader_wanted() -> bool:

@@ -22,11 +22,17 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 
+ORDERS = ("fair", "arrival")
+
+
 class Turns:
-    def __init__(self, slots: int = 2):
+    def __init__(self, slots: int = 2, order: str = "fair"):
+        """`order` "arrival": first come, first served (the baseline eval/bench_load.py compares)."""
         if slots < 1:
             raise ValueError(f"the reader needs at least one slot, not {slots}")
-        self.slots = slots
+        if order not in ORDERS:
+            raise ValueError(f"unknown order {order!r}: use one of {', '.join(ORDERS)}")
+        self.slots, self.fair = slots, order == "fair"
         self._free = slots
         self._waiting: list[tuple[int, int, int]] = []  # (rank, asked, arrival): a heap
         self._cond = threading.Condition()
@@ -40,7 +46,8 @@ class Turns:
     @contextmanager
     def turn(self, rank: int, asked: int) -> Iterator[None]:
         """Wait until this quote is the first waiting one and a slot is free; hold the slot inside."""
-        me = (rank, asked, next(self._arrival))
+        arrival = next(self._arrival)
+        me = (rank, asked, arrival) if self.fair else (0, arrival, arrival)
         with self._cond:
             heapq.heappush(self._waiting, me)
             try:
