@@ -24,9 +24,10 @@ def wait_until(condition, seconds: float = 10.0) -> None:
         time.sleep(0.005)
 
 
-def test_the_earliest_quote_of_the_earliest_question_goes_first():
-    turns, order = Turns(slots=1), []
-    hold = threading.Event()
+def served(turns: Turns, waiting: list[tuple[int, int, str]]) -> list[str]:
+    """The order in which `waiting` (rank, asked, name), queued one by one while the only slot is
+    held, get their turn."""
+    order, hold = [], threading.Event()
 
     def take(rank, asked, name):
         with turns.turn(rank, asked):
@@ -37,15 +38,19 @@ def test_the_earliest_quote_of_the_earliest_question_goes_first():
     first = threading.Thread(target=take, args=(0, 0, "running"))
     first.start()
     wait_until(lambda: order == ["running"])
-    waiters = [threading.Thread(target=take, args=args) for args in
-               [(2, 0, "A3"), (1, 1, "B2"), (0, 3, "D1"), (0, 2, "C1"), (1, 0, "A2")]]
-    for t in waiters:
+    waiters = [threading.Thread(target=take, args=args) for args in waiting]
+    for n, t in enumerate(waiters, start=1):
         t.start()
-        wait_until(lambda: turns.waiting == waiters.index(t) + 1)
+        wait_until(lambda: turns.waiting == n)
     hold.set()
     for t in [first, *waiters]:
         t.join(10)
-    assert order == ["running", "C1", "D1", "A2", "B2", "A3"]
+    return order[1:]
+
+
+def test_the_earliest_quote_of_the_earliest_question_goes_first():
+    waiting = [(2, 0, "A3"), (1, 1, "B2"), (0, 3, "D1"), (0, 2, "C1"), (1, 0, "A2")]
+    assert served(Turns(slots=1), waiting) == ["C1", "D1", "A2", "B2", "A3"]
 
 
 def test_slots_limit_how_many_run_at_once():
@@ -123,25 +128,7 @@ def test_a_late_asker_s_first_quote_goes_before_earlier_askers_second():
 
 
 def test_arrival_order_is_first_come_first_served_and_unknown_orders_are_refused():
-    turns, order = Turns(slots=1, order="arrival"), []
-    hold = threading.Event()
-
-    def take(rank, asked, name):
-        with turns.turn(rank, asked):
-            order.append(name)
-            if name == "running":
-                hold.wait(10)
-
-    first = threading.Thread(target=take, args=(0, 0, "running"))
-    first.start()
-    wait_until(lambda: order == ["running"])
-    waiters = [threading.Thread(target=take, args=args) for args in [(2, 0, "A3"), (0, 3, "D1"), (1, 0, "A2")]]
-    for t in waiters:
-        t.start()
-        wait_until(lambda: turns.waiting == waiters.index(t) + 1)
-    hold.set()
-    for t in [first, *waiters]:
-        t.join(10)
-    assert order == ["running", "A3", "D1", "A2"]
+    waiting = [(2, 0, "A3"), (0, 3, "D1"), (1, 0, "A2")]
+    assert served(Turns(slots=1, order="arrival"), waiting) == ["A3", "D1", "A2"]
     with pytest.raises(ValueError, match="unknown order"):
         Turns(order="random")
