@@ -132,3 +132,17 @@ def test_arrival_order_is_first_come_first_served_and_unknown_orders_are_refused
     assert served(Turns(slots=1, order="arrival"), waiting) == ["A3", "D1", "A2"]
     with pytest.raises(ValueError, match="unknown order"):
         Turns(order="random")
+
+
+@pytest.mark.parametrize("variable, value, words", [
+    ("CQQA_READER_SLOTS", "0", "between 1 and 16"), ("CQQA_READER_SLOTS", "two", "not an integer"),
+    ("CQQA_READER_ORDER", "random", "use fair or arrival")])
+def test_the_reader_s_settings_refuse_nonsense(monkeypatch, variable, value, words):
+    from cqqa.config import reader_order, reader_slots
+    from cqqa.errors import ConfigError
+
+    monkeypatch.setenv(variable, value)
+    with pytest.raises(ConfigError, match=words):
+        reader_slots() if variable == "CQQA_READER_SLOTS" else reader_order()
+    monkeypatch.delenv(variable)
+    assert (reader_slots(), reader_order()) == (4, "fair")

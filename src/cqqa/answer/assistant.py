@@ -28,7 +28,7 @@ from dataclasses import replace
 
 from cqqa.answer.compose import Answer, citation_from_hit, compose_extractive, quotes_of
 from cqqa.models import local_reader
-from cqqa.config import LLMSettings, Settings, reader_order
+from cqqa.config import LLMSettings, Settings, reader_order, reader_slots
 from cqqa.errors import CqqaError, LLMError
 from cqqa.index.version import load_index
 from cqqa.answer.grounding import ground
@@ -58,7 +58,7 @@ class Assistant:
         self.llm = ChatClient(llm) if llm.enabled and llm.mode == "generate" else None
         # the bundled server, when started here, lives as long as the assistant
         self._reader_client, self._local_reader, self.reader_name = local_reader.reader_client(llm, reader)
-        self._turns = Turns(local_reader.PARALLEL, reader_order())  # one queue for the reader's slots, whatever the index version
+        self._turns = Turns(reader_slots(), reader_order())  # one queue for the reader's slots, whatever the index version
         self.reader = self._make_reader()
 
     def _make_reader(self) -> Reader | None:

@@ -1,13 +1,13 @@
 """Whose quote the reader translates next when several people's answers wait for it.
 
-The reader model has a few slots (the bundled llama.cpp server: local_reader.PARALLEL); every
+The reader model has a few slots (CQQA_READER_SLOTS; the bundled llama.cpp server's n_parallel); every
 answer wants one per quote, one quote after another. Served in arrival order, a person who asks
 while three answers are being translated waits behind all their remaining quotes. Here a
 waiting quote's turn is ranked by its place in its own answer, then by when its question was
 asked: everyone's first quote comes before anyone's second, and so on. Each person sees a checked
 translation soon, and nobody's answer is stalled for long.
 
-    turns = Turns(slots=2)
+    turns = Turns(slots=4)
     asked = turns.ticket()            # once per answer
     with turns.turn(rank=i, asked=asked):   # around each model call, i = the quote's place
         ...
@@ -26,7 +26,7 @@ ORDERS = ("fair", "arrival")
 
 
 class Turns:
-    def __init__(self, slots: int = 2, order: str = "fair"):
+    def __init__(self, slots: int = 4, order: str = "fair"):
         """`order` "arrival": first come, first served (the baseline eval/bench_load.py compares)."""
         if slots < 1:
             raise ValueError(f"the reader needs at least one slot, not {slots}")

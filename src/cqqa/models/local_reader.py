@@ -16,13 +16,12 @@ from pathlib import Path
 import httpx
 
 from cqqa.models import reader_model
-from cqqa.config import LLMSettings, reader_wanted
+from cqqa.config import LLMSettings, reader_slots, reader_wanted
 from cqqa.errors import LLMError
 from cqqa.models.llm import ChatClient
 from cqqa.answer.reader import NO_CHINESE_GRAMMAR
 
-CONTEXT_TOKENS = 4096
-PARALLEL = 2  # two answers may be translated at once; each gets half the context
+CONTEXT_PER_SLOT = 2048  # a quote's prompt and translation need well under 1,000 tokens
 
 
 @dataclass
@@ -78,8 +77,9 @@ def start(model_path: Path | None = None, threads: int | None = None, timeout: f
     threads = threads or max(1, len(os.sched_getaffinity(0)))
     params = xlc.CommonParams()
     params.model.path = str(path)
-    params.n_ctx = CONTEXT_TOKENS
-    params.n_parallel = PARALLEL
+    slots = reader_slots()  # quotes translated at once (CQQA_READER_SLOTS); each slot gets its share of the context
+    params.n_ctx = CONTEXT_PER_SLOT * slots
+    params.n_parallel = slots
     params.cpuparams.n_threads = threads
     params.cpuparams_batch.n_threads = threads
     params.port = 0  # the system picks a free port; listening_address tells which
