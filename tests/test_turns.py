@@ -146,3 +146,28 @@ def test_the_reader_s_settings_refuse_nonsense(monkeypatch, variable, value, wor
         reader_slots() if variable == "CQQA_READER_SLOTS" else reader_order()
     monkeypatch.delenv(variable)
     assert (reader_slots(), reader_order()) == (4, "fair")
+
+
+def test_a_quote_that_waited_long_goes_before_a_new_first_quote():
+    now = [0.0]
+    turns = Turns(slots=1, age_seconds=10, clock=lambda: now[0])
+    order, hold = [], threading.Event()
+
+    def take(rank, asked, name):
+        with turns.turn(rank, asked):
+            order.append(name)
+            if name == "running":
+                hold.wait(10)
+
+    threads = [threading.Thread(target=take, args=(0, 0, "running"))]
+    threads[0].start()
+    wait_until(lambda: order == ["running"])
+    for args, clock in [((2, 0, "A3"), 0.0), ((1, 1, "B2"), 1.0), ((0, 5, "E1"), 16.0)]:
+        now[0] = clock  # A3 waited 16 s: place 2 - 1; B2 15 s: 1 - 1, E1: 0, asked later than B2
+        threads.append(threading.Thread(target=take, args=args))
+        threads[-1].start()
+        wait_until(lambda: turns.waiting == len(threads) - 1)
+    hold.set()
+    for t in threads:
+        t.join(10)
+    assert order == ["running", "B2", "E1", "A3"]
