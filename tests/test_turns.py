@@ -24,9 +24,9 @@ def wait_until(condition, seconds: float = 10.0) -> None:
         time.sleep(0.005)
 
 
-def served(turns: Turns, waiting: list[tuple[int, int, str]]) -> list[str]:
+def served(turns: Turns, waiting: list[tuple[int, int, str]], at=(), now=None) -> list[str]:
     """The order in which `waiting` (rank, asked, name), queued one by one while the only slot is
-    held, get their turn."""
+    held, get their turn; with `at`, the fake clock `now` reads at[i] when the i-th is queued."""
     order, hold = [], threading.Event()
 
     def take(rank, asked, name):
@@ -40,6 +40,8 @@ def served(turns: Turns, waiting: list[tuple[int, int, str]]) -> list[str]:
     wait_until(lambda: order == ["running"])
     waiters = [threading.Thread(target=take, args=args) for args in waiting]
     for n, t in enumerate(waiters, start=1):
+        if at:
+            now[0] = at[n - 1]
         t.start()
         wait_until(lambda: turns.waiting == n)
     hold.set()
@@ -151,23 +153,7 @@ def test_the_reader_s_settings_refuse_nonsense(monkeypatch, variable, value, wor
 def test_a_quote_that_waited_long_goes_before_a_new_first_quote():
     now = [0.0]
     turns = Turns(slots=1, age_seconds=10, clock=lambda: now[0])
-    order, hold = [], threading.Event()
-
-    def take(rank, asked, name):
-        with turns.turn(rank, asked):
-            order.append(name)
-            if name == "running":
-                hold.wait(10)
-
-    threads = [threading.Thread(target=take, args=(0, 0, "running"))]
-    threads[0].start()
-    wait_until(lambda: order == ["running"])
-    for args, clock in [((2, 0, "A3"), 0.0), ((1, 1, "B2"), 1.0), ((0, 5, "E1"), 16.0)]:
-        now[0] = clock  # A3 waited 16 s: place 2 - 1; B2 15 s: 1 - 1, E1: 0, asked later than B2
-        threads.append(threading.Thread(target=take, args=args))
-        threads[-1].start()
-        wait_until(lambda: turns.waiting == len(threads) - 1)
-    hold.set()
-    for t in threads:
-        t.join(10)
-    assert order == ["running", "B2", "E1", "A3"]
+    # A3 waited 16 s: place 2 - 1; B2 15 s: 1 - 1; E1 has just come: 0, asked after B2's answer
+    waiting = [(2, 0, "A3"), (1, 1, "B2"), (0, 5, "E1")]
+    assert served(turns, waiting, at=[0.0, 1.0, 16.0], now=now) == ["B2", "E1", "A3"]
+    assert served(Turns(slots=1, age_seconds=1e9), waiting) == ["E1", "B2", "A3"]  # without aging
