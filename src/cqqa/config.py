@@ -193,7 +193,7 @@ def translation_cache_entries() -> int:
 def reader_slots() -> int:
     """CQQA_READER_SLOTS: quotes the reader translates at once (llama.cpp's parallel slots for
     the bundled reader; requests in flight for a server). Default 4: on 2 cores, 4 askers got
-    their first checked translation in 17.3 s p95 against 21.6 s with 2 (docs/performance.md)."""
+    their first checked translation in 17.3 s p95 against 22.2 s with 1 slot (docs/performance.md)."""
     slots = _env_int("CQQA_READER_SLOTS", 4)
     if not 1 <= slots <= 16:
         raise ConfigError(f"CQQA_READER_SLOTS={slots} must be between 1 and 16")
