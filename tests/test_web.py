@@ -370,6 +370,28 @@ def test_a_past_conversation_reopens_and_can_be_deleted(page):
     assert not any(t.startswith("长安汽车今年前三季度") for t in titles) and titles[0].startswith("赛力斯今年1-8月")
 
 
+def test_a_second_person_is_answered_while_the_first_one_s_answer_is_translated(page, browser, server):
+    """Two people at once: the page used to answer one question at a time (Gradio's default
+    concurrency of one per event), so B waited for A's whole answer, translations included."""
+    other = browser.new_context()
+    theirs = other.new_page()
+    theirs.goto(server["url"], wait_until="domcontentloaded")
+    theirs.wait_for_selector("#cqqa-question textarea", timeout=WAIT_MS)
+    clear(page)
+    page.fill("#cqqa-question textarea", "What is Changan's sales target for 2030? (two people)")
+    page.keyboard.press("Enter")
+    page.wait_for_function("""() => /\\(translation waiting\\)|\\(translating,/.test(
+                                  document.querySelector('#cqqa-chat').innerText)""", timeout=WAIT_MS)
+    theirs.fill("#cqqa-question textarea", "长安汽车今年前三季度销量多少？（另一个人）")
+    theirs.keyboard.press("Enter")
+    theirs.wait_for_function("""() => { const b = document.querySelector("#cqqa-chat [data-testid='bot']");
+                                        return b && b.innerText.includes('206.6万辆'); }""", timeout=WAIT_MS)
+    still = page.locator("#cqqa-chat").inner_text()
+    assert "(translation waiting)" in still or "(translating," in still, "B was answered only after A's translations"
+    other.close()
+    wait_until_translated(page)
+
+
 def test_a_restart_keeps_the_conversation(page, server):
     """Last in this module: the server is stopped and started again on the same port and files."""
     open_past(page, "赛力斯今年1-8月")
