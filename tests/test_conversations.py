@@ -77,6 +77,9 @@ def test_each_browser_lists_only_its_own_and_deletes_only_its_own(world):
     assert store.answers(mine) == [] and store.answer(aid) is None and store.listing("me") == []
     with pytest.raises(ConversationError, match="deleted"):
         store.add(mine, assistant.ask("长安汽车销量"), {})
+    again, answer_id = store.keep(mine, assistant.ask("长安汽车销量"), {}, "me")  # a tab still showing it asks on
+    assert again != mine and [s.id for s in store.listing("me")] == [again]
+    assert store.answer(answer_id).conversation == again and store.questions(again) == ["长安汽车销量"]
 
 
 def test_the_least_recently_used_conversations_go_past_the_bound(world, monkeypatch):

@@ -114,6 +114,18 @@ class Conversations:
                        "conversation = ? ORDER BY created DESC LIMIT ?)", (conversation, conversation, MAX_TURNS))
         return aid
 
+    def keep(self, conversation: str, answer: Answer, documents: dict[str, str],
+             owner: str | None = None) -> tuple[str, str]:
+        """File an answer in `conversation`, or in a new one (titled by its question) when it has
+        none or that one was deleted meanwhile; (conversation id, answer id)."""
+        if conversation:
+            try:
+                return conversation, self.add(conversation, answer, documents)
+            except ConversationError:
+                pass
+        conversation = self.start(answer.question, owner)
+        return conversation, self.add(conversation, answer, documents)
+
     def update(self, answer_id: str, answer: Answer) -> bool:
         """Replace a kept answer by its finished form (translations written); False if it is gone."""
         with self._db() as db:

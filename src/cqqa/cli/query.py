@@ -71,9 +71,9 @@ def cmd_ask(args) -> int:
     if store is not None:
         from cqqa.answer.conversations import documents_of
 
-        conversation = args.conversation if args.conversation != "new" else store.start(answer.question)
-        kept = {"conversation": conversation,
-                "answer_id": store.add(conversation, answer, documents_of(answer, settings.index_dir))}
+        conversation, answer_id = store.keep("" if args.conversation == "new" else args.conversation, answer,
+                                             documents_of(answer, settings.index_dir))
+        kept = {"conversation": conversation, "answer_id": answer_id}
     if args.json:
         print_json(answer_json(answer) | kept)
         return 0

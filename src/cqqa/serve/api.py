@@ -48,12 +48,7 @@ def asked(assistant, store: Conversations, index_dir: Path, question: str, histo
             yield answer_json(answer)
             shown = finished(answer)
         answer = event
-    try:
-        conversation = conversation or store.start(answer.question)
-        answer_id = store.add(conversation, answer, documents_of(answer, index_dir))
-    except ConversationError:  # deleted while it was answered: the answer starts a new one
-        conversation = store.start(answer.question)
-        answer_id = store.add(conversation, answer, documents_of(answer, index_dir))
+    conversation, answer_id = store.keep(conversation, answer, documents_of(answer, index_dir))
     yield answer_json(answer) | {"conversation": conversation, "answer_id": answer_id, "link": f"/answer/{answer_id}"}
 
 

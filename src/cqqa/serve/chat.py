@@ -184,15 +184,8 @@ class Chat:
     def keep(self, session: dict, chat: list, answer: Answer) -> tuple[dict, dict]:
         """The answer filed in the tab's conversation (started now if it has none, or again if it
         was deleted meanwhile); the new session and the answer's record."""
-        conversation, owner = session["conversation"], owner_of(session["key"])
-        documents = documents_of(answer, self.index_dir)
-        try:
-            if not conversation:
-                raise ConversationError("no conversation yet")
-            answer_id = self.store.add(conversation, answer, documents)
-        except ConversationError:
-            conversation = self.store.start(answer.question, owner)
-            answer_id = self.store.add(conversation, answer, documents)
+        conversation, answer_id = self.store.keep(session["conversation"], answer,
+                                                  documents_of(answer, self.index_dir), owner_of(session["key"]))
         record = {"message": len(chat) - 1, "answer": answer, "history": list(session["turns"]), "id": answer_id}
         return ({"chat": chat, "turns": session["turns"] + [answer.question], "records": session["records"] + [record],
                  "conversation": conversation, "key": session["key"]}, record)
