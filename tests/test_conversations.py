@@ -178,5 +178,9 @@ def test_an_answer_survives_the_json_round_trip_with_its_headings(world):
     answer = assistant.ask("长安汽车前三季度累计销量是多少？")
     data = json.loads(json.dumps(answer_json(answer), ensure_ascii=False))
     assert answer_json(answer_from_json(data)) == answer_json(answer)
+    loaded = load_index(settings.index_dir)
+    on_disk = documents_of(answer, settings.index_dir)
+    assert documents_of(answer, settings.index_dir, loaded) == on_disk and len(on_disk["sales"]) == 64
     shutil.rmtree(settings.index_dir / "versions")  # documents_of: the version gone, hashes unknown
     assert set(documents_of(answer, settings.index_dir).values()) == {""}
+    assert documents_of(answer, settings.index_dir, loaded) == on_disk  # the version in memory still knows

@@ -216,6 +216,6 @@ def answer_from_json(data: dict) -> Answer:
     return Answer(data["question"], data["answer"], bool(data["answerable"]),
                   [citation(c, i + 1) for i, c in enumerate(data.get("citations") or [])],
                   [citation(c, 0) for c in data.get("related") or []],
-                  data.get("lang") or question_language(data["question"]), data.get("query", ""), data.get("composer", "extractive"),
-                  data.get("notice", ""), data.get("index_version", ""),
+                  data.get("lang") or question_language(data["question"]), data.get("query", ""),
+                  data.get("composer", "extractive"), data.get("notice", ""), data.get("index_version", ""),
                   [Translation(**t) for t in data.get("translations") or []], data.get("reader", ""))

@@ -190,12 +190,21 @@ def _kept(row) -> Kept:
     return Kept(aid, conversation, created, answer, json.loads(documents))
 
 
-def documents_of(answer: Answer, index_dir: Path) -> dict[str, str]:
+def document_hashes(manifest: dict) -> dict[str, str]:
+    """doc id -> SHA-256 of each article of an index version (its manifest)."""
+    return {d["doc_id"]: d.get("sha256", "") for d in manifest["documents"]}
+
+
+def documents_of(answer: Answer, index_dir: Path, loaded=None) -> dict[str, str]:
     """doc id -> SHA-256 of each article the answer cites or offers, from the index version it
-    came from ("" where that version's manifest cannot be read)."""
+    came from: `loaded` (the Index in memory) when it is that version, else its manifest on disk
+    ("" where that cannot be read)."""
     try:
-        manifest = json.loads((index_dir / "versions" / answer.index_version / MANIFEST).read_text(encoding="utf-8"))
-        hashes = {d["doc_id"]: d.get("sha256", "") for d in manifest["documents"]}
+        if loaded is not None and loaded.version == answer.index_version:
+            manifest = loaded.manifest
+        else:
+            manifest = json.loads((index_dir / "versions" / answer.index_version / MANIFEST).read_text(encoding="utf-8"))
+        hashes = document_hashes(manifest)
     except (OSError, ValueError, KeyError, TypeError):
         hashes = {}
     return {c.doc: hashes.get(c.doc, "") for c in answer.citations + answer.related}
@@ -214,7 +223,7 @@ def changes(kept: Kept, index) -> list[str]:
     """What has changed since the answer, in the current index: articles edited or removed."""
     if index is None or index.version == kept.answer.index_version:
         return []
-    now = {d["doc_id"]: d.get("sha256", "") for d in index.manifest["documents"]}
+    now = document_hashes(index.manifest)
     titles = {c.doc: c.title for c in kept.answer.citations + kept.answer.related}
     notes = []
     for doc, sha in kept.documents.items():

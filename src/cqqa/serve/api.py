@@ -48,7 +48,7 @@ def asked(assistant, store: Conversations, index_dir: Path, question: str, histo
             yield answer_json(answer)
             shown = finished(answer)
         answer = event
-    conversation, answer_id = store.keep(conversation, answer, documents_of(answer, index_dir))
+    conversation, answer_id = store.keep(conversation, answer, documents_of(answer, index_dir, assistant.searcher.index))
     yield answer_json(answer) | {"conversation": conversation, "answer_id": answer_id, "link": f"/answer/{answer_id}"}
 
 

@@ -185,7 +185,8 @@ class Chat:
         """The answer filed in the tab's conversation (started now if it has none, or again if it
         was deleted meanwhile); the new session and the answer's record."""
         conversation, answer_id = self.store.keep(session["conversation"], answer,
-                                                  documents_of(answer, self.index_dir), owner_of(session["key"]))
+                                                  documents_of(answer, self.index_dir, self._index()),
+                                                  owner_of(session["key"]))
         record = {"message": len(chat) - 1, "answer": answer, "history": list(session["turns"]), "id": answer_id}
         return ({"chat": chat, "turns": session["turns"] + [answer.question], "records": session["records"] + [record],
                  "conversation": conversation, "key": session["key"]}, record)
