@@ -28,7 +28,7 @@ def test_source_name():
 
 
 def _hit(chunk_id, doc, text):
-    return SimpleNamespace(chunk_id=chunk_id, doc=doc, title="T", text=text, start=0, end=len(text), heading="")
+    return SimpleNamespace(chunk_id=chunk_id, doc=doc, title="T", text=text, start=0, end=len(text), heading="", page=0)
 
 
 def _retrieval(hits, scores, answerable, meta=None, absent_terms=(), roles=()):

@@ -31,7 +31,8 @@ def test_source_event_filter(tmp_path):
     assert is_source_event(str(tmp_path / "a.meta.toml"), tmp_path)
     assert not is_source_event(str(tmp_path / ".a.txt.swp"), tmp_path)
     assert not is_source_event(str(tmp_path / ".git" / "x.txt"), tmp_path)
-    assert not is_source_event(str(tmp_path / "notes.docx"), tmp_path)
+    assert is_source_event(str(tmp_path / "report.pdf"), tmp_path)
+    assert not is_source_event(str(tmp_path / "notes.xlsx"), tmp_path)
     assert not is_source_event("/elsewhere/a.txt", tmp_path)
 
 

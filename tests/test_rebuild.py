@@ -102,7 +102,7 @@ def test_changed_chunk_settings_rebuild_everything_and_say_so(built_settings, em
     settings = dataclasses.replace(settings, chunks=ChunkSettings(chunk_tokens=120, chunk_overlap=20))
     warnings = []
     report = build_index(settings, embedder_factory=lambda: embedder, warn=warnings.append)
-    assert any("chunking or index settings changed: rebuilding every document" in w for w in warnings)
+    assert any("chunking, text extraction or index settings changed: rebuilding every document" in w for w in warnings)
     index = load_index(settings.index_dir)
     assert index.manifest["settings"]["chunks"]["chunk_tokens"] == 120
     assert report.chunks == len(index.chunks) > len(load_index(built_settings.index_dir).chunks)

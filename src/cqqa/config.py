@@ -103,6 +103,8 @@ class Settings:
     feedback_file: Path = Path("feedback/feedback.jsonl")
     conversations_file: Path = Path("conversations/conversations.sqlite3")
     conversations_max: int = 500
+    uploads_dir: Path | None = None  # where articles added from the chat go (inside source_dir); None: source_dir
+    allow_uploads: bool = False  # accept articles from the chat when not bound to loopback (--allow-uploads)
 
     @classmethod
     def from_env(cls) -> "Settings":
@@ -120,6 +122,8 @@ class Settings:
             feedback_file=Path(os.environ.get("CQQA_FEEDBACK_FILE") or "feedback/feedback.jsonl"),
             conversations_file=Path(os.environ.get("CQQA_CONVERSATIONS_FILE") or cls.conversations_file),
             conversations_max=_env_int("CQQA_CONVERSATIONS_MAX", cls.conversations_max),
+            uploads_dir=Path(os.environ["CQQA_UPLOADS_DIR"]) if os.environ.get("CQQA_UPLOADS_DIR") else None,
+            allow_uploads=_env_flag("CQQA_ALLOW_UPLOADS"),
         )
 
 

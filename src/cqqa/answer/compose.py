@@ -56,6 +56,7 @@ class Citation:
     end: int
     heading: str = ""
     quotes: list[str] = field(default_factory=list)  # the sentences of `text` the answer quotes
+    page: int = 0  # the page the passage starts on (PDF sources), else 0
 
 
 @dataclass
@@ -75,7 +76,8 @@ class Answer:
 
 
 def citation_from_hit(hit, n: int, quotes: list[str] | None = None) -> Citation:
-    return Citation(n, hit.chunk_id, hit.doc, hit.title, hit.text, hit.start, hit.end, hit.heading, quotes or [])
+    return Citation(n, hit.chunk_id, hit.doc, hit.title, hit.text, hit.start, hit.end, hit.heading, quotes or [],
+                    hit.page)
 
 
 def quotes_of(answer: Answer) -> list[tuple[int, str]]:
@@ -186,7 +188,7 @@ def readable(answer: Answer) -> str:
 def answer_json(answer: Answer) -> dict:
     """The documented JSON shape of an answer (cqqa ask --json, /api/ask)."""
     data = asdict(answer)
-    keep = ("n", "chunk_id", "doc", "title", "text", "start", "end", "heading", "quotes")
+    keep = ("n", "chunk_id", "doc", "title", "text", "start", "end", "heading", "page", "quotes")
     return {
         "question": data["question"],
         "answer": data["answer"],
@@ -211,7 +213,7 @@ def answer_from_json(data: dict) -> Answer:
 
     def citation(row: dict, n: int) -> Citation:
         return Citation(row.get("n", n), row["chunk_id"], row["doc"], row["title"], row["text"], row["start"],
-                        row["end"], row.get("heading", ""), list(row.get("quotes") or []))
+                        row["end"], row.get("heading", ""), list(row.get("quotes") or []), row.get("page", 0))
 
     return Answer(data["question"], data["answer"], bool(data["answerable"]),
                   [citation(c, i + 1) for i, c in enumerate(data.get("citations") or [])],

@@ -20,7 +20,7 @@ def cmd_search(args) -> int:
     retrieval = searcher.retrieve(args.query, k=args.k)
     hits, plan = retrieval.hits, retrieval.plan
     if args.json:
-        fields = ["rank", "chunk_id", "doc", "title", "text", "start", "end", "score"]
+        fields = ["rank", "chunk_id", "doc", "title", "text", "start", "end", "page", "score"]
         if args.explain:
             fields += ["dense_rank", "lexical_rank", "dense_score", "lexical_score", "best_sentence",
                        "best_sentence_score"]
@@ -43,7 +43,7 @@ def cmd_search(args) -> int:
                         for sentence in retrieval.roles)
               + (f"\ndecision: {searcher.decision.explain(retrieval.signals)}" if retrieval.signals else "") + "\n")
     for hit in hits:
-        print(f"[{hit.rank}] {hit.score:.3f}  {hit.title}  ({hit.doc}, chars {hit.start}-{hit.end})")
+        print(f"[{hit.rank}] {hit.score:.3f}  {hit.title}  ({hit.doc}, {f'p. {hit.page}, ' if hit.page else ''}chars {hit.start}-{hit.end})")
         if args.explain:
             print(f"    dense rank {hit.dense_rank} ({hit.dense_score:.3f}), lexical rank {hit.lexical_rank} "
                   f"(BM25 {hit.lexical_score:.2f})" if hit.dense_score is not None else
@@ -83,7 +83,7 @@ def cmd_ask(args) -> int:
         print("\nSources:" if answer.citations else "\nPossibly related (not citations):")
     for c in items:
         label = f"[{c.n}]" if answer.citations else " -"
-        print(f"{label} {c.title} ({c.chunk_id}, chars {c.start}-{c.end})")
+        print(f"{label} {c.title} ({c.chunk_id}, {f'p. {c.page}, ' if c.page else ''}chars {c.start}-{c.end})")
         print("    " + c.text.replace("\n\n", "\n    "))
     if kept:
         print(f"\nConversation {kept['conversation']} (continue it: cqqa ask QUESTION --conversation "

@@ -33,6 +33,10 @@ def cmd_serve(args) -> int:
     from cqqa.serve.loading import LoadingResponder
 
     settings = settings_from(args)
+    if args.allow_uploads:
+        import dataclasses
+
+        settings = dataclasses.replace(settings, allow_uploads=True)
     sock = _listen(args.host, args.port)
     allowed = tuple(args.allow_host or ()) + settings.allowed_hosts
     early = LoadingResponder(sock, args.host, allowed).start()  # a "starting" page until the chat listens
@@ -99,6 +103,10 @@ def add_parsers(sub, parents: Parents) -> None:
                             "comma-separated). Requests naming any other host are refused, so a web page "
                             "cannot reach the server by DNS rebinding; localhost, 127.0.0.1 and ::1 always work")
     serve.add_argument("--watch", action="store_true", help="also rebuild the index when the articles change")
+    serve.add_argument("--allow-uploads", action="store_true",
+                       help="let users add articles from the chat (/add) although the server listens on an address "
+                            "other machines reach; on loopback (the default) it is on anyway. Also "
+                            "CQQA_ALLOW_UPLOADS=1; files go to CQQA_UPLOADS_DIR (default: the source folder)")
     serve.add_argument("--no-reader", action="store_true",
                        help="do not start the bundled reader (English answers then quote the Chinese only)")
     serve.add_argument("--feedback", metavar="FILE",

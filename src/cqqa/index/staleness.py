@@ -11,6 +11,7 @@ from cqqa.config import Settings
 from cqqa.errors import CqqaError
 from cqqa.index.store import MANIFEST, current_version, read_manifest
 from cqqa.index.version import FORMAT
+from cqqa.ingest.formats import EXTRACTION
 from cqqa.ingest.sources import Document, discover, doc_id_of, document_fingerprint, load_sources, meta_path
 
 
@@ -41,7 +42,7 @@ NAME_BRIDGE = 2  # 2: transliterated foreign names (names.json "foreign"); an ol
 def settings_fingerprint(settings: Settings) -> dict:
     """Everything besides the sources that decides the index's content."""
     return {"chunks": asdict(settings.chunks), "faiss_index": settings.faiss_index, "cqqa_format": FORMAT,
-            "name_bridge": NAME_BRIDGE}
+            "name_bridge": NAME_BRIDGE, "extraction": EXTRACTION}
 
 
 def staleness(index_dir: Path, settings: Settings, docs: list[Document] | None = None) -> list[str]:
@@ -100,7 +101,7 @@ def built_documents(manifest: dict | None) -> dict[str, str]:
 def stale_settings(manifest: dict, settings: Settings) -> list[str]:
     reasons = []
     if manifest.get("settings") != settings_fingerprint(settings):
-        reasons.append("chunking or index settings changed")
+        reasons.append("chunking, text extraction or index settings changed")
     if manifest["model"]["name"] != settings.model:
         reasons.append(f"built with model {manifest['model']['name']}, configured model is {settings.model}")
     return reasons

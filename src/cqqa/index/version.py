@@ -31,7 +31,7 @@ from cqqa.index.sentence_units import SentenceUnits
 from cqqa.index.store import MANIFEST, current_version
 from cqqa.index.vector_index import VectorIndex
 
-FORMAT = 6  # 6: manifest["files"] (checksums), document fingerprints cover the sidecar
+FORMAT = 7  # 7: chunks know their page (PDF); 6: manifest["files"] (checksums), fingerprints cover the sidecar
 # The files of a version folder; write_files writes them, read_version reads them.
 CHUNKS = "chunks.jsonl"
 VECTORS = "vectors.npy"
@@ -148,4 +148,4 @@ CHUNK_FIELDS = tuple(Chunk.__dataclass_fields__)
 
 def read_chunk(row: dict) -> Chunk:
     """A chunk from its chunks.jsonl row (fields it does not know are ignored)."""
-    return Chunk(**{name: row[name] for name in CHUNK_FIELDS})
+    return Chunk(**{name: row[name] for name in CHUNK_FIELDS if name in row})

@@ -54,6 +54,7 @@ class Chunk:
     text: str  # as shown to users, in the source's own script
     start: int  # span in the original (decoded) source text
     end: int
+    page: int = 0  # the page `start` is on (PDF), 0 for sources without pages
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -105,5 +106,6 @@ def chunk_document(doc: Document, settings: ChunkSettings) -> list[Chunk]:
                 text=piece,
                 start=offsets[at],
                 end=offsets[at + len(piece) - 1] + 1,
+                page=doc.page_of(offsets[at]),
             ))
     return chunks

@@ -28,6 +28,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from cqqa.ingest.formats.base import CELL_SEPARATOR
 from cqqa.textnorm import is_han, jieba
 
 # A sentence ends with one of these, possibly followed by closing quotes/brackets.
@@ -82,6 +83,7 @@ def _heading_shaped(text: str) -> bool:
         0 < len(text) <= HEADING_MAX_CHARS
         and not ends_sentence(text)
         and text[-1] not in CONTINUES
+        and CELL_SEPARATOR not in text  # a table row (as formats write them) is body text
     )
 
 

@@ -1,20 +1,17 @@
 """Find and read the source articles in docs_src/.
 
-A source is a `.txt` or `.md` file. Its metadata lives beside it in
-`<name>.meta.toml` (title, publication, date, script, layout — all optional;
-without a title, the first line of the text is used). Offsets everywhere in
-cqqa are character positions in the text as decoded here: UTF-8, a leading
-byte-order mark removed, line endings left as they are.
+A source is a file of one of the formats in `ingest/formats/` (text and Markdown, HTML, PDF,
+DOCX), checked by content as well as by name. Its metadata lives beside it in
+`<name>.meta.toml` (title, publication, date, script, layout — all optional, and overriding
+what the file itself says; without a title, the first line of the text is used). Offsets
+everywhere in cqqa are character positions in the text as extracted here (for text files: as
+decoded, line endings left as they are), which the index keeps in documents.jsonl.
 
 Empty and binary files, files over the size limit (CQQA_MAX_SOURCE_MB) and symbolic
 links that point out of the source folder (unless CQQA_FOLLOW_SYMLINKS=1) are skipped
 with a warning naming them. Two files that would be the same article (`twin.txt` and
-`twin.md`: ids drop the suffix) stop the build with a message naming both. A file that is not UTF-8 is
-tried as GB18030 (which covers GBK and GB2312) and as Big5; the decoding whose
-text reads as Chinese (the share of its characters that fall in jieba
-dictionary words, after Traditional-to-Simplified folding) is used, with a
-warning naming the encoding. A file that reads as neither stops the build with
-a message naming it and saying how to convert it.
+`twin.md`: ids drop the suffix) stop the build with a message naming both. Decoding of text
+that is not UTF-8: `formats/text.py`.
 """
 
 from __future__ import annotations
@@ -27,14 +24,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from cqqa.errors import SourceError
+from cqqa.ingest.formats import SUFFIXES, SkippedSource, format_for, identify, page_at
 
 
-class SkippedSource(SourceError):
-    """A file that is left out of the index with a warning (binary, empty, too big, a link out)."""
-
-SOURCE_SUFFIXES = (".txt", ".md")
+SOURCE_SUFFIXES = SUFFIXES
 META_SUFFIX = ".meta.toml"
-KNOWN_META = {"title", "title_en", "publication", "publication_en", "date", "event_date", "script",
+KNOWN_META = {"title", "author", "title_en", "publication", "publication_en", "date", "event_date", "script",
               "layout", "original_file", "notes", "url"}
 
 
@@ -44,7 +39,12 @@ class Document:
     path: Path
     text: str
     sha256: str  # of the file's bytes
-    meta: dict = field(default_factory=dict)
+    meta: dict = field(default_factory=dict)  # the file's own (HTML, PDF, DOCX), overridden by its sidecar
+    paged: bool = False  # the text has page breaks (PDF)
+
+    def page_of(self, offset: int) -> int:
+        """The page of the character at `offset` (1-based); 0 when the document has no pages."""
+        return page_at(self.text, offset) if self.paged else 0
 
     @property
     def title(self) -> str:
@@ -122,50 +122,6 @@ def read_meta(path: Path) -> dict:
     return meta
 
 
-LEGACY_ENCODINGS = ("gb18030", "big5")
-MIN_CHINESE_SCORE = 0.5  # share of Han characters inside dictionary words for a decoding to count
-
-
-def chinese_score(text: str) -> float:
-    """How much `text` reads as Chinese: the share of its Han characters that are part of a
-    multi-character jieba dictionary word. Text decoded with the wrong codec scores near 0."""
-    from cqqa.textnorm import jieba, to_simplified
-
-    sample = to_simplified(text[:20000])
-    han = sum(1 for c in sample if "\u4e00" <= c <= "\u9fff")
-    if not han:
-        return 0.0
-    words = jieba().dt.FREQ
-    in_words = sum(len(w) for w in jieba().cut(sample, HMM=False) if len(w) > 1 and words.get(w))
-    return in_words / han
-
-
-def decode(raw: bytes, path: Path, warn=lambda message: None) -> str:
-    if b"\x00" in raw[:8192]:
-        raise SkippedSource(f"{path} looks binary (it contains NUL bytes); only .txt/.md text articles can be indexed")
-    try:
-        return raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        bad = exc.start
-    scored = []
-    for encoding in LEGACY_ENCODINGS:
-        try:
-            text = raw.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-        scored.append((chinese_score(text), encoding, text))
-    if scored:
-        score, encoding, text = max(scored)
-        if score >= MIN_CHINESE_SCORE:
-            warn(f"{path} is not UTF-8; read it as {encoding.upper()} (convert it with "
-                 f"`iconv -f {encoding.upper()} -t UTF-8` to silence this)")
-            return text
-    raise SourceError(
-        f"{path} is not UTF-8 (bad byte at position {bad}) and does not read as GB18030 or Big5 Chinese; "
-        f"convert it to UTF-8, e.g. `iconv -f GB18030 -t UTF-8` (Simplified) or `iconv -f BIG5 -t UTF-8` (Traditional)"
-    )
-
-
 def read_document(path: Path, source_dir: Path, warn=lambda message: None, max_bytes: int | None = None) -> Document:
     try:
         size = path.stat().st_size
@@ -175,10 +131,29 @@ def read_document(path: Path, source_dir: Path, warn=lambda message: None, max_b
         raw = path.read_bytes()
     except OSError as exc:
         raise SourceError(f"cannot read {path}: {exc.strerror}") from exc
-    text = decode(raw, path, warn)
-    if not text.strip():
+    extracted = extract(raw, path, warn)
+    meta = {**extracted.meta, **read_meta(path)}
+    return Document(doc_id_of(path, source_dir), path, extracted.text, hashlib.sha256(raw).hexdigest(), meta,
+                    extracted.paged)
+
+
+def extract(raw: bytes, path: Path, warn=lambda message: None):
+    """The text of a source file's bytes, by the format its name asks for, after checking that
+    its content is of that format (a PDF renamed .txt is refused, not read as text)."""
+    fmt, actual = format_for(path), identify(raw)
+    if fmt is None:
+        raise SkippedSource(f"{path}: {path.suffix or 'files without a suffix'} is not a source format; "
+                            f"cqqa reads {', '.join(SUFFIXES)}")
+    markup_as_text = fmt.priority == 0 and actual is not None and actual.priority == 1  # HTML in a .md is text
+    if actual is not fmt and not markup_as_text:
+        if actual is None:
+            raise SkippedSource(f"{path} looks binary and is none of the formats cqqa reads ({', '.join(SUFFIXES)})")
+        raise SkippedSource(f"{path} is named like {fmt.label} but its content is {actual.label}; rename it to "
+                            f"{actual.suffixes[0]} (or replace it with the right file)")
+    extracted = fmt.extract(raw, path, warn)
+    if not extracted.text.strip():
         raise SkippedSource(f"{path} is empty")
-    return Document(doc_id_of(path, source_dir), path, text, hashlib.sha256(raw).hexdigest(), read_meta(path))
+    return extracted
 
 
 def load_documents(source_dir: Path, warn=lambda message: None, *, max_mb: float | None = None,

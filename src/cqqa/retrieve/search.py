@@ -63,6 +63,7 @@ class Hit:
     lexical_score: float | None = None  # BM25
     best_sentence: str | None = None  # the chunk's sentence closest to the question
     best_sentence_score: float | None = None
+    page: int = 0  # the page the passage starts on (PDF sources), else 0
 
 
 @dataclass
@@ -288,5 +289,6 @@ class Searcher:
                 lexical_score=float(lexical[row]),
                 best_sentence=index.sentences.texts[sentence] if sentence >= 0 else None,
                 best_sentence_score=float(sentence_score[row]) if sentence >= 0 else None,
+                page=chunk.page,
             ))
         return hits

@@ -32,9 +32,9 @@ CSS = """
 """
 
 
-def build_ui(chat: Chat, secret: str, status):
+def build_ui(chat: Chat, secret: str, status, uploads: bool = False):
     """The page. `secret` encrypts what the browser keeps (stable across restarts); `status`
-    yields the loading banner's text."""
+    yields the loading banner's text; `uploads`: offer "Add an article" (/add)."""
     with gr.Blocks(title="cqqa · Chongqing NEV articles", analytics_enabled=False) as ui:
         gr.Markdown("## cqqa — ask the Chongqing intelligent-connected-NEV articles\n"
                     "Ask in English or Chinese; follow up; every answer cites the passages it quotes.")
@@ -51,6 +51,9 @@ def build_ui(chat: Chat, secret: str, status):
                                      placeholder="Ask in English or Chinese, e.g. what did Yin Qi say about AI 2.0")
                     send = gr.Button("Ask", elem_id="cqqa-ask", variant="primary", scale=1)
                 gr.Markdown(QUEUE_NOTE, elem_id="cqqa-queue-note")
+                if uploads:
+                    gr.HTML('<a id="cqqa-add" href="add" target="_blank" rel="noopener">➕ Add an article</a> '
+                            '(.txt .md .html .pdf .docx; indexed on this server, then you can ask about it)')
                 with gr.Row():
                     past = gr.Dropdown([], label="Past conversations", elem_id="cqqa-past", scale=4)
                     new = gr.Button("New conversation", elem_id="cqqa-clear", size="sm", scale=1)

@@ -13,6 +13,7 @@ import re
 from urllib.parse import quote, urlencode
 
 from cqqa.answer.compose import Answer, Citation, readable
+from cqqa.ingest.formats.base import PAGE_BREAK, page_at
 
 _EXTRA = str.maketrans({"$": "&#36;", "{": "&#123;", "}": "&#125;", "`": "&#96;"})
 
@@ -57,6 +58,22 @@ def quote_spans(citation: Citation) -> list[tuple[int, int]]:
     return [span for span in found if span]
 
 
+def place(citation: Citation) -> str:
+    """Where a passage is: its article's title, its page (PDF) and its section heading."""
+    return " · ".join(part for part in (citation.title, f"p. {citation.page}" if citation.page else "",
+                                        citation.heading) if part)
+
+
+def with_pages(body: str) -> str:
+    """An article's (escaped) text with each page break shown as a marker that starts the next
+    page: "— p. 2 —", with id="page-2"."""
+    pages = body.split(PAGE_BREAK)
+    out = [pages[0]]
+    for number, page in enumerate(pages[1:], 2):
+        out.append(f'<span class="page" id="page-{number}">— p. {number} —</span>{page}')
+    return "".join(out)
+
+
 def article_link(version: str, citation: Citation) -> str:
     query = urlencode({"start": citation.start, "end": citation.end, "q": citation.quotes}, doseq=True)
     return f"article/{quote(version)}/{quote(citation.doc)}?{query}#passage"
@@ -81,7 +98,7 @@ def sources_html(answer: Answer | None, link: str = "", notes=(), version: str |
                      f'{escape(SHARE_LABEL)}</a></p>')
     for c in items:
         marker = f"[{c.n}]" if answer.citations else "·"
-        where = escape(c.title) + (f" · {escape(c.heading)}" if c.heading else "")
+        where = escape(place(c))
         parts.append(
             f'<div class="{kind}" data-chunk="{escape(c.chunk_id)}">'
             f'<div class="cqqa-cite-head"><span class="cqqa-n">{marker}</span> {where}</div>'
@@ -100,6 +117,8 @@ pre { white-space: pre-wrap; font-family: inherit; }
 mark { background: #fff3b0; }
 mark strong { background: #ffd54f; font-weight: normal; }
 .meta { color: #666; font-size: 0.9rem; }
+.page { display: block; color: #888; text-align: center; font-size: 0.85rem; border-top: 1px dashed #ccc;
+        margin: 1rem 0 .5rem; }
 """
 
 
@@ -108,12 +127,13 @@ def article_html(title: str, text: str, start: int, end: int, quotes: list[str],
     start = max(0, min(start, len(text)))
     end = max(start, min(end, len(text)))  # a malformed link (end before start) highlights nothing
     inner = [span for q in quotes if (span := locate(text, start, end, q))]
-    body = (escape(text[:start]) + '<mark id="passage">'
-            + highlight(text[start:end], [(s - start, e - start) for s, e in inner], "strong")
-            + "</mark>" + escape(text[end:]))
+    body = with_pages(escape(text[:start]) + '<mark id="passage">'
+                      + highlight(text[start:end], [(s - start, e - start) for s, e in inner], "strong")
+                      + "</mark>" + escape(text[end:]))
+    page = f" · p. {page_at(text, start)}" if PAGE_BREAK in text else ""
     return (f"<!doctype html><html><head><meta charset=\"utf-8\"><title>{escape(title)}</title>"
             f"<style>{ARTICLE_CSS}</style></head><body><h1>{escape(title)}</h1>"
-            f'<p class="meta">Index version {escape(version)} · characters {start}–{end}</p>'
+            f'<p class="meta">Index version {escape(version)} · characters {start}–{end}{page}</p>'
             f"<pre>{body}</pre></body></html>")
 
 
@@ -125,7 +145,7 @@ def answer_page_html(answer: Answer, answered_at: str, notes=(), version: str | 
     sources = []
     for c in items:
         marker = f"[{c.n}]" if answer.citations else "·"
-        sources.append(f'<div class="cite"><p class="meta">{marker} {escape(c.title)}</p>'
+        sources.append(f'<div class="cite"><p class="meta">{marker} {escape(place(c))}</p>'
                        f'<pre class="passage">{highlight(c.text, quote_spans(c))}</pre>'
                        f'<a href="../{escape(article_link(version or answer.index_version, c))}">{escape(open_label)}</a>'
                        "</div>")

@@ -5,6 +5,7 @@
     /answer/<id>               one kept answer, read-only (the link the sources panel offers)
     /api/ask?q=...             the same answers as JSON (what `cqqa ask --json` prints; api.py)
     /api/status                {"ready", "state"}, and the index version being served once ready
+    /add, /api/articles        adding an article from the chat (uploads.py)
 
 The server listens at once; the model loads behind it (Startup). Until it is ready the page
 says so, /api/status answers 503 {"ready": false}, and questions wait: none is refused.
@@ -79,6 +80,17 @@ def status_text(startup: Startup):
     return status
 
 
+def uploads_allowed(host: str, allow: bool) -> tuple[bool, str]:
+    """Whether articles can be added from the chat: by default only when the server listens on
+    loopback (only this machine's users can reach it), else with --allow-uploads."""
+    from cqqa.serve.guard import LOOPBACK_NAMES
+
+    if allow or host in LOOPBACK_NAMES:
+        return True, ""
+    return False, (f"adding articles from the chat is off: this server listens on {host}, so anyone who can reach "
+                   "it could add files; restart it with --allow-uploads (or CQQA_ALLOW_UPLOADS=1) to allow it")
+
+
 def build_app(startup: Startup, settings, feedback_path: Path | None = None, host: str = "127.0.0.1",
               allowed_hosts: tuple[str, ...] = ()):
     """The FastAPI app: the plain routes, then the Gradio chat mounted at /, all behind the Guard
@@ -88,6 +100,7 @@ def build_app(startup: Startup, settings, feedback_path: Path | None = None, hos
 
     from cqqa.serve.api import add_answer_routes
     from cqqa.serve.guard import Guard
+    from cqqa.serve.uploads import Uploads, add_upload_routes
 
     app = FastAPI(title="cqqa", docs_url=None, redoc_url=None, openapi_url=None)
     index_dir = settings.index_dir
@@ -112,6 +125,8 @@ def build_app(startup: Startup, settings, feedback_path: Path | None = None, hos
         return text_page(article_html(title, text, start, end, q, version))
 
     add_answer_routes(app, startup, store, index_dir)
+    uploads = Uploads(settings, startup, *uploads_allowed(host, settings.allow_uploads))
+    add_upload_routes(app, uploads)
 
     @app.get("/api/status")
     def api_status():
@@ -123,7 +138,7 @@ def build_app(startup: Startup, settings, feedback_path: Path | None = None, hos
                 "chunks": len(assistant.searcher.index.chunks)}
 
     chat = Chat(startup, store, feedback_path or settings.feedback_file, index_dir)
-    ui = build_ui(chat, browser_secret(settings.conversations_file.parent), status_text(startup))
+    ui = build_ui(chat, browser_secret(settings.conversations_file.parent), status_text(startup), uploads.enabled)
     # No file is ever served or accepted through Gradio: block every path (the Guard refuses the
     # file and upload routes before Gradio sees them; this is the second line).
     app = gr.mount_gradio_app(app, ui, path="/", css=CSS, footer_links=[], blocked_paths=[str(Path("/").resolve())],

@@ -1,0 +1,41 @@
+"""Source formats: one module per kind of file, registered here (one line each).
+
+`format_for(path)` is the format a file's name asks for; `identify(raw)` the binary format its
+bytes really are (so that a PDF renamed .txt, or a .docx that is really a PDF, is told apart).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from cqqa.ingest.formats.base import PAGE_BREAK, Extracted, Format, SkippedSource, page_at
+from cqqa.ingest.formats.docx import DocxFormat
+from cqqa.ingest.formats.html import HtmlFormat
+from cqqa.ingest.formats.pdf import PdfFormat
+from cqqa.ingest.formats.text import TextFormat
+
+FORMATS: tuple[Format, ...] = (
+    TextFormat(),
+    HtmlFormat(),
+    PdfFormat(),
+    DocxFormat(),
+)
+EXTRACTION = {fmt.name: fmt.version for fmt in FORMATS}  # in the index's settings: a new extractor rebuilds it
+BY_SUFFIX = {suffix: fmt for fmt in FORMATS for suffix in fmt.suffixes}
+SUFFIXES = tuple(BY_SUFFIX)
+
+__all__ = ["FORMATS", "SUFFIXES", "PAGE_BREAK", "Extracted", "Format", "SkippedSource", "format_for", "identify",
+           "page_at"]
+
+
+def format_for(path: Path) -> Format | None:
+    return BY_SUFFIX.get(path.suffix.lower())
+
+
+def identify(raw: bytes) -> Format | None:
+    """The format `raw` is by its content: a binary one when its signature matches, else HTML
+    when it looks like markup, else text when it has no NUL bytes; None for other binaries."""
+    for fmt in sorted(FORMATS, key=lambda fmt: -fmt.priority):
+        if fmt.sniff(raw):
+            return fmt
+    return None

@@ -1,0 +1,85 @@
+"""What every source format provides: recognise its bytes, extract the article's text.
+
+A format turns a file's bytes into `Extracted`: the text that is indexed, shown and cited
+(citations' `start`/`end` index into exactly this text, which the index keeps in
+documents.jsonl), the metadata the file itself carries (a sidecar overrides it), and whether
+the text has pages. Pages are separated by PAGE_BREAK on a line of its own, so a passage's
+page is found by counting (`page_at`) and the article page can show where each page begins.
+
+A file that cannot be indexed (a scan without text, an encrypted PDF, a zip bomb) raises
+`SkippedSource` with one line saying what is wrong and what to do; the build goes on without it.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from cqqa.errors import SourceError
+
+PAGE_BREAK = "\f"
+CELL_SEPARATOR = " | "  # between a table row's cells, which formats write one row per line
+
+
+class SkippedSource(SourceError):
+    """A file that is left out of the index with a warning (binary, empty, too big, a scan, ...)."""
+
+
+@dataclass
+class Extracted:
+    text: str
+    meta: dict = field(default_factory=dict)  # title, date, author, publication found in the file
+    paged: bool = False
+
+
+class Format:
+    """One kind of source file. Subclasses set the class attributes and implement both methods."""
+
+    name = ""  # "pdf"
+    label = ""  # "a PDF", for messages
+    suffixes: tuple[str, ...] = ()
+    version = 1  # raise it when the extracted text changes: indexes built by the old one are then rebuilt
+    priority = 2  # identify() tries formats by falling priority: signatures (2), then markup (1), then text (0)
+
+    def sniff(self, raw: bytes) -> bool:
+        """Whether `raw` is of this format, judged by its content (not its name)."""
+        raise NotImplementedError
+
+    def extract(self, raw: bytes, path: Path, warn=lambda message: None) -> Extracted:
+        raise NotImplementedError
+
+
+def page_at(text: str, offset: int) -> int:
+    """The 1-based page of `text[offset]` in a paged text."""
+    return text.count(PAGE_BREAK, 0, offset) + 1
+
+
+HAN = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+CJK_PUNCT = "\u3000-\u303f\uff00-\uffef\u201c\u201d\u2018\u2019"
+# a space between two Chinese characters: OCR text layers and some PDF generators put one
+# between every character ("结 果 出 来"); Chinese is written without them
+SPACED = re.compile(rf"(?<=[{HAN}{CJK_PUNCT}])[ \u00a0]+(?=[{HAN}{CJK_PUNCT}])")
+RADICALS = re.compile("[\u2e80-\u2fdf]")  # Kangxi radicals and their supplement: look like Han, are not
+PRIVATE = re.compile("[\ue000-\uf8ff]")  # a symbol font's glyphs (bullets, arrows): no character to show
+
+
+def tidy(text: str) -> str:
+    """Extracted text as a reader would type it: Kangxi radical code points as the Han
+    characters they stand for (NFKC), no private-use glyphs, no space between every two
+    Chinese characters, no trailing spaces, no stray page breaks."""
+    text = RADICALS.sub(lambda m: unicodedata.normalize("NFKC", m.group()), text.replace(PAGE_BREAK, "\n"))
+    text = PRIVATE.sub("", text)
+    return "\n".join(_unspaced(line.rstrip()) for line in text.split("\n"))
+
+
+def _unspaced(line: str) -> str:
+    """A line written with a space between most Chinese characters, without them; other lines
+    (a byline's "记者 杨骏 实习生 李俊晓") as they are."""
+    gaps = len(SPACED.findall(line))
+    return SPACED.sub("", line) if gaps >= 3 and gaps >= 0.6 * han_count(line) else line
+
+
+def han_count(text: str) -> int:
+    return len(re.findall(f"[{HAN}]", text))

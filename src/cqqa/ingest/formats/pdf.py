@@ -1,0 +1,124 @@
+"""PDF (`.pdf`): the text layer of each page, in reading order, by pypdf.
+
+pypdf keeps columns apart (a two-column page comes out column by column); its lines are the
+page's lines, so the layout is "wrapped" (unless a sidecar says otherwise) and the repair of
+the newspaper-page article joins them into paragraphs. Pages are separated by
+a page break, so every chunk knows its page. Text layers from OCR or some generators put a
+space between Chinese characters; it is removed (`tidy`).
+
+Not indexed, with one line saying why: an encrypted PDF that needs a password, a PDF without
+a text layer (a scan: OCR is not supported), a file pypdf cannot parse.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from collections import Counter
+import unicodedata
+from pathlib import Path
+
+from cqqa.ingest.formats.base import PAGE_BREAK, Extracted, Format, SkippedSource, han_count, tidy
+
+MIN_TEXT_CHARS = 20  # Han characters (or 4x as many other letters) for a PDF to count as having text
+
+
+class PdfFormat(Format):
+    name, label, suffixes = "pdf", "a PDF", (".pdf",)
+
+    def sniff(self, raw: bytes) -> bool:
+        return b"%PDF-" in raw[:1024]
+
+    def extract(self, raw: bytes, path: Path, warn=lambda message: None) -> Extracted:
+        import logging
+
+        import pypdf
+        from pypdf.errors import PyPdfError
+
+        logging.getLogger("pypdf").setLevel(logging.ERROR)  # its warnings are about the file's syntax, not ours
+        try:
+            reader = pypdf.PdfReader(io.BytesIO(raw))
+            if reader.is_encrypted and not _unlock(reader):
+                raise SkippedSource(f"{path} is encrypted (it needs a password to open); cqqa cannot read it: "
+                                    "save an unencrypted copy and add that")
+            pages = without_running_lines([_page_text(page, number, path, warn)
+                                           for number, page in enumerate(reader.pages, 1)])
+            title = (reader.metadata or {}).get("/Title")
+        except (PyPdfError, ValueError, KeyError, TypeError, AttributeError, RecursionError) as exc:
+            raise SkippedSource(f"{path} is not a readable PDF ({type(exc).__name__}: {str(exc)[:120]}); "
+                                "open it in a PDF viewer and save or print it to a new PDF") from exc
+        text = f"\n{PAGE_BREAK}\n".join(pages)
+        if han_count(text) < MIN_TEXT_CHARS and sum(c.isalnum() for c in text) < 4 * MIN_TEXT_CHARS:
+            raise SkippedSource(f"{path} has no text layer (it is probably scanned images); OCR is not supported, "
+                                "so it was not indexed: add a text version of it instead")
+        empty = [str(n) for n, page in enumerate(pages, 1) if not page.strip()]
+        if empty:
+            warn(f"{path}: page(s) {', '.join(empty[:10])}{' …' if len(empty) > 10 else ''} have no text "
+                 "(scanned images?); they are left out")
+        meta = {"layout": "wrapped"}  # a PDF's lines are the page's lines: paragraphs and sentences run across them
+        if isinstance(title, str) and han_count(title) >= 2:  # generators often write "Microsoft Word - x.doc"
+            meta["title"] = title.strip()
+        return Extracted(text, meta, paged=True)
+
+
+def _unlock(reader) -> bool:
+    """Open a PDF that is encrypted with an empty user password (only printing or copying is
+    restricted), as every viewer does; False when it needs a real password."""
+    from pypdf.errors import DependencyError
+
+    try:
+        return bool(reader.decrypt(""))
+    except (DependencyError, NotImplementedError, ValueError):
+        return False
+
+
+SHORT_LINE = 0.8  # of the page's full line width: a shorter line ends its paragraph (or is a heading)
+
+
+def width(line: str) -> int:
+    """A line's printed width in half-width characters (a Chinese character counts 2)."""
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in line.strip())
+
+
+def paragraphs(text: str) -> str:
+    """A page's lines with a blank line after each one that stops well short of the column's
+    width: a paragraph's last line, a heading, a caption. A PDF has no blank lines between
+    paragraphs; the layout repair (cleaning.py, "wrapped") reads these as text files' blank
+    lines: it joins a paragraph's lines and finds headings as short unpunctuated blocks."""
+    lines = text.split("\n")
+    widths = sorted(width(line) for line in lines if line.strip())
+    if len(widths) < 4:
+        return text
+    full = widths[int(0.9 * (len(widths) - 1))]  # the column's width: most lines of prose fill it
+    return "\n".join(line + ("\n" if line.strip() and width(line) < SHORT_LINE * full else "") for line in lines)
+
+
+PAGE_NUMBER = re.compile(r"^[-–—\s]*(第\s*)?\d{1,4}(\s*页)?(\s*/\s*\d{1,4})?[-–—\s]*$")
+EDGE_LINES = 2  # running headers and footers sit in a page's first and last lines
+
+
+def without_running_lines(pages: list[str]) -> list[str]:
+    """Pages without their running headers and footers: a line among a page's first or last
+    EDGE_LINES that recurs at the edge of at least half of the pages (3 or more), and a bare page
+    number there ("3", "- 3 -", "第3页"). They would otherwise become every section's heading."""
+    def edges(lines: list[str]) -> list[str]:
+        filled = [line.strip() for line in lines if line.strip()]
+        return filled[:EDGE_LINES] + filled[-EDGE_LINES:]
+
+    split = [page.split("\n") for page in pages]
+    counts = Counter(line for lines in split for line in set(edges(lines)))
+    running = {line for line, n in counts.items() if len(pages) >= 3 and n >= len(pages) / 2}
+    out = []
+    for lines in split:
+        edge = set(edges(lines))
+        out.append("\n".join(line for line in lines if not (line.strip() in edge and (
+            line.strip() in running or PAGE_NUMBER.match(line.strip())))).strip("\n"))
+    return out
+
+
+def _page_text(page, number: int, path: Path, warn) -> str:
+    try:
+        return paragraphs(tidy(page.extract_text() or "")).strip("\n")
+    except Exception as exc:  # noqa: BLE001 - pypdf raises many kinds on a broken page; the others still count
+        warn(f"{path}: page {number} could not be read ({type(exc).__name__}); it is left out")
+        return ""

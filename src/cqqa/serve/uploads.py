@@ -1,0 +1,186 @@
+"""Adding an article from the chat: /add (a form, then the progress page) and /api/articles (JSON).
+
+    GET  /add                 the form: choose a file (.txt .md .html .htm .pdf .docx)
+    POST /add                 add it (multipart, field "file"; "replace=1" to replace an article of
+                              that name); answers the progress page, which reloads itself until
+                              the article can be asked about
+    GET  /add/<job>           the progress page of one added file
+    POST /api/articles        the same as JSON: 202 {"job", "status"}; 409 when it would replace
+    GET  /api/articles/<job>  {"state": "indexing"|"ready"|"failed", "message", "doc", "index_version"}
+
+Nothing goes through Gradio's upload route (the Guard refuses it). The body's size is checked
+from Content-Length before it is read; the file is checked by ingest/upload.py (type by content,
+text extracted, size) before it is stored; then the index is rebuilt incrementally in one
+background thread (one build at a time), and the chat picks up the new version between
+requests. A form posted from another site (its Origin is not this server) is refused. Off
+unless the server listens on loopback or was started with --allow-uploads.
+"""
+
+from __future__ import annotations
+
+import secrets
+import threading
+from dataclasses import dataclass, field
+
+from cqqa.errors import CqqaError
+from cqqa.ingest.formats import SUFFIXES
+from cqqa.ingest.upload import UploadRefused, check, store
+from cqqa.serve.render import escape
+
+FORM_OVERHEAD = 64 * 1024  # multipart boundaries and the other fields
+MAX_JOBS = 50
+PAGE_CSP = "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'"
+
+
+@dataclass
+class Job:
+    name: str
+    doc: str
+    state: str = "indexing"  # indexing | ready | failed
+    message: str = "saved; indexing"
+    index_version: str = ""
+    pages: int = 0
+    details: dict = field(default_factory=dict)
+
+
+class Uploads:
+    """Accepts files into `folder` (inside the source folder) and indexes them, one at a time."""
+
+    def __init__(self, settings, startup, enabled: bool, why_off: str = ""):
+        self.settings, self.startup, self.enabled, self.why_off = settings, startup, enabled, why_off
+        self.folder = settings.uploads_dir or settings.source_dir
+        if enabled and not self.folder.resolve().is_relative_to(settings.source_dir.resolve()):
+            self.enabled, self.why_off = False, (f"adding articles is off: the uploads folder {self.folder} "
+                                                 f"(CQQA_UPLOADS_DIR) is not inside the source folder "
+                                                 f"{settings.source_dir}, so nothing added there would be indexed")
+        self.jobs: dict[str, Job] = {}
+        self._build = threading.Lock()
+
+    def add(self, raw: bytes, filename: str, replace: bool) -> str:
+        """Check and store the file, start indexing it; the job's id. UploadRefused says why not."""
+        name, doc = check(raw, filename, self.settings.max_source_mb)
+        stored = store(raw, name, self.folder, self.settings.source_dir, replace)
+        doc_id = stored.relative_to(self.settings.source_dir).with_suffix("").as_posix()
+        job_id = secrets.token_hex(8)
+        self.jobs[job_id] = Job(name, doc_id, pages=doc.text.count("\f") + 1 if doc.paged else 0,
+                                details={"title": doc.title})
+        while len(self.jobs) > MAX_JOBS:
+            self.jobs.pop(next(iter(self.jobs)))
+        threading.Thread(target=self._index, args=(self.jobs[job_id],), name="cqqa-upload", daemon=True).start()
+        return job_id
+
+    def _index(self, job: Job) -> None:
+        from cqqa.index.build import build_index
+
+        with self._build:
+            try:
+                assistant = self.startup.wait()
+                job.message = "indexing: extracting, chunking and embedding the new article"
+                report = build_index(self.settings, embedder_factory=lambda: assistant.embedder)
+                assistant.refresh()
+                job.index_version = report.version
+                job.state, job.message = "ready", (f"ready: {report.chunks} passages in the index; "
+                                                   f"{report.embedded_chunks} new ones embedded")
+            except (CqqaError, OSError) as exc:
+                job.state, job.message = "failed", f"failed: {exc}"
+
+
+def page(body: str, status: int = 200, refresh: bool = False):
+    """An /add page: nothing runs on it (no script), forms post only to this server."""
+    from fastapi.responses import HTMLResponse
+
+    meta = '<meta http-equiv="refresh" content="2">' if refresh else ""
+    return HTMLResponse(f'<!doctype html><html><head><meta charset="utf-8">{meta}<title>Add an article · cqqa'
+                        f"</title><style>{PAGE_STYLE}</style></head><body><h1>Add an article</h1>{body}"
+                        '<p><a href="/">← back to the chat</a></p></body></html>', status_code=status,
+                        headers={"Content-Security-Policy": PAGE_CSP, "Cache-Control": "no-store"})
+
+
+async def received(uploads: Uploads, request) -> tuple[bytes, str, bool]:
+    """The posted file, its name and whether to replace; UploadRefused before reading a body that
+    is too big, from another site, or when adding is off."""
+    if not uploads.enabled:
+        raise UploadRefused(uploads.why_off, 403)
+    origin = request.headers.get("origin")
+    if origin and origin.split("://", 1)[-1] != request.headers.get("host", ""):
+        raise UploadRefused(f"a form on {origin} cannot add articles to this server", 403)
+    length = request.headers.get("content-length")
+    if length is None or not length.isdigit():
+        raise UploadRefused("send the file with a Content-Length", 411)
+    limit = uploads.settings.max_source_mb
+    if int(length) > limit * 2**20 + FORM_OVERHEAD:
+        raise UploadRefused(f"the file is over the limit of {limit} MB for one article (CQQA_MAX_SOURCE_MB)", 413)
+    form = await request.form(max_files=1, max_fields=4)
+    file = form.get("file")
+    if file is None or isinstance(file, str):
+        raise UploadRefused('no file: send it as the multipart field "file"')
+    return await file.read(), file.filename or "", form.get("replace") == "1"
+
+
+def form(uploads: Uploads, replace: bool = False) -> str:
+    return FORM.format(accept=",".join(SUFFIXES), kinds=" ".join(SUFFIXES), limit=uploads.settings.max_source_mb,
+                       replace=REPLACE_BOX if replace else "")
+
+
+def progress_page(uploads: Uploads, job_id: str):
+    job = uploads.jobs.get(job_id)
+    if job is None:
+        return page("<p>No such upload on this server (it restarted, or the link is old).</p>", 404)
+    ask = (f'<p id="cqqa-add-ready">You can ask about “{escape(job.details.get("title", job.doc))}” now.</p>'
+           if job.state == "ready" else "")
+    pages = f" · {job.pages} pages" if job.pages else ""
+    return page(f'<p id="cqqa-add-state" class="{job.state}"><b>{escape(job.name)}</b>{pages}: '
+                f"{escape(job.message)}</p>{ask}", 200, refresh=job.state == "indexing")
+
+
+def add_upload_routes(app, uploads: Uploads) -> None:
+    from fastapi import Request
+    from fastapi.responses import JSONResponse
+    from starlette.concurrency import run_in_threadpool
+
+    async def add(request: Request) -> str:
+        raw, filename, replace = await received(uploads, request)
+        return await run_in_threadpool(uploads.add, raw, filename, replace)  # extraction takes seconds
+
+    @app.get("/add")
+    def add_form():
+        return page(form(uploads)) if uploads.enabled else page(f"<p>{escape(uploads.why_off)}</p>", 403)
+
+    @app.post("/add")
+    async def add_from_form(request: Request):
+        try:
+            return progress_page(uploads, await add(request))
+        except UploadRefused as exc:
+            return page(f'<p class="error" id="cqqa-add-error">{escape(str(exc))}</p>'
+                        f"{form(uploads, exc.status == 409) if uploads.enabled else ''}", exc.status)
+
+    @app.get("/add/{job_id}")
+    def add_progress(job_id: str):
+        return progress_page(uploads, job_id)
+
+    @app.post("/api/articles")
+    async def api_add(request: Request):
+        try:
+            job = await add(request)
+        except UploadRefused as exc:
+            return JSONResponse({"error": str(exc)}, status_code=exc.status)
+        return JSONResponse({"job": job, "status": f"/api/articles/{job}", "doc": uploads.jobs[job].doc},
+                            status_code=202)
+
+    @app.get("/api/articles/{job_id}")
+    def api_job(job_id: str):
+        job = uploads.jobs.get(job_id)
+        if job is None:
+            return JSONResponse({"error": f"no upload {job_id!r} on this server"}, status_code=404)
+        return {"state": job.state, "message": job.message, "doc": job.doc, "name": job.name,
+                "pages": job.pages, "index_version": job.index_version}
+
+
+FORM = """<form method="post" action="/add" enctype="multipart/form-data">
+<p><input type="file" name="file" id="cqqa-add-file" accept="{accept}" required></p>
+<p class="hint">{kinds}, up to {limit} MB. The file stays on this server; nothing is sent anywhere else.</p>
+{replace}<p><button type="submit" id="cqqa-add-submit">Add the article</button></p></form>"""
+REPLACE_BOX = ('<p><label><input type="checkbox" name="replace" value="1" id="cqqa-add-replace"> Replace the '
+               "article of that name (the old file is kept in .replaced/)</label></p>")
+PAGE_STYLE = """body { font-family: "Noto Sans CJK SC", sans-serif; max-width: 40rem; margin: 2rem auto; padding: 0 1rem; }
+.error { color: #a00; } .ready { color: #060; } .failed { color: #a00; } .hint { color: #666; font-size: .9rem; }"""
