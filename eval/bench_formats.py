@@ -5,7 +5,7 @@ and scored on the project's evaluation set against the .txt originals, in one ru
     python eval/bench_formats.py [--out /tmp/cqqa-formats] [--set eval/cqqa-eval.jsonl] [--json FILE]
 
 Needs `soffice` (Debian: libreoffice-writer-nogui). The newspaper page (layout = "wrapped")
-is laid out in two columns before it is printed to PDF, as the paper's page was. Every format
+is laid out in two columns on an A3 sheet before it is printed to PDF, as the paper's page was. Every format
 keeps the article's id and sidecar, so the evaluation set applies unchanged. Prints, per
 format: R@1, R@5, MRR@10, quote∋evidence, refusals, and the extraction time per file.
 """
@@ -38,12 +38,16 @@ def soffice(src: Path, target: str, outdir: Path, text_input: bool) -> Path:
 
 
 def two_columns(docx_path: Path) -> None:
-    """Lay a .docx out in two columns (the newspaper page's layout), in place."""
+    """Lay a .docx out as a newspaper page, in place: two columns on an A3 sheet, each as wide as
+    the original page's lines (about 30 characters), so that a line of the extracted page is
+    again a line of the PDF (on A4 they would wrap a second time, which no real paper does)."""
     import docx
     from docx.oxml.ns import qn
+    from docx.shared import Mm
 
     document = docx.Document(str(docx_path))
     for section in document.sections:
+        section.page_width, section.page_height = Mm(297), Mm(420)
         cols = section._sectPr.find(qn("w:cols"))
         if cols is None:
             cols = section._sectPr.makeelement(qn("w:cols"), {})
@@ -106,10 +110,14 @@ def main() -> None:
     parser.add_argument("--set", type=Path, default=ROOT / "eval" / "cqqa-eval.jsonl")
     parser.add_argument("--out", type=Path, default=Path(tempfile.gettempdir()) / "cqqa-formats")
     parser.add_argument("--json", type=Path, help="write the results here too")
+    parser.add_argument("--formats", nargs="+", default=["txt", "html", "pdf", "docx"],
+                        help="score only these (txt is the baseline: keep it, or keep its earlier results in --out)")
     args = parser.parse_args()
     folders = make_formats(args.source, args.out)
     results = {}
     for name, folder in folders.items():
+        if name not in args.formats:
+            continue
         index = args.out / f"{name}.index"
         common = ["--set", str(args.set), "--source", str(folder), "--index", str(index)]
         retrieval = cqqa("eval", *common)
@@ -121,7 +129,7 @@ def main() -> None:
               f"MRR {retrieval['metrics']['mrr@10']:.3f}  quote∋evidence {answers['quote_has_evidence']}  "
               f"refused (unanswerable) {answers['unanswerable_refused']}  (answerable) {answers['answerable_refused']}  "
               f"extract {results[name]['extract_seconds']}", flush=True)
-    for name in list(folders)[1:]:  # paired, question by question, against the .txt originals
+    for name in [f for f in folders if f != "txt" and f in results]:  # paired, question by question, against the .txt originals
         compare = subprocess.run([sys.executable, "-m", "cqqa.cli", "eval", "--compare", str(args.out / "txt.eval.json"),
                                   str(args.out / f"{name}.eval.json")], capture_output=True, text=True)
         print(f"--- txt vs {name}\n{compare.stdout.strip() or compare.stderr.strip()}", flush=True)

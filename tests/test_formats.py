@@ -54,6 +54,7 @@ def test_pdf_pages_are_kept_and_every_chunk_knows_its_page():
     doc = sample("pdf/issue-67-example.pdf")
     reader = pypdf.PdfReader(SAMPLES / "pdf" / "issue-67-example.pdf")
     assert doc.paged and doc.text.count(PAGE_BREAK) == len(reader.pages) - 1 == 21
+    assert doc.title == "issue-67-example"  # no title of its own: the file's name, not a table cell
     chunks = chunk_document(doc, ChunkSettings())
     assert {c.page for c in chunks} >= set(range(3, 20))
     # the running header on every page ("… 2018 年第一季度报告全文") and the page numbers are dropped

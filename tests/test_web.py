@@ -392,6 +392,42 @@ def test_a_second_person_is_answered_while_the_first_one_s_answer_is_translated(
     wait_until_translated(page)
 
 
+def test_an_uploaded_pdf_is_asked_about_and_cited_with_its_page(page, tmp_path):
+    """Add an article from the chat (its own page, not Gradio's upload), then ask about it: the
+    citation names its page and opens the article at the passage, page breaks marked."""
+    import pypdf
+
+    writer = pypdf.PdfWriter()  # three pages of a real 2018 quarterly report; the lawsuit is on the third
+    for number in (4, 5, 6):
+        writer.add_page(pypdf.PdfReader(ROOT / "tests" / "data" / "samples" / "pdf" / "issue-67-example.pdf").pages[number])
+    report = tmp_path / "东北电气2018一季报.pdf"
+    with open(report, "wb") as out:
+        writer.write(out)
+    with page.context.expect_page() as opened:
+        page.locator("#cqqa-add").click()
+    add = opened.value
+    add.wait_for_selector("#cqqa-add-file", timeout=WAIT_MS)
+    add.set_input_files("#cqqa-add-file", str(report))
+    add.click("#cqqa-add-submit")
+    add.wait_for_selector("#cqqa-add-ready", timeout=3 * WAIT_MS)  # the page reloads itself while indexing
+    assert "3 pages" in add.locator("#cqqa-add-state").inner_text()
+    assert "东北电气2018一季报" in add.locator("#cqqa-add-ready").inner_text()  # its title: the file's name
+    add.close()
+    page.click("#cqqa-clear")
+    ask(page, "沈阳市铁西区国有资产监督管理局为什么起诉东北电气？")
+    wait_for_sources(page, "p. 3")
+    cite = page.locator("#cqqa-sources .cqqa-cite").first
+    assert "p. 3" in cite.locator(".cqqa-cite-head").inner_text() and "职工安置费" in cite.inner_text()
+    with page.context.expect_page() as opened:
+        cite.locator(".cqqa-open").click()
+    article = opened.value
+    article.wait_for_selector("mark#passage", timeout=WAIT_MS)
+    assert "职工安置费" in article.locator("mark#passage").inner_text()
+    assert "p. 3" in article.locator(".meta").inner_text()
+    assert article.locator("#page-2").count() == 1 and article.locator("#page-3").count() == 1
+    article.close()
+
+
 def test_a_restart_keeps_the_conversation(page, server):
     """Last in this module: the server is stopped and started again on the same port and files."""
     open_past(page, "赛力斯今年1-8月")

@@ -66,12 +66,12 @@ class Parents:
     def make(cls) -> "Parents":
         folders = argparse.ArgumentParser(add_help=False)
         folders.add_argument("--source", metavar="DIR",
-                             help="folder of .txt/.md articles (default: docs_src or $CQQA_SOURCE_DIR)")
+                             help="folder of articles: .txt .md .html .htm .pdf .docx (default: docs_src or $CQQA_SOURCE_DIR)")
         folders.add_argument("--index", metavar="DIR", help="index folder (default: index or $CQQA_INDEX_DIR); "
                                                              "eval and ablate need it with --source")
         source_only = argparse.ArgumentParser(add_help=False)
         source_only.add_argument("--source", metavar="DIR",
-                                 help="folder of .txt/.md articles (default: docs_src or $CQQA_SOURCE_DIR)")
+                                 help="folder of articles: .txt .md .html .htm .pdf .docx (default: docs_src or $CQQA_SOURCE_DIR)")
         as_json = argparse.ArgumentParser(add_help=False)
         as_json.add_argument("--json", action="store_true", help="print JSON (the shape is in README.md, *Commands*)")
         return cls(folders, source_only, as_json)

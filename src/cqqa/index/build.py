@@ -142,9 +142,9 @@ def build_index(
         warn(message)
 
     with build_lock(index_dir, lock_timeout, warn) as writable:
-        docs = load_sources(settings, warn=note)
+        docs = load_sources(settings, warn=note, progress=progress)
         if not docs:
-            raise IndexProblem(f"no articles to index in {settings.source_dir} (.txt or .md files)")
+            raise IndexProblem(f"no articles to index in {settings.source_dir} (.txt .md .html .htm .pdf .docx files)")
         previous_manifest, intact = _current_manifest(index_dir, note)
         current = {d.doc_id: d.fingerprint for d in docs}
         reasons = stale_reasons(previous_manifest, settings, current) if previous_manifest else ["no index"]

@@ -28,7 +28,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from cqqa.ingest.formats.base import CELL_SEPARATOR
+from cqqa.ingest.formats.base import CELL_SEPARATOR, PAGE_BREAK
 from cqqa.textnorm import is_han, jieba
 
 # A sentence ends with one of these, possibly followed by closing quotes/brackets.
@@ -105,6 +105,9 @@ def split_lines(source: str) -> list[Line | None]:
     out: list[Line | None] = []
     pos = 0
     for raw in source.splitlines(keepends=True):
+        if raw == PAGE_BREAK:  # between a PDF's pages: not a blank line, a paragraph runs on across it
+            pos += len(raw)
+            continue
         body = raw.rstrip("\r\n")
         lead = len(body) - len(body.lstrip())
         text = body.strip()

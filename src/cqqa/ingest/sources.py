@@ -20,6 +20,7 @@ import hashlib
 import json
 import re
 import tomllib
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -83,7 +84,7 @@ def discover(source_dir: Path, follow_symlinks: bool = False, warn=lambda messag
     """Source files under source_dir, sorted; hidden files and folders are ignored, and so (with a
     warning) are symbolic links whose target lies outside source_dir, unless follow_symlinks."""
     if not source_dir.is_dir():
-        raise SourceError(f"source folder {source_dir} does not exist; create it and put .txt or .md articles in it")
+        raise SourceError(f"source folder {source_dir} does not exist; create it and put articles in it (.txt .md .html .htm .pdf .docx)")
     root = source_dir.resolve()
     found, ids = [], {}
     for path in sorted(source_dir.rglob("*")):
@@ -131,10 +132,32 @@ def read_document(path: Path, source_dir: Path, warn=lambda message: None, max_b
         raw = path.read_bytes()
     except OSError as exc:
         raise SourceError(f"cannot read {path}: {exc.strerror}") from exc
-    extracted = extract(raw, path, warn)
+    sha256 = hashlib.sha256(raw).hexdigest()
+    extracted = extract_once(raw, sha256, path, warn)
     meta = {**extracted.meta, **read_meta(path)}
-    return Document(doc_id_of(path, source_dir), path, extracted.text, hashlib.sha256(raw).hexdigest(), meta,
-                    extracted.paged)
+    return Document(doc_id_of(path, source_dir), path, extracted.text, sha256, meta, extracted.paged)
+
+
+EXTRACTED_KEPT = 256  # files whose extraction this process keeps (a rebuild after one upload re-reads them all)
+_extracted: OrderedDict = OrderedDict()
+
+
+def extract_once(raw: bytes, sha256: str, path: Path, warn=lambda message: None):
+    """extract(), remembered by the file's path and checksum (with its warnings, said again): a
+    PDF is parsed once per process, not on every rebuild and staleness check."""
+    key = (str(path), sha256)
+    if key in _extracted:
+        _extracted.move_to_end(key)
+        extracted, warnings = _extracted[key]
+    else:
+        warnings = []
+        extracted = extract(raw, path, warnings.append)
+        _extracted[key] = (extracted, warnings)
+        while len(_extracted) > EXTRACTED_KEPT:
+            _extracted.popitem(last=False)
+    for message in warnings:
+        warn(message)
+    return extracted
 
 
 def extract(raw: bytes, path: Path, warn=lambda message: None):
@@ -157,19 +180,28 @@ def extract(raw: bytes, path: Path, warn=lambda message: None):
 
 
 def load_documents(source_dir: Path, warn=lambda message: None, *, max_mb: float | None = None,
-                   follow_symlinks: bool = False) -> list[Document]:
-    """Every readable source under source_dir; the ones skipped are named in a warning."""
+                   follow_symlinks: bool = False, progress: bool = False) -> list[Document]:
+    """Every readable source under source_dir; the ones skipped are named in a warning.
+    `progress`: a bar per file, naming the file being read and, for PDFs, its pages."""
+    from tqdm import tqdm
+
     max_bytes = int(max_mb * 2**20) if max_mb else None
     docs = []
-    for path in discover(source_dir, follow_symlinks, warn):
+    bar = tqdm(discover(source_dir, follow_symlinks, warn), desc="reading", unit="file", disable=not progress,
+               leave=False)
+    for path in bar:
+        bar.set_postfix_str(path.name[-40:])
         try:
             docs.append(read_document(path, source_dir, warn, max_bytes))
         except SkippedSource as exc:
             warn(f"skipped: {exc}")
+            continue
+        if docs[-1].paged:
+            bar.set_postfix_str(f"{path.name[-40:]}: {docs[-1].meta.get('pages', '?')} pages")
     return docs
 
 
-def load_sources(settings, warn=lambda message: None) -> list[Document]:
+def load_sources(settings, warn=lambda message: None, progress: bool = False) -> list[Document]:
     """load_documents with the limits from Settings (size limit, symlinks)."""
     return load_documents(settings.source_dir, warn, max_mb=settings.max_source_mb,
-                          follow_symlinks=settings.follow_symlinks)
+                          follow_symlinks=settings.follow_symlinks, progress=progress)

@@ -122,15 +122,17 @@ mark strong { background: #ffd54f; font-weight: normal; }
 """
 
 
-def article_html(title: str, text: str, start: int, end: int, quotes: list[str], version: str) -> str:
-    """The whole article as text, the passage [start, end) highlighted with id="passage"."""
+def article_html(title: str, text: str, start: int, end: int, quotes: list[str], version: str,
+                 paged: bool = False) -> str:
+    """The whole article as text, the passage [start, end) highlighted with id="passage"; for a
+    `paged` article (PDF), the passage's page and a marker where each page begins."""
     start = max(0, min(start, len(text)))
     end = max(start, min(end, len(text)))  # a malformed link (end before start) highlights nothing
     inner = [span for q in quotes if (span := locate(text, start, end, q))]
-    body = with_pages(escape(text[:start]) + '<mark id="passage">'
+    body = (with_pages if paged else str)(escape(text[:start]) + '<mark id="passage">'
                       + highlight(text[start:end], [(s - start, e - start) for s, e in inner], "strong")
                       + "</mark>" + escape(text[end:]))
-    page = f" · p. {page_at(text, start)}" if PAGE_BREAK in text else ""
+    page = f" · p. {page_at(text, start)}" if paged else ""
     return (f"<!doctype html><html><head><meta charset=\"utf-8\"><title>{escape(title)}</title>"
             f"<style>{ARTICLE_CSS}</style></head><body><h1>{escape(title)}</h1>"
             f'<p class="meta">Index version {escape(version)} · characters {start}–{end}{page}</p>'

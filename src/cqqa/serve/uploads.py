@@ -2,8 +2,8 @@
 
     GET  /add                 the form: choose a file (.txt .md .html .htm .pdf .docx)
     POST /add                 add it (multipart, field "file"; "replace=1" to replace an article of
-                              that name); answers the progress page, which reloads itself until
-                              the article can be asked about
+                              that name); redirects to the progress page, which reloads itself
+                              until the article can be asked about
     GET  /add/<job>           the progress page of one added file
     POST /api/articles        the same as JSON: 202 {"job", "status"}; 409 when it would replace
     GET  /api/articles/<job>  {"state": "indexing"|"ready"|"failed", "message", "doc", "index_version"}
@@ -21,6 +21,8 @@ from __future__ import annotations
 import secrets
 import threading
 from dataclasses import dataclass, field
+
+from fastapi import Request  # at module level: FastAPI resolves the handlers' annotations here
 
 from cqqa.errors import CqqaError
 from cqqa.ingest.formats import SUFFIXES
@@ -93,7 +95,10 @@ def page(body: str, status: int = 200, refresh: bool = False):
     return HTMLResponse(f'<!doctype html><html><head><meta charset="utf-8">{meta}<title>Add an article · cqqa'
                         f"</title><style>{PAGE_STYLE}</style></head><body><h1>Add an article</h1>{body}"
                         '<p><a href="/">← back to the chat</a></p></body></html>', status_code=status,
-                        headers={"Content-Security-Policy": PAGE_CSP, "Cache-Control": "no-store"})
+                        headers={"Content-Security-Policy": PAGE_CSP, "Cache-Control": "no-store",
+                                 # not no-referrer (the Guard's default): with it a browser posts the
+                                 # form with "Origin: null", which cannot be told from a foreign page
+                                 "Referrer-Policy": "same-origin"})
 
 
 async def received(uploads: Uploads, request) -> tuple[bytes, str, bool]:
@@ -101,8 +106,8 @@ async def received(uploads: Uploads, request) -> tuple[bytes, str, bool]:
     is too big, from another site, or when adding is off."""
     if not uploads.enabled:
         raise UploadRefused(uploads.why_off, 403)
-    origin = request.headers.get("origin")
-    if origin and origin.split("://", 1)[-1] != request.headers.get("host", ""):
+    origin = request.headers.get("origin")  # browsers send it with every form post; curl does not
+    if origin and origin.split("://", 1)[-1] != request.headers.get("host", ""):  # "null" included
         raise UploadRefused(f"a form on {origin} cannot add articles to this server", 403)
     length = request.headers.get("content-length")
     if length is None or not length.isdigit():
@@ -134,8 +139,7 @@ def progress_page(uploads: Uploads, job_id: str):
 
 
 def add_upload_routes(app, uploads: Uploads) -> None:
-    from fastapi import Request
-    from fastapi.responses import JSONResponse
+    from fastapi.responses import JSONResponse, RedirectResponse
     from starlette.concurrency import run_in_threadpool
 
     async def add(request: Request) -> str:
@@ -148,8 +152,8 @@ def add_upload_routes(app, uploads: Uploads) -> None:
 
     @app.post("/add")
     async def add_from_form(request: Request):
-        try:
-            return progress_page(uploads, await add(request))
+        try:  # Post/Redirect/Get: the progress page reloads itself without posting the file again
+            return RedirectResponse(f"/add/{await add(request)}", status_code=303)
         except UploadRefused as exc:
             return page(f'<p class="error" id="cqqa-add-error">{escape(str(exc))}</p>'
                         f"{form(uploads, exc.status == 409) if uploads.enabled else ''}", exc.status)

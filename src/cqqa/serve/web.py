@@ -121,8 +121,8 @@ def build_app(startup: Startup, settings, feedback_path: Path | None = None, hos
             text = index.document_text(doc_id)
         except CqqaError as exc:
             return text_page(f"<p>{escape(str(exc))}</p>", 404)
-        title = index.document_meta(doc_id).get("title", doc_id)
-        return text_page(article_html(title, text, start, end, q, version))
+        meta = index.document_meta(doc_id)
+        return text_page(article_html(meta.get("title", doc_id), text, start, end, q, version, bool(meta.get("pages"))))
 
     add_answer_routes(app, startup, store, index_dir)
     uploads = Uploads(settings, startup, *uploads_allowed(host, settings.allow_uploads))

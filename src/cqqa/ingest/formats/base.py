@@ -3,8 +3,9 @@
 A format turns a file's bytes into `Extracted`: the text that is indexed, shown and cited
 (citations' `start`/`end` index into exactly this text, which the index keeps in
 documents.jsonl), the metadata the file itself carries (a sidecar overrides it), and whether
-the text has pages. Pages are separated by PAGE_BREAK on a line of its own, so a passage's
-page is found by counting (`page_at`) and the article page can show where each page begins.
+the text has pages. Each page after the first starts with PAGE_BREAK (at the start of a line),
+so a passage's page is found by counting (`page_at`) and the article page can show where each
+page begins; the layout repair does not count it as a blank line.
 
 A file that cannot be indexed (a scan without text, an encrypted PDF, a zip bomb) raises
 `SkippedSource` with one line saying what is wrong and what to do; the build goes on without it.

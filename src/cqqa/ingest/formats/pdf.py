@@ -6,7 +6,8 @@ the newspaper-page article joins them into paragraphs. Pages are separated by
 a page break, so every chunk knows its page. Text layers from OCR or some generators put a
 space between Chinese characters; it is removed (`tidy`).
 
-Not indexed, with one line saying why: an encrypted PDF that needs a password, a PDF without
+The title is the PDF's own (when it has Chinese in it) or else the file's name (a sidecar
+overrides both). Not indexed, with one line saying why: an encrypted PDF that needs a password, a PDF without
 a text layer (a scan: OCR is not supported), a file pypdf cannot parse.
 """
 
@@ -24,7 +25,7 @@ MIN_TEXT_CHARS = 20  # Han characters (or 4x as many other letters) for a PDF to
 
 
 class PdfFormat(Format):
-    name, label, suffixes = "pdf", "a PDF", (".pdf",)
+    name, label, suffixes, version = "pdf", "a PDF", (".pdf",), 2  # 2: the file's name as title
 
     def sniff(self, raw: bytes) -> bool:
         return b"%PDF-" in raw[:1024]
@@ -41,13 +42,13 @@ class PdfFormat(Format):
             if reader.is_encrypted and not _unlock(reader):
                 raise SkippedSource(f"{path} is encrypted (it needs a password to open); cqqa cannot read it: "
                                     "save an unencrypted copy and add that")
-            pages = without_running_lines([_page_text(page, number, path, warn)
-                                           for number, page in enumerate(reader.pages, 1)])
+            pages = paragraphs(without_running_lines([_page_text(page, number, path, warn)
+                                                      for number, page in enumerate(reader.pages, 1)]))
             title = (reader.metadata or {}).get("/Title")
         except (PyPdfError, ValueError, KeyError, TypeError, AttributeError, RecursionError) as exc:
             raise SkippedSource(f"{path} is not a readable PDF ({type(exc).__name__}: {str(exc)[:120]}); "
                                 "open it in a PDF viewer and save or print it to a new PDF") from exc
-        text = f"\n{PAGE_BREAK}\n".join(pages)
+        text = f"\n{PAGE_BREAK}".join(pages)  # the break starts the next page's first line
         if han_count(text) < MIN_TEXT_CHARS and sum(c.isalnum() for c in text) < 4 * MIN_TEXT_CHARS:
             raise SkippedSource(f"{path} has no text layer (it is probably scanned images); OCR is not supported, "
                                 "so it was not indexed: add a text version of it instead")
@@ -55,9 +56,10 @@ class PdfFormat(Format):
         if empty:
             warn(f"{path}: page(s) {', '.join(empty[:10])}{' …' if len(empty) > 10 else ''} have no text "
                  "(scanned images?); they are left out")
-        meta = {"layout": "wrapped"}  # a PDF's lines are the page's lines: paragraphs and sentences run across them
-        if isinstance(title, str) and han_count(title) >= 2:  # generators often write "Microsoft Word - x.doc"
-            meta["title"] = title.strip()
+        meta = {"layout": "wrapped", "pages": len(pages)}  # a PDF's lines are the page's lines: paragraphs and sentences run across them
+        # the PDF's own title when it names something ("Microsoft Word - x.doc" does not), else the
+        # file's name: a PDF's first line is as often a table cell or a running header as a title
+        meta["title"] = title.strip() if isinstance(title, str) and han_count(title) >= 2 else path.stem
         return Extracted(text, meta, paged=True)
 
 
@@ -80,17 +82,33 @@ def width(line: str) -> int:
     return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in line.strip())
 
 
-def paragraphs(text: str) -> str:
-    """A page's lines with a blank line after each one that stops well short of the column's
-    width: a paragraph's last line, a heading, a caption. A PDF has no blank lines between
-    paragraphs; the layout repair (cleaning.py, "wrapped") reads these as text files' blank
-    lines: it joins a paragraph's lines and finds headings as short unpunctuated blocks."""
-    lines = text.split("\n")
-    widths = sorted(width(line) for line in lines if line.strip())
-    if len(widths) < 4:
-        return text
-    full = widths[int(0.9 * (len(widths) - 1))]  # the column's width: most lines of prose fill it
-    return "\n".join(line + ("\n" if line.strip() and width(line) < SHORT_LINE * full else "") for line in lines)
+def paragraphs(pages: list[str]) -> list[str]:
+    """A page's lines with a blank line after each paragraph's last line (short, ending a
+    sentence) and after each heading (short, right after a paragraph's end or another heading).
+    A PDF has no blank lines between paragraphs; the layout repair (cleaning.py, "wrapped") reads
+    these as text files' blank lines: it joins a paragraph's lines and finds headings as short
+    unpunctuated blocks. A short line inside a paragraph (text that was already wrapped, a line
+    cut by a figure) gets none, so it is not mistaken for a heading. A paragraph runs on across
+    a page break."""
+    from cqqa.ingest.cleaning import ends_sentence  # here: cleaning imports this package
+
+    out, after_break = [], True
+    for text in pages:
+        lines = text.split("\n")
+        widths = sorted(width(line) for line in lines if line.strip())
+        if len(widths) < 4:
+            out.append(text)
+            continue
+        full = widths[int(0.9 * (len(widths) - 1))]  # the column's width: most lines of prose fill it
+        page = []
+        for line in lines:
+            page.append(line)
+            if line.strip():
+                after_break = width(line) < SHORT_LINE * full and (ends_sentence(line) or after_break)
+                if after_break:
+                    page.append("")
+        out.append("\n".join(page).strip("\n"))
+    return out
 
 
 PAGE_NUMBER = re.compile(r"^[-–—\s]*(第\s*)?\d{1,4}(\s*页)?(\s*/\s*\d{1,4})?[-–—\s]*$")
@@ -118,7 +136,7 @@ def without_running_lines(pages: list[str]) -> list[str]:
 
 def _page_text(page, number: int, path: Path, warn) -> str:
     try:
-        return paragraphs(tidy(page.extract_text() or "")).strip("\n")
+        return tidy(page.extract_text() or "").strip("\n")
     except Exception as exc:  # noqa: BLE001 - pypdf raises many kinds on a broken page; the others still count
         warn(f"{path}: page {number} could not be read ({type(exc).__name__}); it is left out")
         return ""
