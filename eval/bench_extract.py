@@ -57,7 +57,7 @@ def measure(path: Path, runs: int) -> dict:
         rows.append(json.loads(run.stdout.strip().splitlines()[-1]))
     seconds = statistics.median(r["seconds"] for r in rows)
     pages = rows[0]["pages"]
-    return {"file": path.name, "bytes": path.stat().st_size, "pages": pages, "chars": rows[0]["chars"],
+    return {"file": f"{path.parent.name}/{path.name}", "bytes": path.stat().st_size, "pages": pages, "chars": rows[0]["chars"],
             "seconds": round(seconds, 3), "pages_per_s": round(pages / seconds, 1) if pages else None,
             "peak_rss_mb": round(max(r["peak_rss_mb"] for r in rows)),
             "rss_before_mb": round(rows[0]["before_mb"])}

@@ -24,7 +24,8 @@ def test_search_json_contract(built_settings):
     assert data["query"] == "what did Yin Qi say about AI 2.0"
     assert [h["rank"] for h in data["hits"]] == [1, 2, 3]
     first = data["hits"][0]
-    assert set(first) == {"rank", "chunk_id", "doc", "title", "text", "start", "end", "score"}
+    assert set(first) == {"rank", "chunk_id", "doc", "title", "text", "start", "end", "page", "score"}
+    assert first["page"] == 0  # a text file has no pages
     assert "解决智力问题的2.0时代" in first["text"]
     source = (built_settings.source_dir / f"{first['doc']}.txt").read_text(encoding="utf-8")
     assert squash(source[first["start"]:first["end"]]) == squash(first["text"])
