@@ -32,7 +32,7 @@ base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 started = time.perf_counter()
 doc = read_document(path, path.parent)
 seconds = time.perf_counter() - started
-print(json.dumps({"seconds": seconds, "chars": len(doc.text), "pages": doc.text.count("\\f") + 1 if doc.paged else 0,
+print(json.dumps({"seconds": seconds, "chars": len(doc.text), "pages": doc.meta.get("pages", 0),
                   "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
                   "before_mb": base / 1024}))
 """

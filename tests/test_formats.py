@@ -172,6 +172,9 @@ def test_files_that_lie_about_their_type_are_refused(tmp_path):
     assert any("notes.pdf is named like a PDF but its content is a text file" in w for w in warnings)
     assert any("report.docx is named like a Word .docx document but its content is a PDF" in w for w in warnings)
     assert identify(b"\x00\x01binary") is None
+    (tmp_path / "locked.docx").write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 1024)  # encrypted Office
+    with pytest.raises(SkippedSource, match="locked.docx is password-protected .* save it without a password"):
+        read_document(tmp_path / "locked.docx", tmp_path)
 
 
 def test_a_pdf_beside_a_txt_of_the_same_name_stops_the_build(tmp_path):

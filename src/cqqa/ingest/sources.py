@@ -41,7 +41,11 @@ class Document:
     text: str
     sha256: str  # of the file's bytes
     meta: dict = field(default_factory=dict)  # the file's own (HTML, PDF, DOCX), overridden by its sidecar
-    paged: bool = False  # the text has page breaks (PDF)
+
+    @property
+    def paged(self) -> bool:
+        """Whether the text has pages (a PDF's extractor says how many in meta["pages"])."""
+        return bool(self.meta.get("pages"))
 
     def page_of(self, offset: int) -> int:
         """The page of the character at `offset` (1-based); 0 when the document has no pages."""
@@ -135,7 +139,7 @@ def read_document(path: Path, source_dir: Path, warn=lambda message: None, max_b
     sha256 = hashlib.sha256(raw).hexdigest()
     extracted = extract_once(raw, sha256, path, warn)
     meta = {**extracted.meta, **read_meta(path)}
-    return Document(doc_id_of(path, source_dir), path, extracted.text, sha256, meta, extracted.paged)
+    return Document(doc_id_of(path, source_dir), path, extracted.text, sha256, meta)
 
 
 EXTRACTED_KEPT = 256  # files whose extraction this process keeps (a rebuild after one upload re-reads them all)
@@ -169,6 +173,8 @@ def extract(raw: bytes, path: Path, warn=lambda message: None):
                             f"cqqa reads {', '.join(SUFFIXES)}")
     markup_as_text = fmt.priority == 0 and actual is not None and actual.priority == 1  # HTML in a .md is text
     if actual is not fmt and not markup_as_text:
+        if why := fmt.why_not(raw):
+            raise SkippedSource(f"{path} {why}")
         if actual is None:
             raise SkippedSource(f"{path} looks binary and is none of the formats cqqa reads ({', '.join(SUFFIXES)})")
         raise SkippedSource(f"{path} is named like {fmt.label} but its content is {actual.label}; rename it to "
@@ -197,7 +203,7 @@ def load_documents(source_dir: Path, warn=lambda message: None, *, max_mb: float
             warn(f"skipped: {exc}")
             continue
         if docs[-1].paged:
-            bar.set_postfix_str(f"{path.name[-40:]}: {docs[-1].meta.get('pages', '?')} pages")
+            bar.set_postfix_str(f"{path.name[-40:]}: {docs[-1].meta['pages']} pages")
     return docs
 
 

@@ -59,7 +59,7 @@ def check(raw: bytes, filename: str, max_mb: int) -> tuple[str, Document]:
         extracted = extract(raw, Path(name), warnings.append)
     except SourceError as exc:
         raise UploadRefused(str(exc), 415) from None
-    return name, Document(Path(name).stem, Path(name), extracted.text, "", extracted.meta, extracted.paged)
+    return name, Document(Path(name).stem, Path(name), extracted.text, "", extracted.meta)
 
 
 def existing(folder: Path, source_dir: Path, name: str) -> Path | None:

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import secrets
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from fastapi import Request  # at module level: FastAPI resolves the handlers' annotations here
 
@@ -42,7 +42,7 @@ class Job:
     message: str = "saved; indexing"
     index_version: str = ""
     pages: int = 0
-    details: dict = field(default_factory=dict)
+    title: str = ""
 
 
 class Uploads:
@@ -64,8 +64,7 @@ class Uploads:
         stored = store(raw, name, self.folder, self.settings.source_dir, replace)
         doc_id = stored.relative_to(self.settings.source_dir).with_suffix("").as_posix()
         job_id = secrets.token_hex(8)
-        self.jobs[job_id] = Job(name, doc_id, pages=doc.text.count("\f") + 1 if doc.paged else 0,
-                                details={"title": doc.title})
+        self.jobs[job_id] = Job(name, doc_id, pages=doc.meta.get("pages", 0), title=doc.title)
         while len(self.jobs) > MAX_JOBS:
             self.jobs.pop(next(iter(self.jobs)))
         threading.Thread(target=self._index, args=(self.jobs[job_id],), name="cqqa-upload", daemon=True).start()
@@ -131,7 +130,7 @@ def progress_page(uploads: Uploads, job_id: str):
     job = uploads.jobs.get(job_id)
     if job is None:
         return page("<p>No such upload on this server (it restarted, or the link is old).</p>", 404)
-    ask = (f'<p id="cqqa-add-ready">You can ask about “{escape(job.details.get("title", job.doc))}” now.</p>'
+    ask = (f'<p id="cqqa-add-ready">You can ask about “{escape(job.title or job.doc)}” now.</p>'
            if job.state == "ready" else "")
     pages = f" · {job.pages} pages" if job.pages else ""
     return page(f'<p id="cqqa-add-state" class="{job.state}"><b>{escape(job.name)}</b>{pages}: '

@@ -2,8 +2,8 @@
 
 A format turns a file's bytes into `Extracted`: the text that is indexed, shown and cited
 (citations' `start`/`end` index into exactly this text, which the index keeps in
-documents.jsonl), the metadata the file itself carries (a sidecar overrides it), and whether
-the text has pages. Each page after the first starts with PAGE_BREAK (at the start of a line),
+documents.jsonl), the metadata the file itself carries (a sidecar overrides it) and, for a
+paged text, how many pages it has (meta["pages"]). Each page after the first starts with PAGE_BREAK (at the start of a line),
 so a passage's page is found by counting (`page_at`) and the article page can show where each
 page begins; the layout repair does not count it as a blank line.
 
@@ -31,8 +31,7 @@ class SkippedSource(SourceError):
 @dataclass
 class Extracted:
     text: str
-    meta: dict = field(default_factory=dict)  # title, date, author, publication found in the file
-    paged: bool = False
+    meta: dict = field(default_factory=dict)  # title, date, author, publication found in the file; "pages"
 
 
 class Format:
@@ -50,6 +49,11 @@ class Format:
 
     def extract(self, raw: bytes, path: Path, warn=lambda message: None) -> Extracted:
         raise NotImplementedError
+
+    def why_not(self, raw: bytes) -> str | None:
+        """When `raw` is named like this format but is not of it, and the format can tell why
+        (an encrypted Office file is no zip): the reason and the fix, else None."""
+        return None
 
 
 def page_at(text: str, offset: int) -> int:

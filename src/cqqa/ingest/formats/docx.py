@@ -33,6 +33,12 @@ class DocxFormat(Format):
         except zipfile.BadZipFile:
             return False
 
+    def why_not(self, raw: bytes) -> str | None:
+        if raw.startswith(OLE):
+            return ("is password-protected (an encrypted Word file) or an old .doc; open it in Word or LibreOffice "
+                    "and save it without a password as .docx")
+        return None
+
     def extract(self, raw: bytes, path: Path, warn=lambda message: None) -> Extracted:
         import docx
         from docx.table import Table

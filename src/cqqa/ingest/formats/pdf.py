@@ -60,7 +60,7 @@ class PdfFormat(Format):
         # the PDF's own title when it names something ("Microsoft Word - x.doc" does not), else the
         # file's name: a PDF's first line is as often a table cell or a running header as a title
         meta["title"] = title.strip() if isinstance(title, str) and han_count(title) >= 2 else path.stem
-        return Extracted(text, meta, paged=True)
+        return Extracted(text, meta)
 
 
 def _unlock(reader) -> bool:
