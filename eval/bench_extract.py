@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import subprocess
 import sys
@@ -52,8 +53,10 @@ def long_pdf(pages: int, out: Path) -> Path:
 
 def measure(path: Path, runs: int) -> dict:
     rows = []
-    for _ in range(runs):
-        run = subprocess.run([sys.executable, "-c", ONE, str(path)], capture_output=True, text=True, check=True)
+    for _ in range(runs):  # each in an empty CQQA_CACHE_DIR: a kept extraction would be read instead
+        env = {**os.environ, "CQQA_CACHE_DIR": tempfile.mkdtemp(prefix="cqqa-extract-cache-")}
+        run = subprocess.run([sys.executable, "-c", ONE, str(path)], capture_output=True, text=True, check=True,
+                             env=env)
         rows.append(json.loads(run.stdout.strip().splitlines()[-1]))
     seconds = statistics.median(r["seconds"] for r in rows)
     pages = rows[0]["pages"]

@@ -204,3 +204,24 @@ def test_every_format_indexes_incrementally_with_pages_in_the_index(tmp_path):
     again = build_index(settings, embedder_factory=FakeEmbedder)
     assert again.embedded_chunks == 0 and "report" not in again.changed and "youth" in again.changed
     assert load_index(settings.index_dir).document_meta("youth")["title"] == "留学生看两会"
+
+
+def test_a_pdf_is_parsed_once_per_content_on_this_machine(tmp_path, monkeypatch):
+    from cqqa.ingest import sources
+    from cqqa.ingest.formats.pdf import PdfFormat
+
+    monkeypatch.setenv("CQQA_CACHE_DIR", str(tmp_path / "cache"))
+    shutil.copy(SAMPLES / "pdf" / "test_4182.pdf", tmp_path / "paper.pdf")
+    first = read_document(tmp_path / "paper.pdf", tmp_path)
+    sources._extracted.clear()  # as a new process starts
+
+    def parse_again(*args, **kwargs):
+        raise AssertionError("parsed again")
+
+    monkeypatch.setattr(PdfFormat, "extract", parse_again)
+    again = read_document(tmp_path / "paper.pdf", tmp_path)  # from $CQQA_CACHE_DIR/extracted/
+    assert (again.text, again.meta) == (first.text, first.meta)
+    sources._extracted.clear()
+    monkeypatch.setattr(PdfFormat, "version", PdfFormat.version + 1)  # a new extractor reads it again
+    with pytest.raises(AssertionError, match="parsed again"):
+        read_document(tmp_path / "paper.pdf", tmp_path)

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
 import tomllib
 from collections import OrderedDict
@@ -148,20 +149,48 @@ _extracted: OrderedDict = OrderedDict()
 
 def extract_once(raw: bytes, sha256: str, path: Path, warn=lambda message: None):
     """extract(), remembered by the file's path and checksum (with its warnings, said again): a
-    PDF is parsed once per process, not on every rebuild and staleness check."""
+    PDF is parsed once per process, not on every rebuild and staleness check; and, for the formats
+    that are slow to read (HTML, PDF, DOCX), once per content and extractor version on this
+    machine, in $CQQA_CACHE_DIR/extracted/ (a new `cqqa index` or `cqqa serve` reads it from there)."""
     key = (str(path), sha256)
     if key in _extracted:
         _extracted.move_to_end(key)
         extracted, warnings = _extracted[key]
     else:
-        warnings = []
-        extracted = extract(raw, path, warnings.append)
+        extracted, warnings = _stored_extraction(raw, sha256, path)
         _extracted[key] = (extracted, warnings)
         while len(_extracted) > EXTRACTED_KEPT:
             _extracted.popitem(last=False)
     for message in warnings:
         warn(message)
     return extracted
+
+
+def _stored_extraction(raw: bytes, sha256: str, path: Path):
+    from cqqa.config import cache_dir
+    from cqqa.ingest.formats import Extracted
+
+    fmt = format_for(path)
+    if fmt is None or fmt.priority == 0:  # text: decoding it is as fast as reading a stored copy
+        warnings: list[str] = []
+        return extract(raw, path, warnings.append), warnings
+    stored = cache_dir() / "extracted" / f"{fmt.name}-v{fmt.version}-{sha256}.json"
+    try:
+        data = json.loads(stored.read_text(encoding="utf-8"))
+        return Extracted(data["text"], data["meta"]), [w.replace("{path}", str(path)) for w in data["warnings"]]
+    except (OSError, ValueError, KeyError, TypeError):
+        pass
+    warnings = []
+    extracted = extract(raw, path, warnings.append)
+    try:
+        stored.parent.mkdir(parents=True, exist_ok=True)
+        partial = stored.with_name(f".{stored.name}.{os.getpid()}")
+        partial.write_text(json.dumps({"text": extracted.text, "meta": extracted.meta, "warnings": [
+            w.replace(str(path), "{path}") for w in warnings]}, ensure_ascii=False), encoding="utf-8")
+        os.replace(partial, stored)
+    except OSError:  # a read-only cache folder: extract again next time
+        pass
+    return extracted, warnings
 
 
 def extract(raw: bytes, path: Path, warn=lambda message: None):
