@@ -105,6 +105,8 @@ class Settings:
     conversations_max: int = 500
     uploads_dir: Path | None = None  # where articles added from the chat go (inside source_dir); None: source_dir
     allow_uploads: bool = False  # accept articles from the chat when not bound to loopback (--allow-uploads)
+    embed_base_url: str = ""  # an OpenAI-compatible /v1/embeddings server that runs the model (server_embedding.py)
+    embed_api_key: str = ""
 
     @classmethod
     def from_env(cls) -> "Settings":
@@ -124,6 +126,8 @@ class Settings:
             conversations_max=_env_int("CQQA_CONVERSATIONS_MAX", cls.conversations_max),
             uploads_dir=Path(os.environ["CQQA_UPLOADS_DIR"]) if os.environ.get("CQQA_UPLOADS_DIR") else None,
             allow_uploads=_env_flag("CQQA_ALLOW_UPLOADS"),
+            embed_base_url=(os.environ.get("CQQA_EMBED_BASE_URL") or "").rstrip("/"),
+            embed_api_key=os.environ.get("CQQA_EMBED_API_KEY") or "",
         )
 
 
