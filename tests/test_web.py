@@ -431,7 +431,10 @@ def test_an_uploaded_pdf_is_asked_about_and_cited_with_its_page(page, tmp_path):
 def test_a_restart_keeps_the_conversation(page, server):
     """Last in this module: the server is stopped and started again on the same port and files."""
     open_past(page, "赛力斯今年1-8月")
-    page.wait_for_function("""() => document.querySelectorAll("#cqqa-chat [data-testid='user']").length == 1""",
+    # that conversation on the page (the one before had one question too: a count alone passes at once,
+    # and the restart then raced the browser keeping which conversation is open)
+    page.wait_for_function("""() => { const u = document.querySelectorAll("#cqqa-chat [data-testid='user']");
+                                      return u.length == 1 && u[0].innerText.includes('赛力斯今年1-8月'); }""",
                            timeout=WAIT_MS)
     server["restart"]()
     page.reload(wait_until="domcontentloaded")
