@@ -54,9 +54,9 @@ def test_check_refuses_what_cannot_be_an_article():
 def test_store_replaces_only_when_told_and_keeps_the_old_file(tmp_path):
     (tmp_path / "report.txt").write_text("旧的文章", encoding="utf-8")
     with pytest.raises(UploadRefused, match="already in") as exists:
-        store(PDF.read_bytes(), "report.pdf", tmp_path, tmp_path)  # same article id, another suffix
+        store(PDF.read_bytes(), "report.pdf", tmp_path)  # same article id, another suffix
     assert exists.value.status == 409 and (tmp_path / "report.txt").read_text(encoding="utf-8") == "旧的文章"
-    store(PDF.read_bytes(), "report.pdf", tmp_path, tmp_path, replace=True)
+    store(PDF.read_bytes(), "report.pdf", tmp_path, replace=True)
     assert not (tmp_path / "report.txt").exists() and (tmp_path / "report.pdf").read_bytes() == PDF.read_bytes()
     kept = list((tmp_path / ".replaced").iterdir())
     assert len(kept) == 1 and kept[0].read_text(encoding="utf-8") == "旧的文章"

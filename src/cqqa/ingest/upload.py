@@ -18,7 +18,7 @@ from pathlib import Path
 
 from cqqa.errors import SourceError
 from cqqa.ingest.formats import SUFFIXES
-from cqqa.ingest.sources import Document, doc_id_of, extract
+from cqqa.ingest.sources import Document, extract
 
 MAX_NAME_CHARS = 100
 UNSAFE = re.compile(r"[^\w\u3000-\u303f\uff00-\uffef .()\[\]（）【】《》·-]+")
@@ -62,22 +62,19 @@ def check(raw: bytes, filename: str, max_mb: int) -> tuple[str, Document]:
     return name, Document(Path(name).stem, Path(name), extracted.text, "", extracted.meta)
 
 
-def existing(folder: Path, source_dir: Path, name: str) -> Path | None:
-    """The source file that is already the article `name` would be (same id, any suffix)."""
-    doc_id = doc_id_of(folder / name, source_dir)
-    for suffix in SUFFIXES:
-        candidate = folder / (Path(name).stem + suffix)
-        if candidate.is_file() and doc_id_of(candidate, source_dir) == doc_id:
-            return candidate
-    return None
+def existing(folder: Path, name: str) -> Path | None:
+    """The source file that is already the article `name` would be: same folder and stem (an
+    article's id is its path without the suffix), any suffix."""
+    return next((candidate for suffix in SUFFIXES if (candidate := folder / (Path(name).stem + suffix)).is_file()),
+                None)
 
 
-def store(raw: bytes, name: str, folder: Path, source_dir: Path, replace: bool = False) -> Path:
+def store(raw: bytes, name: str, folder: Path, replace: bool = False) -> Path:
     """Write the file into `folder` (atomically: a reader never sees half a file); an existing
     article of that id is moved to `.replaced/` first, only when `replace`."""
     folder.mkdir(parents=True, exist_ok=True)
     target = folder / name
-    old = existing(folder, source_dir, name)
+    old = existing(folder, name)
     if old is not None:
         if not replace:
             raise UploadRefused(f"an article named {old.name!r} is already in {folder}; confirm to replace it", 409)

@@ -110,9 +110,10 @@ async def refuse(scope, send, status: int, reason: str) -> None:
     await send({"type": "http.response.body", "body": body})
 
 
-def text_page(body: str, status: int = 200):
+def text_page(body: str, status: int = 200, csp: str = TEXT_PAGE_CSP, headers: dict | None = None):
     """An HTML response under TEXT_PAGE_CSP (nothing loads, nothing runs): the article page, a
-    shared answer, their errors."""
+    shared answer, their errors; `csp` and `headers` for a page that must allow a little more
+    (the /add form posts to this server)."""
     from fastapi.responses import HTMLResponse
 
-    return HTMLResponse(body, status_code=status, headers={"Content-Security-Policy": TEXT_PAGE_CSP})
+    return HTMLResponse(body, status_code=status, headers={"Content-Security-Policy": csp, **(headers or {})})

@@ -27,6 +27,8 @@ from fastapi import Request  # at module level: FastAPI resolves the handlers' a
 from cqqa.errors import CqqaError
 from cqqa.ingest.formats import SUFFIXES
 from cqqa.ingest.upload import UploadRefused, check, store
+from cqqa.ingest.sources import doc_id_of
+from cqqa.serve.guard import text_page
 from cqqa.serve.render import escape
 
 FORM_OVERHEAD = 64 * 1024  # multipart boundaries and the other fields
@@ -61,8 +63,8 @@ class Uploads:
     def add(self, raw: bytes, filename: str, replace: bool) -> str:
         """Check and store the file, start indexing it; the job's id. UploadRefused says why not."""
         name, doc = check(raw, filename, self.settings.max_source_mb)
-        stored = store(raw, name, self.folder, self.settings.source_dir, replace)
-        doc_id = stored.relative_to(self.settings.source_dir).with_suffix("").as_posix()
+        stored = store(raw, name, self.folder, replace)
+        doc_id = doc_id_of(stored, self.settings.source_dir)
         job_id = secrets.token_hex(8)
         self.jobs[job_id] = Job(name, doc_id, pages=doc.meta.get("pages", 0), title=doc.title)
         while len(self.jobs) > MAX_JOBS:
@@ -88,16 +90,13 @@ class Uploads:
 
 def page(body: str, status: int = 200, refresh: bool = False):
     """An /add page: nothing runs on it (no script), forms post only to this server."""
-    from fastapi.responses import HTMLResponse
-
     meta = '<meta http-equiv="refresh" content="2">' if refresh else ""
-    return HTMLResponse(f'<!doctype html><html><head><meta charset="utf-8">{meta}<title>Add an article · cqqa'
-                        f"</title><style>{PAGE_STYLE}</style></head><body><h1>Add an article</h1>{body}"
-                        '<p><a href="/">← back to the chat</a></p></body></html>', status_code=status,
-                        headers={"Content-Security-Policy": PAGE_CSP, "Cache-Control": "no-store",
-                                 # not no-referrer (the Guard's default): with it a browser posts the
-                                 # form with "Origin: null", which cannot be told from a foreign page
-                                 "Referrer-Policy": "same-origin"})
+    return text_page(f'<!doctype html><html><head><meta charset="utf-8">{meta}<title>Add an article · cqqa'
+                     f"</title><style>{PAGE_STYLE}</style></head><body><h1>Add an article</h1>{body}"
+                     '<p><a href="/">← back to the chat</a></p></body></html>', status, PAGE_CSP,
+                     # not no-referrer (the Guard's default): with it a browser posts the form with
+                     # "Origin: null", which cannot be told from a foreign page
+                     {"Cache-Control": "no-store", "Referrer-Policy": "same-origin"})
 
 
 async def received(uploads: Uploads, request) -> tuple[bytes, str, bool]:
