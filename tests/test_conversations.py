@@ -21,6 +21,7 @@ from cqqa.answer.conversations import ConversationError, Conversations, article_
 from cqqa.errors import QueryError
 from cqqa.index.build import build_index
 from cqqa.index.version import load_index
+from cqqa.index.stores.local import LocalStore
 from cqqa.serve.api import UnknownConversation, asked
 from cqqa.serve.chat import browser_secret
 from fakes import FakeEmbedder
@@ -42,7 +43,7 @@ def world(tmp_path):
 def keep(store, assistant, settings, question, conversation=None, owner=None):
     answer = assistant.ask(question, store.questions(conversation) if conversation else [])
     conversation = conversation or store.start(question, owner)
-    return conversation, store.add(conversation, answer, documents_of(answer, settings.index_dir)), answer
+    return conversation, store.add(conversation, answer, documents_of(answer, LocalStore(settings))), answer
 
 
 def test_an_answer_is_kept_as_it_was_and_reopened(world):
@@ -133,8 +134,8 @@ def test_reopening_says_which_articles_changed_and_links_where_they_still_are(wo
     sales_kept, ai_kept = store.answer(sales_id), store.answer(ai_id)
     assert any("长安汽车销量" in n and "has changed" in n for n in changes(sales_kept, index))
     assert not any("印奇谈人工智能" in n for n in changes(ai_kept, index) + changes(sales_kept, index))
-    assert article_version(sales_kept, index, settings.index_dir) == before  # changed: the link says so (410)
-    assert article_version(ai_kept, index, settings.index_dir) == index.version  # same text: today's version
+    assert article_version(sales_kept, index, LocalStore(settings)) == before  # changed: the link says so (410)
+    assert article_version(ai_kept, index, LocalStore(settings)) == index.version  # same text: today's version
     sales.unlink()
     build_index(settings, embedder_factory=FakeEmbedder)
     assert any("no longer among the articles" in n for n in changes(sales_kept, load_index(settings.index_dir)))
@@ -142,17 +143,17 @@ def test_reopening_says_which_articles_changed_and_links_where_they_still_are(wo
 
 def test_the_api_continues_a_conversation_and_refuses_bad_input(world):
     settings, assistant, store = world
-    [*steps, first] = asked(assistant, store, settings.index_dir, "印奇怎么看AI的2.0时代？", [])
+    [*steps, first] = asked(assistant, store, assistant.store, "印奇怎么看AI的2.0时代？", [])
     assert steps == [] and first["conversation"] and first["link"] == f"/answer/{first['answer_id']}"
-    follow_up = list(asked(assistant, store, settings.index_dir, "他认为汽车是什么？", [], first["conversation"]))[-1]
+    follow_up = list(asked(assistant, store, assistant.store, "他认为汽车是什么？", [], first["conversation"]))[-1]
     assert follow_up["conversation"] == first["conversation"] and "印奇" in follow_up["query"]
     assert store.questions(first["conversation"]) == ["印奇怎么看AI的2.0时代？", "他认为汽车是什么？"]
     with pytest.raises(UnknownConversation, match="leave out conversation="):
-        next(asked(assistant, store, settings.index_dir, "长安汽车销量", [], "0" * 32))
+        next(asked(assistant, store, assistant.store, "长安汽车销量", [], "0" * 32))
     with pytest.raises(QueryError, match="not both"):
-        next(asked(assistant, store, settings.index_dir, "长安汽车销量", ["x"], first["conversation"]))
+        next(asked(assistant, store, assistant.store, "长安汽车销量", ["x"], first["conversation"]))
     with pytest.raises(QueryError):
-        next(asked(assistant, store, settings.index_dir, "   ", []))
+        next(asked(assistant, store, assistant.store, "   ", []))
     assert store.questions(first["conversation"]) == ["印奇怎么看AI的2.0时代？", "他认为汽车是什么？"]
 
 
@@ -179,8 +180,8 @@ def test_an_answer_survives_the_json_round_trip_with_its_headings(world):
     data = json.loads(json.dumps(answer_json(answer), ensure_ascii=False))
     assert answer_json(answer_from_json(data)) == answer_json(answer)
     loaded = load_index(settings.index_dir)
-    on_disk = documents_of(answer, settings.index_dir)
-    assert documents_of(answer, settings.index_dir, loaded) == on_disk and len(on_disk["sales"]) == 64
+    on_disk = documents_of(answer, LocalStore(settings))
+    assert documents_of(answer, LocalStore(settings), loaded) == on_disk and len(on_disk["sales"]) == 64
     shutil.rmtree(settings.index_dir / "versions")  # documents_of: the version gone, hashes unknown
-    assert set(documents_of(answer, settings.index_dir).values()) == {""}
-    assert documents_of(answer, settings.index_dir, loaded) == on_disk  # the version in memory still knows
+    assert set(documents_of(answer, LocalStore(settings)).values()) == {""}
+    assert documents_of(answer, LocalStore(settings), loaded) == on_disk  # the version in memory still knows

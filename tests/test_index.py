@@ -40,10 +40,10 @@ def test_edit_reembeds_only_changed_chunks_and_staleness_is_reported(built_setti
     path = settings.source_dir / "chongqing-ev-capital-feature.txt"
     text = path.read_text(encoding="utf-8")
     path.write_text(text.replace("兩江交匯處,西南工業重鎮由此誕生。", "兩江交匯處,一座工業重鎮由此誕生。"), encoding="utf-8")
-    assert staleness(settings.index_dir, settings) == ["source chongqing-ev-capital-feature changed"]
+    assert staleness(settings) == ["source chongqing-ev-capital-feature changed"]
     report = build_index(settings, embedder_factory=lambda: embedder)
     assert 1 <= report.embedded_chunks <= 2  # the edited chunk (and nothing of the other article)
-    assert staleness(settings.index_dir, settings) == []
+    assert staleness(settings) == []
     hits = Searcher(settings, embedder=embedder).search("一座工業重鎮由此誕生", k=1)
     assert "一座工業重鎮" in hits[0].text
 
@@ -84,4 +84,4 @@ def test_index_built_with_another_model_is_refused(built_settings, embedder, tmp
     manifest_path.write_text(json.dumps(manifest))
     with pytest.raises(IndexProblem, match="built with model some/other-model"):
         Searcher(settings, embedder=embedder)
-    assert any("built with model some/other-model" in r for r in staleness(settings.index_dir, settings))
+    assert any("built with model some/other-model" in r for r in staleness(settings))

@@ -107,6 +107,10 @@ class Settings:
     allow_uploads: bool = False  # accept articles from the chat when not bound to loopback (--allow-uploads)
     embed_base_url: str = ""  # an OpenAI-compatible /v1/embeddings server that runs the model (server_embedding.py)
     embed_api_key: str = ""
+    store: str = "local"  # where index versions live (index/stores/): local (FAISS + files in index_dir) or milvus
+    milvus_uri: str = ""  # a Milvus Lite file (default index_dir/milvus.db) or http://host:19530
+    milvus_token: str = ""
+    milvus_prefix: str = "cqqa"  # collection names start with it: several indexes can share one Milvus
 
     @classmethod
     def from_env(cls) -> "Settings":
@@ -128,6 +132,10 @@ class Settings:
             allow_uploads=_env_flag("CQQA_ALLOW_UPLOADS"),
             embed_base_url=(os.environ.get("CQQA_EMBED_BASE_URL") or "").rstrip("/"),
             embed_api_key=os.environ.get("CQQA_EMBED_API_KEY") or "",
+            store=os.environ.get("CQQA_STORE") or "local",
+            milvus_uri=os.environ.get("CQQA_MILVUS_URI") or "",
+            milvus_token=os.environ.get("CQQA_MILVUS_TOKEN") or "",
+            milvus_prefix=os.environ.get("CQQA_MILVUS_PREFIX") or "cqqa",
         )
 
 

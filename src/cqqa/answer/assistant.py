@@ -30,13 +30,12 @@ from cqqa.answer.compose import Answer, citation_from_hit, compose_extractive, q
 from cqqa.models import local_reader
 from cqqa.config import LLMSettings, Settings, reader_order, reader_slots
 from cqqa.errors import CqqaError, LLMError
-from cqqa.index.version import load_index
 from cqqa.answer.grounding import ground
 from cqqa.models.llm import ChatClient, answer_messages, rewrite_messages
 from cqqa.answer.reader import Reader, subject_names
 from cqqa.answer.turns import Turns
 from cqqa.retrieve.search import Searcher, check_query
-from cqqa.index.store import current_version
+from cqqa.index.stores import open_store
 from cqqa.textnorm import without_lone_surrogates
 
 PASSAGES_FOR_MODEL = 5
@@ -52,7 +51,8 @@ class Assistant:
         self.k = k
         self.warn = warn
         self._lock = threading.Lock()  # one retrieval at a time: the model and its query cache are shared
-        self.searcher = Searcher(self.settings, embedder=embedder)
+        self.store = open_store(self.settings)  # where the index versions live (index/stores/)
+        self.searcher = Searcher(self.settings, embedder=embedder, index=self.store.load())
         self.embedder = self.searcher.embedder
         llm = llm if llm is not None else LLMSettings.from_env()
         self.llm = ChatClient(llm) if llm.enabled and llm.mode == "generate" else None
@@ -72,13 +72,17 @@ class Assistant:
 
     def refresh(self) -> bool:
         """Swap to the index's current version if a build replaced it; True if swapped."""
-        latest = current_version(self.settings.index_dir)
-        if latest is None or latest.name == self.searcher.index.version:
+        try:
+            latest = self.store.current()
+        except CqqaError as exc:  # the store is unreachable for now: keep answering from the version we have
+            self.warn(f"could not check for a new index version: {exc}")
+            return False
+        if latest is None or latest == self.searcher.index.version:
             return False
         try:
-            searcher = Searcher(self.settings, embedder=self.embedder, index=load_index(self.settings.index_dir))
+            searcher = Searcher(self.settings, embedder=self.embedder, index=self.store.load(latest))
         except CqqaError as exc:  # keep answering from the version we have
-            self.warn(f"could not load the new index version {latest.name}: {exc}")
+            self.warn(f"could not load the new index version {latest}: {exc}")
             return False
         self.searcher = searcher
         self.reader = self._make_reader()  # the new version's names

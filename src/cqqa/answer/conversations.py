@@ -25,7 +25,6 @@ from pathlib import Path
 
 from cqqa.answer.compose import Answer, answer_from_json, answer_json
 from cqqa.errors import CqqaError
-from cqqa.index.store import MANIFEST
 
 MAX_TURNS = 200
 SCHEMA = """
@@ -195,26 +194,26 @@ def document_hashes(manifest: dict) -> dict[str, str]:
     return {d["doc_id"]: d.get("sha256", "") for d in manifest["documents"]}
 
 
-def documents_of(answer: Answer, index_dir: Path, loaded=None) -> dict[str, str]:
+def documents_of(answer: Answer, versions, loaded=None) -> dict[str, str]:
     """doc id -> SHA-256 of each article the answer cites or offers, from the index version it
     came from: `loaded` (the Index in memory) when it is that version, else its manifest on disk
-    ("" where that cannot be read)."""
+    ("" where that cannot be read). `versions`: the index store (index/stores/)."""
     try:
         if loaded is not None and loaded.version == answer.index_version:
             manifest = loaded.manifest
         else:
-            manifest = json.loads((index_dir / "versions" / answer.index_version / MANIFEST).read_text(encoding="utf-8"))
+            manifest = versions.manifest(answer.index_version)
         hashes = document_hashes(manifest)
-    except (OSError, ValueError, KeyError, TypeError):
+    except (CqqaError, OSError, ValueError, KeyError, TypeError):
         hashes = {}
     return {c.doc: hashes.get(c.doc, "") for c in answer.citations + answer.related}
 
 
-def article_version(kept: Kept, index, index_dir: Path) -> str:
+def article_version(kept: Kept, index, versions) -> str:
     """The index version a kept answer's article links open: its own while that version is kept
     (store.KEEP_VERSIONS), else the current one when none of its articles has changed since."""
     own = kept.answer.index_version
-    if (index_dir / "versions" / own).is_dir() or index is None or changes(kept, index):
+    if versions.has(own) or index is None or changes(kept, index):
         return own
     return index.version
 

@@ -25,6 +25,8 @@ def settings_from(args) -> Settings:
         changes["source_dir"] = Path(args.source)
     if getattr(args, "index", None):
         changes["index_dir"] = Path(args.index)
+    if getattr(args, "store", None):
+        changes["store"] = args.store
     return dataclasses.replace(settings, **changes) if changes else settings
 
 
@@ -69,6 +71,10 @@ class Parents:
                              help="folder of articles: .txt .md .html .htm .pdf .docx (default: docs_src or $CQQA_SOURCE_DIR)")
         folders.add_argument("--index", metavar="DIR", help="index folder (default: index or $CQQA_INDEX_DIR); "
                                                              "eval and ablate need it with --source")
+        folders.add_argument("--store", choices=("local", "milvus"),
+                             help="where the index lives: local (FAISS and files in the index folder, the default) "
+                                  "or milvus ($CQQA_MILVUS_URI: a Milvus Lite file, default <index>/milvus.db, "
+                                  "or http://host:19530); default $CQQA_STORE or local")
         source_only = argparse.ArgumentParser(add_help=False)
         source_only.add_argument("--source", metavar="DIR",
                                  help="folder of articles: .txt .md .html .htm .pdf .docx (default: docs_src or $CQQA_SOURCE_DIR)")

@@ -72,7 +72,7 @@ def cmd_ask(args) -> int:
         from cqqa.answer.conversations import documents_of
 
         conversation, answer_id = store.keep("" if args.conversation == "new" else args.conversation, answer,
-                                             documents_of(answer, settings.index_dir, assistant.searcher.index))
+                                             documents_of(answer, assistant.store, assistant.searcher.index))
         kept = {"conversation": conversation, "answer_id": answer_id}
     if args.json:
         print_json(answer_json(answer) | kept)

@@ -10,12 +10,9 @@ calling it up to date.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import time
 from collections import Counter
 from dataclasses import asdict, dataclass, field
-from pathlib import Path
 from typing import Callable
 
 import numpy as np
@@ -25,15 +22,14 @@ from cqqa.ingest.chunking import Chunk, chunk_document
 from cqqa.config import VERSION, Settings
 from cqqa.models.embedding import ModelIdentity
 from cqqa.errors import IndexProblem
-from cqqa.index.version import CHUNKS, FORMAT, VECTORS, read_chunk, write_files
-from cqqa.index.lexical import LexicalIndex
+from cqqa.index.inputs import embed_input, lexical_input, vector_key
+from cqqa.index.version import FORMAT
 from cqqa.index.names import NameBridge, find_names
 from cqqa.index.sentence_units import SentenceUnits, sentence_units
 from cqqa.ingest.sources import Document, load_sources
-from cqqa.index.store import (build_lock, current_version, damaged_files, prune, read_manifest_file,
-                        version_folders, write_version)
 from cqqa.index.staleness import built_documents, diff_documents, settings_fingerprint, stale_reasons, stale_settings
-from cqqa.index.vector_index import VectorIndex
+from cqqa.index.stores import open_store
+from cqqa.index.stores.base import Payload, Store
 
 
 
@@ -57,67 +53,6 @@ class BuildReport:
         return asdict(self)
 
 
-def _reusable_vectors(index_dir: Path, model_name: str) -> tuple[dict[str, np.ndarray], dict | None]:
-    """vector_key(embedded text) -> vector, from every kept version built with `model_name` (the
-    same model identity as the newest such version), taking only text/vector file pairs whose
-    checksums still match; and that model identity (None when nothing can be reused)."""
-    out: dict[str, np.ndarray] = {}
-    identity = None
-    pairs = ((CHUNKS, VECTORS, lambda row: embed_input(read_chunk(row))),
-             (SentenceUnits.TEXTS, SentenceUnits.VECTORS, lambda row: row["text"]))
-    for version in version_folders(index_dir):
-        manifest = read_manifest_file(version)
-        if (not manifest or manifest.get("format") != FORMAT or manifest.get("model", {}).get("name") != model_name
-                or identity not in (None, manifest["model"])):
-            continue
-        for texts_file, vectors_file, text_of in pairs:
-            if damaged_files(version, manifest, (texts_file, vectors_file)):
-                continue
-            try:
-                texts = [text_of(json.loads(line)) for line in (version / texts_file).read_text("utf-8").splitlines()]
-                vectors = np.load(version / vectors_file)
-            except (OSError, ValueError, KeyError, TypeError):
-                continue
-            if len(texts) == len(vectors):
-                for text, vector in zip(texts, vectors):
-                    out.setdefault(vector_key(text), vector)
-                identity = manifest["model"]
-    return out, identity
-
-
-def vector_key(text: str) -> str:
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:20]
-
-
-def embed_input(chunk: Chunk) -> str:
-    """The text the embedding model sees for a chunk."""
-    return chunk.text
-
-
-def lexical_input(chunk: Chunk) -> str:
-    """The text the lexical index sees for a chunk."""
-    return chunk.text
-
-
-def _current_manifest(index_dir: Path, note: Callable[[str], None]) -> tuple[dict | None, bool]:
-    """The current version's manifest (None if there is none or it is unreadable) and whether
-    every file of that version still matches its checksum."""
-    version = current_version(index_dir)
-    if version is None:
-        return None, False
-    manifest = read_manifest_file(version)
-    if manifest is None or not isinstance(manifest.get("documents"), list) or "model" not in manifest:
-        note(f"the index version {version.name} is unreadable (manifest.json is damaged); rebuilding it")
-        return None, False
-    if manifest.get("format") != FORMAT:
-        return manifest, False  # stale anyway: the settings fingerprint names the format
-    bad = damaged_files(version, manifest)
-    if bad:
-        note(f"the index version {version.name} is damaged ({', '.join(bad)}); rebuilding it, reusing the "
-             "vectors whose files still match their checksums")
-    return manifest, not bad
-
-
 def build_index(
     settings: Settings,
     *,
@@ -127,34 +62,33 @@ def build_index(
     lock_timeout: float = -1,
     force: bool = False,
 ) -> BuildReport:
-    """Bring the index in settings.index_dir up to date with settings.source_dir.
+    """Bring the index in the configured store (settings.store) up to date with settings.source_dir.
 
     The model is loaded (through embedder_factory) only if some chunk needs
     embedding. lock_timeout < 0 waits for a concurrent build to finish. force
     rebuilds from scratch: nothing is taken from earlier versions.
     """
-    started = time.monotonic()
-    index_dir = settings.index_dir
+    started, started_at = time.monotonic(), time.time()
     warnings: list[str] = []
 
     def note(message: str) -> None:
         warnings.append(message)
         warn(message)
-
-    with build_lock(index_dir, lock_timeout, warn) as writable:
+    store = open_store(settings)
+    with store.lock(lock_timeout, warn) as writable:
         docs = load_sources(settings, warn=note, progress=progress)
         if not docs:
             raise IndexProblem(f"no articles to index in {settings.source_dir} (.txt .md .html .htm .pdf .docx files)")
-        previous_manifest, intact = _current_manifest(index_dir, note)
+        previous_manifest, intact = store.state(note)
         current = {d.doc_id: d.fingerprint for d in docs}
         reasons = stale_reasons(previous_manifest, settings, current) if previous_manifest else ["no index"]
         if intact and not force and not reasons:
             return BuildReport(len(docs), previous_manifest["chunks"], 0, time.monotonic() - started,
-                               current_version(index_dir).name, up_to_date=True, unchanged=len(docs),
+                               store.current(), up_to_date=True, unchanged=len(docs),
                                warnings=warnings)
         if not writable:
             why = "; ".join(reasons[:3]) if reasons else "it is damaged"
-            raise IndexProblem(f"the index folder {index_dir} is read-only and the index needs rebuilding ({why}); "
+            raise IndexProblem(f"the index folder {store.where} is read-only and the index needs rebuilding ({why}); "
                                "make the folder writable, or build into another one with --index")
         changes = diff_documents(built_documents(previous_manifest), current)
         if previous_manifest:
@@ -170,46 +104,44 @@ def build_index(
         chunk_texts = [embed_input(c) for c in chunks]
         sentence_texts, owner = sentence_units(chunks)
         texts = chunk_texts + sentence_texts
-        all_vectors, model, todo = _embed(texts, settings, embedder_factory, force, progress)
+        all_vectors, model, todo = _embed(texts, store, settings, embedder_factory, force, progress)
         vectors, sentence_vectors = all_vectors[:len(chunks)], all_vectors[len(chunks):]
         embedded_chunks = sum(1 for i in todo if i < len(chunks))
 
         units = SentenceUnits(sentence_texts, sentence_vectors, owner)
-        name = _write(settings, docs, chunks, vectors, units, model, _names(docs, previous_manifest), warnings)
+        name = _write(store, settings, docs, chunks, vectors, units, model, _names(docs, previous_manifest), warnings,
+                      started_at, progress)
         return BuildReport(len(docs), len(chunks), embedded_chunks, time.monotonic() - started, name,
                            embedded_sentences=len(todo) - embedded_chunks, warnings=warnings, **changes)
 
 
-def _write(settings: Settings, docs: list[Document], chunks: list[Chunk], vectors: np.ndarray,
+def _write(store: Store, settings: Settings, docs: list[Document], chunks: list[Chunk], vectors: np.ndarray,
            units: SentenceUnits, model: ModelIdentity, names: dict[str, dict[str, list[str]]],
-           warnings: list[str]) -> str:
-    """Write a new version (its files, then its manifest, then CURRENT) and prune old ones; its name."""
+           warnings: list[str], started_at: float, progress: bool) -> str:
+    """Write a new version (its data, then its manifest, then make it current) and prune old ones; its name."""
     chunks_per_doc = Counter(c.doc_id for c in chunks)  # once: per document it was quadratic at 100k chunks
     manifest = {
         "format": FORMAT, "cqqa_version": VERSION, "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "sources_read_at": started_at,  # staleness.looks_current: a source modified after this is newer
         "model": asdict(model), "settings": settings_fingerprint(settings), "source_dir": str(settings.source_dir),
         "documents": [_doc_entry(doc, chunks_per_doc[doc.doc_id], names[doc.doc_id]) for doc in docs],
         "skipped": warnings, "chunks": len(chunks), "sentences": len(units.texts),
     }
-
-    def write(folder: Path) -> None:
-        write_files(folder, chunks, vectors, units, VectorIndex.build(vectors, settings.faiss_index, model.dim),
-                    LexicalIndex.build([lexical_input(c) for c in chunks]),
-                    NameBridge.build([doc.text for doc in docs], {p for n in names.values() for p in n["people"]},
-                                     {f for n in names.values() for f in n["foreign"]}),
-                    {doc.doc_id: doc.text for doc in docs})
-
-    name = write_version(settings.index_dir, manifest, write)
-    prune(settings.index_dir)
+    bridge = NameBridge.build([doc.text for doc in docs], {p for n in names.values() for p in n["people"]},
+                              {f for n in names.values() for f in n["foreign"]})
+    payload = Payload(chunks, vectors, [vector_key(embed_input(c)) for c in chunks], [lexical_input(c) for c in chunks],
+                      units, bridge, {doc.doc_id: doc.text for doc in docs}, settings.faiss_index)
+    name = store.write(manifest, payload, progress)
+    store.prune()
     return name
 
 
-def _embed(texts: list[str], settings: Settings, embedder_factory, force: bool, progress: bool):
+def _embed(texts: list[str], store: Store, settings: Settings, embedder_factory, force: bool, progress: bool):
     """Vectors for `texts`: reused where the same model embedded the same text in a kept version
     whose files still match their checksums, else embedded (the model is loaded only then).
     Returns the vectors, the model identity and the rows that were embedded."""
     keys = [vector_key(text) for text in texts]
-    reuse, identity = ({}, None) if force else _reusable_vectors(settings.index_dir, settings.model)
+    reuse, identity = ({}, None) if force else store.reusable(settings.model, set(keys))
     previous = ModelIdentity(**identity) if identity else None
     todo = [i for i, key in enumerate(keys) if key not in reuse]
     model, embedder = previous, None

@@ -189,11 +189,18 @@ class NameBridge:
             displays.sort(key=lambda d: curated.index(d) if d in curated else len(curated))
         return names
 
-    def save(self, path: Path) -> None:
+    def to_json(self) -> str:
         data = {"aliases": self.aliases, "subjects": self.subjects, "foreign": self.sounds.names}
-        path.write_text(json.dumps(data, ensure_ascii=False, indent=0, sort_keys=True), encoding="utf-8")
+        return json.dumps(data, ensure_ascii=False, indent=0, sort_keys=True)
+
+    @classmethod
+    def from_json(cls, text: str) -> "NameBridge":
+        data = json.loads(text)
+        return cls(data["aliases"], data["subjects"], data.get("foreign", []))
+
+    def save(self, path: Path) -> None:
+        path.write_text(self.to_json(), encoding="utf-8")
 
     @classmethod
     def load(cls, path: Path) -> "NameBridge":
-        data = json.loads(path.read_text(encoding="utf-8"))
-        return cls(data["aliases"], data["subjects"], data.get("foreign", []))
+        return cls.from_json(path.read_text(encoding="utf-8"))

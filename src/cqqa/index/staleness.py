@@ -5,11 +5,10 @@ the index's content, the model. `cqqa index` rebuilds from this; `cqqa search`/`
 from __future__ import annotations
 
 from dataclasses import asdict
-from pathlib import Path
 
 from cqqa.config import Settings
 from cqqa.errors import CqqaError
-from cqqa.index.store import MANIFEST, current_version, read_manifest
+from cqqa.index.stores import open_store
 from cqqa.index.version import FORMAT
 from cqqa.ingest.formats import EXTRACTION
 from cqqa.ingest.sources import Document, discover, doc_id_of, document_fingerprint, load_sources, meta_path
@@ -45,13 +44,14 @@ def settings_fingerprint(settings: Settings) -> dict:
             "name_bridge": NAME_BRIDGE, "extraction": EXTRACTION}
 
 
-def staleness(index_dir: Path, settings: Settings, docs: list[Document] | None = None) -> list[str]:
+def staleness(settings: Settings, docs: list[Document] | None = None) -> list[str]:
     """Reasons the index does not reflect the sources and settings; empty when current.
 
     `docs` are the sources already loaded by the caller (else they are read here)."""
-    manifest = read_manifest(index_dir)
+    store = open_store(settings)
+    manifest = store.manifest()
     if manifest is None:
-        return [f"no index in {index_dir}"]
+        return [f"no index in {store.where}"]
     try:
         current = {d.doc_id: d.fingerprint for d in (docs if docs is not None else load_sources(settings))}
     except CqqaError as exc:  # an unreadable source is reported by `cqqa index`
@@ -65,7 +65,7 @@ def looks_current(settings: Settings, manifest: dict) -> bool:
     modification times only, never the articles (at 24,000 articles reading and hashing them all
     took the whole corpus's read per question). A file replaced by an older-dated copy passes it;
     `cqqa index` and `cqqa watch` compare contents."""
-    built_at = (current_version(settings.index_dir) / MANIFEST).stat().st_mtime
+    built_at = manifest.get("sources_read_at", 0.0)  # older manifests: always read the sources
     try:
         paths = discover(settings.source_dir, settings.follow_symlinks)
     except CqqaError:
@@ -82,10 +82,10 @@ def stale_warning(settings: Settings) -> str | None:
     """For commands that only read the index (search, ask): one line saying why it is stale, or
     None. A missing index is left to the loader, whose error says how to build one. The sources
     are read and hashed only when the cheap check (looks_current) finds something newer."""
-    manifest = read_manifest(settings.index_dir)
+    manifest = open_store(settings).manifest()
     if manifest is not None and looks_current(settings, manifest):
         return None
-    stale = staleness(settings.index_dir, settings)
+    stale = staleness(settings)
     if not stale or stale[0].startswith("no index"):
         return None
     return f"the index is stale ({'; '.join(stale[:3])}); run `cqqa index` to update it"

@@ -19,6 +19,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 
@@ -28,7 +29,8 @@ from cqqa.errors import IndexProblem
 from cqqa.index.lexical import LexicalIndex
 from cqqa.index.names import NameBridge
 from cqqa.index.sentence_units import SentenceUnits
-from cqqa.index.store import MANIFEST, current_version
+from cqqa.index.inputs import embed_input, vector_key
+from cqqa.index.store import MANIFEST, current_version, damaged_files, read_manifest_file, version_folders
 from cqqa.index.vector_index import VectorIndex
 
 FORMAT = 7  # 7: chunks know their page (PDF); 6: manifest["files"] (checksums), fingerprints cover the sidecar
@@ -43,7 +45,11 @@ DOCUMENTS = "documents.jsonl"
 
 @dataclass
 class Index:
-    path: Path  # the version folder
+    """One index version, wherever it is stored (index/stores/): the local store holds everything
+    in memory or memory-mapped; the Milvus store gives `vectors`, `vector_index`, `lexical` and the
+    sentence vectors as objects that ask the engine (stores/milvus_parts.py), same calls."""
+
+    version: str
     manifest: dict
     chunks: list[Chunk]
     vectors: np.ndarray
@@ -51,18 +57,14 @@ class Index:
     lexical: LexicalIndex
     names: NameBridge
     sentences: "SentenceUnits"
+    read_texts: Callable[[], dict[str, str]] = field(default=dict, repr=False)  # the store reads them when asked
     _texts: dict[str, str] | None = field(default=None, repr=False)
     _rows: dict[str, int] | None = field(default=None, repr=False)
-
-    @property
-    def version(self) -> str:
-        return self.path.name
 
     def document_texts(self) -> dict[str, str]:
         """doc id -> the decoded source text the chunk offsets of this version point into."""
         if self._texts is None:
-            lines = (self.path / DOCUMENTS).read_text(encoding="utf-8").splitlines()
-            self._texts = {row["doc_id"]: row["text"] for row in map(json.loads, lines)}
+            self._texts = self.read_texts()
         return self._texts
 
     def document_text(self, doc_id: str) -> str:
@@ -140,7 +142,13 @@ def read_version(version: Path) -> Index:
                            "rebuild it with `cqqa index`")
     if len(units.texts) != len(units.vectors) or (len(units.owner) and units.owner[:, 0].max() >= len(chunks)):
         raise IndexProblem(f"the sentence table in {version} is inconsistent; rebuild it with `cqqa index`")
-    return Index(version, manifest, chunks, vectors, vector_index, lexical, names, units)
+    return Index(version.name, manifest, chunks, vectors, vector_index, lexical, names, units,
+                 lambda: read_documents(version))
+
+
+def read_documents(version: Path) -> dict[str, str]:
+    lines = (version / DOCUMENTS).read_text(encoding="utf-8").splitlines()
+    return {row["doc_id"]: row["text"] for row in map(json.loads, lines)}
 
 
 CHUNK_FIELDS = tuple(Chunk.__dataclass_fields__)
@@ -149,3 +157,31 @@ CHUNK_FIELDS = tuple(Chunk.__dataclass_fields__)
 def read_chunk(row: dict) -> Chunk:
     """A chunk from its chunks.jsonl row (fields it does not know are ignored)."""
     return Chunk(**{name: row[name] for name in CHUNK_FIELDS if name in row})
+
+
+def reusable_vectors(index_dir: Path, model_name: str) -> tuple[dict[str, np.ndarray], dict | None]:
+    """For the local store's reuse: vector_key(embedded text) -> vector, from every kept version built with `model_name` (the
+    same model identity as the newest such version), taking only text/vector file pairs whose
+    checksums still match; and that model identity (None when nothing can be reused)."""
+    out: dict[str, np.ndarray] = {}
+    identity = None
+    pairs = ((CHUNKS, VECTORS, lambda row: embed_input(read_chunk(row))),
+             (SentenceUnits.TEXTS, SentenceUnits.VECTORS, lambda row: row["text"]))
+    for version in version_folders(index_dir):
+        manifest = read_manifest_file(version)
+        if (not manifest or manifest.get("format") != FORMAT or manifest.get("model", {}).get("name") != model_name
+                or identity not in (None, manifest["model"])):
+            continue
+        for texts_file, vectors_file, text_of in pairs:
+            if damaged_files(version, manifest, (texts_file, vectors_file)):
+                continue
+            try:
+                texts = [text_of(json.loads(line)) for line in (version / texts_file).read_text("utf-8").splitlines()]
+                vectors = np.load(version / vectors_file)
+            except (OSError, ValueError, KeyError, TypeError):
+                continue
+            if len(texts) == len(vectors):
+                for text, vector in zip(texts, vectors):
+                    out.setdefault(vector_key(text), vector)
+                identity = manifest["model"]
+    return out, identity

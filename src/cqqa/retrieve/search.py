@@ -37,7 +37,8 @@ from cqqa.config import RetrievalSettings, Settings
 from cqqa.models.embedding import Embedder
 from cqqa.errors import IndexProblem, QueryError
 from cqqa.retrieve.followup import standalone_query
-from cqqa.index.version import Index, load_index
+from cqqa.index.version import Index
+from cqqa.index.stores import open_store
 from cqqa.index.lexical import tokenize
 from cqqa.retrieve.roles import overview_subjects, role_rows
 from cqqa.textnorm import fold, without_lone_surrogates
@@ -155,7 +156,7 @@ class Searcher:
                  decision: Decision | None = None):
         self.settings = settings or Settings.from_env()
         self.options = retrieval or RetrievalSettings()
-        self.index: Index = index or load_index(self.settings.index_dir)
+        self.index: Index = index or open_store(self.settings).load()
         self.decision = decision or Decision.for_index(self.settings.index_dir)
         built_with = self.index.model
         if built_with.name != self.settings.model:

@@ -16,7 +16,6 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Iterator
-from pathlib import Path
 
 from cqqa.answer.compose import Answer, answer_json
 from cqqa.answer.conversations import ConversationError, Conversations, article_version, changes, documents_of
@@ -28,7 +27,7 @@ class UnknownConversation(ConversationError):
     pass
 
 
-def asked(assistant, store: Conversations, index_dir: Path, question: str, history: list[str],
+def asked(assistant, store: Conversations, versions, question: str, history: list[str],
           conversation: str = "") -> Iterator[dict]:
     """The answer's JSON as it comes, the last one final and kept. Bad input raises before the
     first: QueryError (the question, or history with a conversation), UnknownConversation."""
@@ -48,7 +47,7 @@ def asked(assistant, store: Conversations, index_dir: Path, question: str, histo
             yield answer_json(answer)
             shown = finished(answer)
         answer = event
-    conversation, answer_id = store.keep(conversation, answer, documents_of(answer, index_dir, assistant.searcher.index))
+    conversation, answer_id = store.keep(conversation, answer, documents_of(answer, versions, assistant.searcher.index))
     yield answer_json(answer) | {"conversation": conversation, "answer_id": answer_id, "link": f"/answer/{answer_id}"}
 
 
@@ -62,7 +61,7 @@ def json_lines(first: dict, rest: Iterator[dict]) -> Iterator[bytes]:
         yield json.dumps(item, ensure_ascii=False).encode() + b"\n"
 
 
-def add_answer_routes(app, startup, store: Conversations, index_dir: Path) -> None:
+def add_answer_routes(app, startup, store: Conversations, versions) -> None:
     from fastapi import Query
     from fastapi.responses import JSONResponse, StreamingResponse
 
@@ -70,7 +69,7 @@ def add_answer_routes(app, startup, store: Conversations, index_dir: Path) -> No
 
     @app.get("/api/ask")
     def api_ask(q: str = "", history: list[str] = Query(default=[]), conversation: str = "", stream: bool = False):
-        events = asked(startup.wait(), store, index_dir, q, history, conversation)
+        events = asked(startup.wait(), store, versions, q, history, conversation)
         try:
             first = next(events)  # bad input is refused here, before any answer
         except QueryError as exc:
@@ -92,4 +91,4 @@ def add_answer_routes(app, startup, store: Conversations, index_dir: Path) -> No
         index = startup.assistant.searcher.index if startup.ready else None
         when = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(kept.created))
         return text_page(answer_page_html(kept.answer, when, changes(kept, index),
-                                             article_version(kept, index, index_dir)))
+                                             article_version(kept, index, versions)))

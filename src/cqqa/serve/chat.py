@@ -82,7 +82,7 @@ def browser_value(session: dict) -> dict:
     return {"key": session["key"], "conversation": session["conversation"]}
 
 
-def reopened(store: Conversations, conversation: str, key: str, index, index_dir: Path) -> dict:
+def reopened(store: Conversations, conversation: str, key: str, index, versions) -> dict:
     """A kept conversation as a session: its answers as they were, with what has changed since."""
     session = new_session(key) | {"conversation": conversation}
     for kept in store.answers(conversation):
@@ -91,7 +91,7 @@ def reopened(store: Conversations, conversation: str, key: str, index, index_dir
                             {"role": "assistant", "content": display_text(answer)}]
         session["records"].append({"message": len(session["chat"]) - 1, "answer": answer, "id": kept.id,
                                    "history": list(session["turns"]), "notes": changes(kept, index),
-                                   "version": article_version(kept, index, index_dir)})
+                                   "version": article_version(kept, index, versions)})
         session["turns"].append(answer.question)
     return session
 
@@ -106,8 +106,8 @@ def panel(record: dict | None) -> str:
 class Chat:
     """The page's handlers, around the assistant (Startup), the conversations and the votes file."""
 
-    def __init__(self, startup, store: Conversations, feedback_path: Path, index_dir: Path):
-        self.startup, self.store, self.feedback_path, self.index_dir = startup, store, feedback_path, index_dir
+    def __init__(self, startup, store: Conversations, feedback_path: Path, versions):
+        self.startup, self.store, self.feedback_path, self.versions = startup, store, feedback_path, versions
 
     def _index(self):
         return self.startup.assistant.searcher.index if self.startup.ready else None
@@ -132,7 +132,7 @@ class Chat:
         return self._open(conversation, key)
 
     def _open(self, conversation: str, key: str):
-        session = (reopened(self.store, conversation, key, self._index(), self.index_dir) if conversation
+        session = (reopened(self.store, conversation, key, self._index(), self.versions) if conversation
                    else new_session(key))
         last = session["records"][-1] if session["records"] else None
         return session["chat"], panel(last), session, browser_value(session), self.listing(session)
@@ -185,7 +185,7 @@ class Chat:
         """The answer filed in the tab's conversation (started now if it has none, or again if it
         was deleted meanwhile); the new session and the answer's record."""
         conversation, answer_id = self.store.keep(session["conversation"], answer,
-                                                  documents_of(answer, self.index_dir, self._index()),
+                                                  documents_of(answer, self.versions, self._index()),
                                                   owner_of(session["key"]))
         record = {"message": len(chat) - 1, "answer": answer, "history": list(session["turns"]), "id": answer_id}
         return ({"chat": chat, "turns": session["turns"] + [answer.question], "records": session["records"] + [record],

@@ -22,6 +22,7 @@ import gradio as gr
 from cqqa.answer.assistant import Assistant
 from cqqa.answer.conversations import Conversations
 from cqqa.errors import CqqaError
+from cqqa.index.stores import open_store
 from cqqa.serve.chat import Chat, browser_secret
 from cqqa.serve.page import CSS, build_ui
 from cqqa.serve.guard import text_page
@@ -103,28 +104,27 @@ def build_app(startup: Startup, settings, feedback_path: Path | None = None, hos
     from cqqa.serve.uploads import Uploads, add_upload_routes
 
     app = FastAPI(title="cqqa", docs_url=None, redoc_url=None, openapi_url=None)
-    index_dir = settings.index_dir
+    versions = open_store(settings)  # the index versions an article link names (index/stores/)
     store = Conversations(settings.conversations_file, settings.conversations_max)
 
     @app.get("/article/{version}/{doc_id:path}")
     def article(version: str, doc_id: str, start: int = 0, end: int = 0, q: list[str] = Query(default=[])):
-        from cqqa.index.version import Index, read_version
+        from cqqa.index.version import Index
 
-        folder = index_dir / "versions" / version
-        if "/" in version or version.startswith(".") or not folder.is_dir():
+        if not versions.has(version):
             return text_page("<p>This passage came from an index version that has since been replaced; "
                                 "ask the question again.</p>", 410)
         try:
             index: Index = startup.wait().searcher.index
             if index.version != version:
-                index = read_version(folder)
+                index = versions.load(version)
             text = index.document_text(doc_id)
         except CqqaError as exc:
             return text_page(f"<p>{escape(str(exc))}</p>", 404)
         meta = index.document_meta(doc_id)
         return text_page(article_html(meta.get("title", doc_id), text, start, end, q, version, bool(meta.get("pages"))))
 
-    add_answer_routes(app, startup, store, index_dir)
+    add_answer_routes(app, startup, store, versions)
     uploads = Uploads(settings, startup, *uploads_allowed(host, settings.allow_uploads))
     add_upload_routes(app, uploads)
 
@@ -137,7 +137,7 @@ def build_app(startup: Startup, settings, feedback_path: Path | None = None, hos
         return {"ready": True, "state": "ready", "index_version": assistant.index_version,
                 "chunks": len(assistant.searcher.index.chunks)}
 
-    chat = Chat(startup, store, feedback_path or settings.feedback_file, index_dir)
+    chat = Chat(startup, store, feedback_path or settings.feedback_file, versions)
     ui = build_ui(chat, browser_secret(settings.conversations_file.parent), status_text(startup), uploads.enabled)
     # No file is ever served or accepted through Gradio: block every path (the Guard refuses the
     # file and upload routes before Gradio sees them; this is the second line).

@@ -1,0 +1,89 @@
+"""The default store: each version a folder of files under the index folder (FAISS, bm25s, numpy,
+JSON lines), made current by replacing the CURRENT file. The layout is ../store.py's (folders,
+CURRENT, checksums, lock) and ../version.py's (the files of one version)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from cqqa.errors import IndexProblem
+from cqqa.index import store as folders
+from cqqa.index.stores.base import Payload, Store
+
+
+class LocalStore(Store):
+    def __init__(self, settings):
+        self.index_dir: Path = settings.index_dir
+        self.where = str(self.index_dir)
+
+    def lock(self, lock_timeout: float, warn: Callable[[str], None]):
+        return folders.build_lock(self.index_dir, lock_timeout, warn)
+
+    def current(self) -> str | None:
+        version = folders.current_version(self.index_dir)
+        return version.name if version else None
+
+    def _folder(self, version: str) -> Path:
+        return self.index_dir / "versions" / version
+
+    def has(self, version: str) -> bool:
+        return "/" not in version and not version.startswith(".") and self._folder(version).is_dir()
+
+    def manifest(self, version: str | None = None) -> dict | None:
+        if version is None:
+            return folders.read_manifest(self.index_dir)
+        return folders.read_manifest_file(self._folder(version)) if self.has(version) else None
+
+    def state(self, note: Callable[[str], None]) -> tuple[dict | None, bool]:
+        from cqqa.index.version import FORMAT
+
+        version = folders.current_version(self.index_dir)
+        if version is None:
+            return None, False
+        manifest = folders.read_manifest_file(version)
+        if manifest is None or not isinstance(manifest.get("documents"), list) or "model" not in manifest:
+            note(f"the index version {version.name} is unreadable (manifest.json is damaged); rebuilding it")
+            return None, False
+        if manifest.get("format") != FORMAT:
+            return manifest, False  # stale anyway: the settings fingerprint names the format
+        bad = folders.damaged_files(version, manifest)
+        if bad:
+            note(f"the index version {version.name} is damaged ({', '.join(bad)}); rebuilding it, reusing the "
+                 "vectors whose files still match their checksums")
+        return manifest, not bad
+
+    def reusable(self, model_name: str, keys: set[str]) -> tuple[dict[str, np.ndarray], dict | None]:
+        from cqqa.index.version import reusable_vectors
+
+        found, identity = reusable_vectors(self.index_dir, model_name)
+        return {key: found[key] for key in keys if key in found}, identity
+
+    def write(self, manifest: dict, payload: Payload, progress: bool = False) -> str:
+        from cqqa.index.lexical import LexicalIndex
+        from cqqa.index.vector_index import VectorIndex
+        from cqqa.index.version import write_files
+
+        def write(folder: Path) -> None:
+            write_files(folder, payload.chunks, payload.vectors, payload.sentences,
+                        VectorIndex.build(payload.vectors, payload.vector_kind, payload.vectors.shape[1]),
+                        LexicalIndex.build(payload.lexical_texts), payload.names, payload.texts)
+
+        return folders.write_version(self.index_dir, manifest, write)
+
+    def prune(self) -> None:
+        folders.prune(self.index_dir)
+
+    def load(self, version: str | None = None):
+        from cqqa.index.version import read_version
+
+        if version is None:
+            found = folders.current_version(self.index_dir)
+            if found is None:
+                raise IndexProblem(f"no index in {self.index_dir}; build it with `cqqa index --index {self.index_dir}`")
+            return read_version(found)
+        if not self.has(version):
+            raise IndexProblem(f"no index version {version} in {self.index_dir}")
+        return read_version(self._folder(version))
