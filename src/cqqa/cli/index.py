@@ -10,7 +10,10 @@ from cqqa.cli.common import Parents, err, print_json, settings_from
 def cmd_index(args) -> int:
     from cqqa.index.build import build_index
 
+    from cqqa.index.stores import open_store
+
     settings = settings_from(args)
+    where = open_store(settings).where
     report = build_index(settings, progress=True, warn=lambda m: err(f"warning: {m}"),  # bar on stderr
                          force=args.force)
     if args.json:
@@ -18,11 +21,11 @@ def cmd_index(args) -> int:
                 "embedded_sentences", "up_to_date")
         print_json({k: v for k, v in report.to_dict().items() if k in keys} | {"seconds": round(report.seconds, 2)})
     elif report.up_to_date:
-        print(f"index in {settings.index_dir} is up to date: {report.docs} documents, {report.chunks} chunks")
+        print(f"index in {where} is up to date: {report.docs} documents, {report.chunks} chunks")
     else:
         print(f"indexed {report.docs} documents into {report.chunks} chunks "
               f"({report.embedded_chunks} chunks and {report.embedded_sentences} sentences embedded) "
-              f"in {report.seconds:.1f} s -> {settings.index_dir}")
+              f"in {report.seconds:.1f} s -> {where}")
     return 0
 
 
@@ -45,7 +48,8 @@ def add_parsers(sub, parents: Parents) -> None:
     folders, as_json = parents.folders, parents.as_json
     index = sub.add_parser("index", parents=[folders, as_json], help="build or update the index from the source articles",
                            description="Clean, chunk and embed the articles in the source folder and write a "
-                                       "FAISS index with a manifest. Unchanged chunks reuse their vectors; "
+                                       "FAISS index with a manifest (or Milvus collections, --store milvus). "
+                                       "Unchanged chunks reuse their vectors; "
                                        "with nothing changed, nothing is written. The previous index stays "
                                        "in use until the new one is complete.")
     index.add_argument("--force", action="store_true",
