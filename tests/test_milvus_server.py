@@ -114,7 +114,8 @@ def test_two_replicas_share_one_milvus_and_pick_up_a_third_process_s_build(milvu
         assert built.returncode == 0 and f"Milvus at {milvus}" in built.stdout, built.stderr
         for i in range(2):
             port = free_port()
-            replica_env = env | {"CQQA_CONVERSATIONS_FILE": str(tmp_path / f"conversations{i}.sqlite3"),
+            replica_env = env | {"CQQA_SOURCE_DIR": str(tmp_path / "no-sources"),  # a replica builds nothing
+                                 "CQQA_CONVERSATIONS_FILE": str(tmp_path / f"conversations{i}.sqlite3"),
                                  "CQQA_FEEDBACK_FILE": str(tmp_path / f"feedback{i}.jsonl")}
             replicas.append((port, start_process([CQQA, "serve", "--port", str(port)], "cqqa is ready",
                                                  timeout=240, env=replica_env)))

@@ -126,3 +126,23 @@ def test_clear_errors(corpus, tmp_path, monkeypatch):
     monkeypatch.setattr("cqqa.index.version.FORMAT", 99)  # a collection another cqqa index format wrote
     with pytest.raises(IndexProblem, match="has format 7, this cqqa reads 99"):
         open_store(milvus).load()
+
+
+@pytest.mark.parametrize("which", ["local", "milvus"])
+def test_restore_serves_the_version_before_in_either_store(corpus, which, capsys, monkeypatch):
+    from cqqa.cli import main
+
+    settings = corpus[which == "milvus"]
+    monkeypatch.setenv("CQQA_MILVUS_URI", settings.milvus_uri)  # for the command below
+    first = build_index(settings, embedder_factory=FakeEmbedder).version
+    (settings.source_dir / "sales.txt").write_text("长安汽车销量\n长安汽车前三季度累计销量为999万辆。\n", encoding="utf-8")
+    second = build_index(settings, embedder_factory=FakeEmbedder).version
+    store = open_store(settings)
+    assert store.restore() == first and store.current() == first
+    hit = Searcher(settings, embedder=FakeEmbedder()).search("长安汽车前三季度累计销量", k=1)[0]
+    assert "999万辆" not in hit.text  # the earlier version answers again
+    with pytest.raises(IndexProblem, match=f"no version nonsense to restore .*kept: {second}"):
+        store.restore("nonsense")
+    args = ["index", "--source", str(settings.source_dir), "--index", str(settings.index_dir), "--store", which,
+            "--restore", second]
+    assert main(args) == 0 and store.current() == second and f"now serves version {second}" in capsys.readouterr().out

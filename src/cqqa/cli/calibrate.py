@@ -63,8 +63,11 @@ def _signals(args, settings, base):
         err(f"held out {len(removed)} articles ({', '.join(removed)}): their "
             f"{sum(not i.answerable for i in items)} questions are now unanswerable")
         index_dir = Path(scratch) / "index"
-        shutil.copytree(settings.index_dir, index_dir, ignore=shutil.ignore_patterns("*.lock"))  # reuse its vectors
-        held = replace(settings, source_dir=Path(scratch) / "docs", index_dir=index_dir)
+        if settings.store == "local":
+            shutil.copytree(settings.index_dir, index_dir, ignore=shutil.ignore_patterns("*.lock"))  # reuse its vectors
+        else:  # never a scratch version in the shared store: the copy is local, embedded again
+            err(f"the held-out copy is indexed locally in {index_dir}, not in {settings.store}: every text is embedded again")
+        held = replace(settings, source_dir=Path(scratch) / "docs", index_dir=index_dir, store="local")
         build_index(held, progress=True, warn=err)
         return calibrate.collect(items, Searcher(held, decision=base), progress=err)
 

@@ -13,7 +13,13 @@ def cmd_index(args) -> int:
     from cqqa.index.stores import open_store
 
     settings = settings_from(args)
-    where = open_store(settings).where
+    store = open_store(settings)
+    where = store.where
+    if args.restore:
+        before = store.current()
+        version = store.restore(None if args.restore is True else args.restore)
+        print(f"{where} now serves version {version} (was {before}); the next `cqqa index` rebuilds from the sources")
+        return 0
     report = build_index(settings, progress=True, warn=lambda m: err(f"warning: {m}"),  # bar on stderr
                          force=args.force)
     if args.json:
@@ -55,6 +61,9 @@ def add_parsers(sub, parents: Parents) -> None:
     index.add_argument("--force", action="store_true",
                        help="rebuild from scratch, re-embedding everything (a damaged index is rebuilt without "
                             "it: every build checks the current version's files against their checksums)")
+    index.add_argument("--restore", nargs="?", const=True, metavar="VERSION",
+                       help="serve a kept earlier version again instead of building (by default the one before "
+                            "the current; two are kept); running servers pick it up before their next question")
     index.set_defaults(func=cmd_index)
     watch = sub.add_parser("watch", parents=[folders, as_json], help="rebuild the index whenever the articles change",
                            description="Bring the index up to date, then rebuild incrementally after every "

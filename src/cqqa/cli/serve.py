@@ -50,10 +50,12 @@ def cmd_serve(args) -> int:
 
     def load():
         from cqqa.answer.assistant import Assistant
+        from cqqa.index.stores import open_store
         from cqqa.index.watch import SharedEmbedder, describe, start_watching
 
         shared = SharedEmbedder(settings)
-        bring_index_up_to_date(settings, shared)
+        if settings.store == "local" or args.watch or open_store(settings).current() is None:
+            bring_index_up_to_date(settings, shared)  # a replica of a shared store serves what is there
         startup.state = "starting the reader (translations of English answers)"
         assistant = Assistant(settings, embedder=shared(), reader=False if args.no_reader else None,
                               warn=lambda m: err(f"warning: {m}"))

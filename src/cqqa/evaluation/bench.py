@@ -76,7 +76,7 @@ def run(settings: Settings, runs: int = 5, progress=lambda message: None) -> dic
     cold, noop = [], []
     with tempfile.TemporaryDirectory(prefix="cqqa-bench-") as tmp:
         for i in range(runs):
-            bench_settings = dataclasses.replace(settings, index_dir=Path(tmp) / f"index{i}")
+            bench_settings = dataclasses.replace(settings, index_dir=Path(tmp) / f"index{i}", store="local")  # never the shared store
             cold.append(build_index(bench_settings, embedder_factory=lambda: embedder).seconds)
             noop.append(build_index(bench_settings, embedder_factory=lambda: embedder).seconds)
             progress(f"build run {i + 1}/{runs}: cold {cold[-1]:.1f} s, no-op {noop[-1]:.3f} s")

@@ -111,12 +111,17 @@ def write_version(index_dir: Path, manifest: dict, write_files: Callable[[Path],
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
+    point_to(index_dir, name)
+    return name
+
+
+def point_to(index_dir: Path, name: str) -> None:
+    """Make version `name` current: CURRENT replaced in one step."""
     pointer_tmp = index_dir / f".CURRENT.{os.getpid()}"
     pointer_tmp.write_text(name + "\n")
     with open(pointer_tmp, "rb") as handle:
         os.fsync(handle.fileno())
     os.replace(pointer_tmp, index_dir / "CURRENT")
-    return name
 
 
 def prune(index_dir: Path) -> None:

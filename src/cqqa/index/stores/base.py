@@ -73,6 +73,31 @@ class Store:
         """Write a new version, make it current once complete; returns its name."""
         raise NotImplementedError
 
+    def kept(self) -> list[str]:
+        """Complete versions kept, newest first."""
+        raise NotImplementedError
+
+    def use(self, version: str) -> None:
+        """Make a kept, complete version current (`cqqa index --restore`)."""
+        raise NotImplementedError
+
+    def restore(self, version: str | None = None) -> str:
+        """Serve a kept version again (by default the newest one before the current); its name.
+        The next `cqqa index` rebuilds from the sources as usual."""
+        from cqqa.errors import IndexProblem
+        from cqqa.index.version import FORMAT
+
+        current = self.current()
+        choices = [v for v in self.kept() if v != current and (self.manifest(v) or {}).get("format") == FORMAT]
+        if version is None and not choices:
+            raise IndexProblem(f"no earlier index version is kept in {self.where} to restore")
+        version = version or choices[0]
+        if version not in choices:
+            raise IndexProblem(f"no version {version} to restore in {self.where}"
+                               + (f"; kept: {', '.join(choices)}" if choices else ""))
+        self.use(version)
+        return version
+
     def prune(self) -> None:
         """Drop what a killed build left and versions past KEEP_VERSIONS (never the current one)."""
         raise NotImplementedError

@@ -73,6 +73,12 @@ class LocalStore(Store):
 
         return folders.write_version(self.index_dir, manifest, write)
 
+    def kept(self) -> list[str]:
+        return sorted((p.name for p in folders.version_folders(self.index_dir)), reverse=True)
+
+    def use(self, version: str) -> None:
+        folders.point_to(self.index_dir, version)
+
     def prune(self) -> None:
         folders.prune(self.index_dir)
 

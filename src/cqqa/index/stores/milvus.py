@@ -1,11 +1,7 @@
 """The Milvus store: index versions as Milvus collections, for an index past one machine and for
-serving replicas that share it (pymilvus; Milvus Lite, embedded, for a file URI).
-
-    <prefix>_meta                    one row, key "current": the name of the version in use
-    <prefix>_<version>_chunks        row, key, chunk (JSON), tokens (BM25 input), vector, sparse (BM25)
-    <prefix>_<version>_sentences     row, key, text, vector
-    <prefix>_<version>_blobs         named texts in parts: names, vocabulary, owner (sentence pairs),
-                                     doc:<id> (each article's text), and the manifest, written last
+serving replicas that share it (pymilvus; Milvus Lite, embedded, for a file URI). Per version:
+chunks, sentences and blobs (the articles' text, the name bridge, ..., the manifest written
+last); `<prefix>_meta` has one row, "current", naming the version in use (docs/milvus.md).
 
 A build writes a new version's collections, checks their counts, writes the manifest, and only
 then names the version in the "current" row, one upsert: a build killed at any point leaves the
@@ -30,7 +26,7 @@ from tqdm import tqdm
 from cqqa.errors import IndexProblem
 from cqqa.index.stores.base import KEEP_VERSIONS, Payload, Store
 from cqqa.index.stores.milvus_parts import BATCH, EngineLexical, EngineVectors, VectorRows
-from cqqa.index.stores.milvus_schema import blob_rows, chunk_rows, connect, sentence_rows
+from cqqa.index.stores.milvus_schema import blob_rows, chunk_rows, connect, create_tables, ensure_meta, sentence_rows
 
 STALE_BUILD_HOURS = 24  # an incomplete version older than this is a killed build's
 VERSION_NAME = re.compile(r"\d{8}T\d{6}_\d{6}_\d+")
@@ -220,13 +216,11 @@ class MilvusStore(Store):
 
     # -- writing ------------------------------------------------------------------------------
     def write(self, manifest: dict, payload: Payload, progress: bool = False) -> str:
-        from cqqa.index.stores.milvus_schema import create_tables, ensure_meta
 
         now = time.time()
         version = time.strftime("%Y%m%dT%H%M%S", time.gmtime(now)) + f"_{int(now % 1 * 1e6):06d}_{os.getpid()}"
         try:
-            self._call("create collections", lambda: create_tables(self.client, self.prefix, version,
-                                                                   payload.vectors.shape[1], payload.vector_kind))
+            self._create(version, payload)
             vocabulary: set[str] = set()
             self._insert_all("chunks", version, chunk_rows(payload, vocabulary), progress)
             self._insert_all("sentences", version, sentence_rows(payload.sentences), progress)
@@ -248,14 +242,22 @@ class MilvusStore(Store):
         except BaseException:
             self._drop(version)
             raise
-        self._call("create the version table", lambda: ensure_meta(self.client, self.prefix))
-        self._call("make the new version current", lambda: self.client.upsert(
-            f"{self.prefix}_meta", [{"key": "current", "value": version, "vector": [1.0, 0.0]}]))
-        self._call("flush", lambda: self.client.flush(f"{self.prefix}_meta"))
+        self.use(version)
         return version
 
     def _insert(self, table: str, version: str, rows: list[dict]) -> None:
         self._call(f"write {table}", lambda: self.client.insert(self._name(version, table), rows))
+
+    def _create(self, version: str, payload: Payload) -> None:
+        from pymilvus.exceptions import MilvusException
+
+        try:
+            create_tables(self.client, self.prefix, version, payload.vectors.shape[1], payload.vector_kind)
+        except MilvusException as exc:
+            words = str(exc).lower()
+            hint = ("; this Milvus has no BM25 full-text search, which cqqa needs: use Milvus 2.5 or newer"
+                    if any(w in words for w in ("bm25", "function", "analyzer", "sparse")) else "")
+            raise IndexProblem(f"{self.where} could not create the collections ({exc.message}){hint}") from None
 
     def _insert_all(self, table: str, version: str, rows, progress: bool) -> None:
         batch = []
@@ -274,6 +276,15 @@ class MilvusStore(Store):
                 self.client.drop_collection(self._name(version, table))
             except Exception:  # noqa: BLE001 (best effort: prune drops what is left)
                 pass
+
+    def kept(self) -> list[str]:
+        return sorted((v for v, done in self.versions().items() if done), reverse=True)
+
+    def use(self, version: str) -> None:
+        self._call("create the version table", lambda: ensure_meta(self.client, self.prefix))
+        self._call("make the version current", lambda: self.client.upsert(
+            f"{self.prefix}_meta", [{"key": "current", "value": version, "vector": [1.0, 0.0]}]))
+        self._call("flush", lambda: self.client.flush(f"{self.prefix}_meta"))
 
     def prune(self) -> None:
         """Drop versions a killed build left (incomplete, and older than the current one or than
