@@ -11,6 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
+from cqqa.index.vector_index import similarities
 from cqqa.ingest.chunking import Chunk, sentences
 
 
@@ -57,7 +58,7 @@ class SentenceUnits:
         the best sentence similarity (-1 for none) and that sentence's row (-1 for none); of equal
         best sentences, the last."""
         which_chunk, rows = self.pairs_of(chunk_rows)
-        scores = self.vectors[rows] @ query_vector
+        scores = similarities(self.vectors, rows, query_vector)
         best = np.full(len(chunk_rows), -1.0, dtype=np.float32)
         np.maximum.at(best, which_chunk, scores)
         which = np.full(len(chunk_rows), -1, dtype=np.int64)

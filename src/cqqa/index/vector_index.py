@@ -11,6 +11,15 @@ from cqqa.errors import IndexProblem
 FILE = "faiss.index"
 
 
+def similarities(vectors, rows, query_vector: np.ndarray) -> np.ndarray:
+    """Inner products of the stored vectors of `rows` with the query: computed here for vectors
+    in memory (or memory-mapped), by the engine that holds them otherwise (stores/milvus_parts.py),
+    so that only the scores travel."""
+    if isinstance(vectors, np.ndarray):
+        return vectors[rows] @ query_vector
+    return vectors.similarities(rows, query_vector)
+
+
 class VectorIndex:
     """FAISS behind three calls: build, save/load, nearest."""
 

@@ -40,6 +40,7 @@ from cqqa.retrieve.followup import standalone_query
 from cqqa.index.version import Index
 from cqqa.index.stores import open_store
 from cqqa.index.lexical import tokenize
+from cqqa.index.vector_index import similarities
 from cqqa.retrieve.roles import overview_subjects, role_rows
 from cqqa.textnorm import fold, without_lone_surrogates
 
@@ -112,7 +113,7 @@ class Retrieval:
         rows = index.chunk_sentences(index.row_of(hit.chunk_id))
         if self.query_vector is None or not rows:
             return [(index.sentences.texts[r], 0.0) for r in rows]
-        scores = index.sentences.vectors[rows] @ self.query_vector
+        scores = similarities(index.sentences.vectors, rows, self.query_vector)
         return [(index.sentences.texts[r], float(s)) for r, s in zip(rows, scores)]
 
 
@@ -258,7 +259,7 @@ class Searcher:
             candidates = np.union1d(rows[0][rows[0] >= 0], top_lexical(lexical, options.lexical_candidates))
             candidates = np.union1d(candidates, pinned).astype(np.int64)
             dense = np.full(n, -1.0, dtype=np.float32)
-            dense[candidates] = index.vectors[candidates] @ query_vector[0]
+            dense[candidates] = similarities(index.vectors, candidates, query_vector[0])
             if options.sentence_level and len(index.sentences.texts):
                 sentence_score[candidates], best_sentence[candidates] = index.sentences.best(query_vector[0],
                                                                                              candidates)

@@ -55,6 +55,26 @@ class VectorRows:
                 out[at[int(hit["row"])]] = hit["vector"]
         return out[inverse]
 
+    def similarities(self, rows, query_vector: np.ndarray) -> np.ndarray:
+        """Inner products of these rows' vectors with the query, computed by the engine (a search
+        restricted to the rows): the scores travel, not the vectors. Rows the search leaves out
+        (an approximate index may) are fetched and scored here."""
+        rows = np.asarray(rows, dtype=np.int64).reshape(-1)
+        unique, inverse = np.unique(rows, return_inverse=True)
+        scores = np.full(len(unique), np.nan, dtype=np.float32)
+        at = {int(r): i for i, r in enumerate(unique)}
+        query = [float(x) for x in query_vector]
+        for start in range(0, len(unique), BATCH):
+            batch = unique[start:start + BATCH]
+            found = self.client.search(self.collection, data=[query], anns_field="vector", filter=rows_filter(batch),
+                                       limit=len(batch), search_params={"metric_type": "IP"}, output_fields=["row"])
+            for hit in found[0]:
+                scores[at[int(hit["entity"]["row"])]] = hit["distance"]
+        missing = np.flatnonzero(np.isnan(scores))
+        if len(missing):
+            scores[missing] = self[unique[missing]] @ query_vector
+        return scores[inverse]
+
 
 class EngineVectors:
     """The nearest-neighbour search (vector_index.VectorIndex's `nearest`), run by the engine."""
