@@ -146,3 +146,16 @@ def test_restore_serves_the_version_before_in_either_store(corpus, which, capsys
     args = ["index", "--source", str(settings.source_dir), "--index", str(settings.index_dir), "--store", which,
             "--restore", second]
     assert main(args) == 0 and store.current() == second and f"now serves version {second}" in capsys.readouterr().out
+
+
+def test_a_version_that_lost_a_collection_is_rebuilt_reusing_what_is_left(corpus):
+    _, milvus = corpus
+    first = build_index(milvus, embedder_factory=FakeEmbedder)
+    store = open_store(milvus)
+    store.client.drop_collection(f"{store.prefix}_{first.version}_sentences")  # e.g. dropped by hand
+    notes, embedder = [], FakeEmbedder()
+    again = build_index(milvus, embedder_factory=lambda: embedder, warn=notes.append)
+    assert not again.up_to_date and again.version != first.version and again.embedded_chunks == 0
+    assert any("is damaged (" in note and "0 sentences stored" in note for note in notes)
+    assert again.embedded_sentences > 0  # the lost sentence vectors, embedded again
+    assert Searcher(milvus, embedder=FakeEmbedder()).search("印奇怎么看AI的2.0时代？", k=1)[0].doc

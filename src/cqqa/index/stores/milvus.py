@@ -61,9 +61,8 @@ class MilvusStore(Store):
         return f"{self.prefix}_{version}_{table}"
 
     def _open(self, collection: str) -> bool:
-        """Whether the collection exists (another process's build may have dropped it); loaded for
-        reading (a server or a Milvus Lite file opened again holds its collections released) the
-        first time this process reads it."""
+        """Whether the collection exists (another build may have dropped it); loaded the first time
+        this process reads it (a server or a reopened Milvus Lite file holds collections released)."""
         if not self._call("list collections", lambda: self.client.has_collection(collection)):
             self._loaded.discard(collection)  # dropped by another process's prune
             return False
@@ -122,7 +121,8 @@ class MilvusStore(Store):
         return manifest, True
 
     def _count(self, collection: str) -> int:
-        self._open(collection)
+        if not self._open(collection):
+            return 0  # dropped: the caller says the version is damaged
         rows = self._call("count rows", lambda: self.client.query(collection, output_fields=["count(*)"],
                                                                    consistency_level="Strong"))
         return int(rows[0]["count(*)"])
