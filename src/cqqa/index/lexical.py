@@ -38,6 +38,14 @@ def tokenize(text: str) -> list[str]:
     return tokens
 
 
+def coverage(tokens: list[str], vocabulary) -> float:
+    """Share of the query's tokens that occur in the corpus at all (0 for an English question
+    with no bridged name, ~1 for a Chinese one): how much signal the lexical list can carry."""
+    if not tokens:
+        return 0.0
+    return sum(1 for t in tokens if t in vocabulary) / len(tokens)
+
+
 class LexicalIndex:
     def __init__(self, retriever):
         self.retriever = retriever
@@ -64,11 +72,7 @@ class LexicalIndex:
         return np.asarray(self.retriever.get_scores(known), dtype=np.float32)
 
     def coverage(self, tokens: list[str]) -> float:
-        """Share of the query's tokens that occur in the corpus at all (0 for an English question
-        with no bridged name, ~1 for a Chinese one): how much signal the lexical list can carry."""
-        if not tokens:
-            return 0.0
-        return sum(1 for t in tokens if t in self.vocab) / len(tokens)
+        return coverage(tokens, self.vocab)
 
     def save(self, path: Path) -> None:
         self.retriever.save(str(path))

@@ -95,8 +95,7 @@ def write_version(index_dir: Path, manifest: dict, write_files: Callable[[Path],
     checksums), make it durable and current; returns its name."""
     versions = index_dir / "versions"
     versions.mkdir(parents=True, exist_ok=True)
-    now = time.time()  # microseconds: two builds in one second (cqqa watch) get distinct names
-    name = time.strftime("%Y%m%dT%H%M%S", time.gmtime(now)) + f".{int(now % 1 * 1e6):06d}-{os.getpid()}"
+    name = new_version_name()
     staging = Path(tempfile.mkdtemp(prefix=".building-", dir=versions))
     try:
         write_files(staging)
@@ -113,6 +112,13 @@ def write_version(index_dir: Path, manifest: dict, write_files: Callable[[Path],
         raise
     point_to(index_dir, name)
     return name
+
+
+def new_version_name() -> str:
+    """UTC time to the microsecond and the process: two builds in one second (cqqa watch) or at
+    once get distinct names, and names sort by age."""
+    now = time.time()
+    return time.strftime("%Y%m%dT%H%M%S", time.gmtime(now)) + f".{int(now % 1 * 1e6):06d}-{os.getpid()}"
 
 
 def point_to(index_dir: Path, name: str) -> None:

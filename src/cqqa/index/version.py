@@ -92,6 +92,13 @@ class Index:
 
 
 
+def check_format(manifest: dict, where: str, rebuild: str) -> None:
+    """An IndexProblem when a version was written in another index format than this cqqa reads."""
+    if manifest.get("format") != FORMAT:
+        raise IndexProblem(f"the index in {where} has format {manifest.get('format')}, this cqqa reads {FORMAT}; "
+                           f"rebuild it with `{rebuild}`")
+
+
 def load_index(index_dir: Path) -> Index:
     """Load the current version, or say clearly why it cannot be loaded."""
     version = current_version(index_dir)
@@ -122,11 +129,7 @@ def read_version(version: Path) -> Index:
         manifest = json.loads((version / MANIFEST).read_text(encoding="utf-8"))
     except (OSError, json.JSONDecodeError) as exc:
         raise IndexProblem(f"the index in {version} is corrupt ({exc}); rebuild it with `cqqa index`") from exc
-    if manifest.get("format") != FORMAT:
-        raise IndexProblem(
-            f"the index in {version.parent.parent} has format {manifest.get('format')}, this cqqa reads {FORMAT}; "
-            "rebuild it with `cqqa index`"
-        )
+    check_format(manifest, str(version.parent.parent), "cqqa index")
     try:
         chunks = [read_chunk(json.loads(line)) for line in (version / CHUNKS).read_text(encoding="utf-8").splitlines()]
         vectors = np.load(version / VECTORS)

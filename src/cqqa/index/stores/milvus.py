@@ -15,7 +15,6 @@ from __future__ import annotations
 import base64
 import json
 import re
-import os
 import time
 from contextlib import nullcontext
 from typing import Callable
@@ -24,6 +23,7 @@ import numpy as np
 from tqdm import tqdm
 
 from cqqa.errors import IndexProblem
+from cqqa.index.store import new_version_name
 from cqqa.index.stores.base import KEEP_VERSIONS, Payload, Store
 from cqqa.index.stores.milvus_parts import BATCH, EngineLexical, EngineVectors, VectorRows
 from cqqa.index.stores.milvus_schema import blob_rows, chunk_rows, connect, create_tables, ensure_meta, sentence_rows
@@ -163,16 +163,14 @@ class MilvusStore(Store):
     def load(self, version: str | None = None):
         from cqqa.index.names import NameBridge
         from cqqa.index.sentence_units import SentenceUnits
-        from cqqa.index.version import FORMAT, Index, read_chunk
+        from cqqa.index.version import Index, check_format, read_chunk
 
         version = version or self.current()
         manifest = self.manifest(version) if version else None
         if manifest is None:
             raise IndexProblem(f"no index in {self.where} (collections {self.prefix}_*); build it with "
                                "`cqqa index --store milvus`")
-        if manifest.get("format") != FORMAT:
-            raise IndexProblem(f"the index in {self.where} has format {manifest.get('format')}, this cqqa reads "
-                               f"{FORMAT}; rebuild it with `cqqa index --store milvus`")
+        check_format(manifest, self.where, "cqqa index --store milvus")
         chunks_at, sentences_at = self._name(version, "chunks"), self._name(version, "sentences")
         if not (self._open(chunks_at) and self._open(sentences_at)):
             raise IndexProblem(f"the index version {version} in {self.where} has lost its collections; rebuild it "
@@ -196,7 +194,8 @@ class MilvusStore(Store):
 
         found: dict[str, np.ndarray] = {}
         identity = None
-        for version, complete in sorted(self.versions().items(), key=lambda v: v[0] != self.current()):
+        current = self.current()
+        for version, complete in sorted(self.versions().items(), key=lambda v: v[0] != current):
             manifest = self.manifest(version) if complete else None
             if (not manifest or manifest.get("format") != FORMAT or manifest["model"]["name"] != model_name
                     or identity not in (None, manifest["model"])):
@@ -216,9 +215,7 @@ class MilvusStore(Store):
 
     # -- writing ------------------------------------------------------------------------------
     def write(self, manifest: dict, payload: Payload, progress: bool = False) -> str:
-
-        now = time.time()
-        version = time.strftime("%Y%m%dT%H%M%S", time.gmtime(now)) + f"_{int(now % 1 * 1e6):06d}_{os.getpid()}"
+        version = re.sub(r"[.-]", "_", new_version_name())  # collection names take letters, digits, "_"
         try:
             self._create(version, payload)
             vocabulary: set[str] = set()

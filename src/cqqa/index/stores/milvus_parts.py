@@ -118,6 +118,6 @@ class EngineLexical:
         return out
 
     def coverage(self, tokens: list[str]) -> float:
-        if not tokens:
-            return 0.0
-        return sum(1 for t in tokens if t in self.vocab) / len(tokens)
+        from cqqa.index.lexical import coverage
+
+        return coverage(tokens, self.vocab)
