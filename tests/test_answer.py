@@ -5,7 +5,8 @@ from types import SimpleNamespace
 
 import pytest
 
-from cqqa.answer.compose import REFUSAL, compose_extractive, question_language, source_name
+from cqqa.answer.compose import REFUSAL, compose_extractive, source_name
+from cqqa.textnorm import language as question_language
 
 LONG = "，这句话足够长，不是一句引出下文的开场白，而是有内容的完整陈述。"
 

@@ -1,5 +1,9 @@
-"""The text primitives every stage shares: what a Han character is, OpenCC folding, jieba,
-and the SHA-256 of a file (model files and index files are checked by it)."""
+"""The text primitives every stage shares: what a Han character, CJK punctuation, a sentence end,
+a closing quote, an identifier and a year are; which language a text is in; OpenCC folding,
+jieba, and the SHA-256 of a file (model files and index files are checked by it).
+
+Every other module builds its patterns from the constants below. Where a stage deliberately
+uses a narrower set, the narrower set is a named constant there, with its reason."""
 
 from __future__ import annotations
 
@@ -8,9 +12,26 @@ import re
 from functools import lru_cache
 from pathlib import Path
 
+# Character-class bodies (for "[...]"), not patterns.
+HAN = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"  # CJK unified ideographs, extension A, compatibility ideographs
+HAN_COMMON = "\u4e00-\u9fff"  # the unified block alone: what jieba's dictionary words and Chinese names are written in
+CJK_PUNCT = "\u3000-\u303f\uff00-\uffef"  # CJK symbols and punctuation (。、「」), full-width forms (！？，：)
+CURLY_QUOTES = "\u201c\u201d\u2018\u2019"  # “ ” ‘ ’: Chinese text quotes with them too
+CHINESE_SENTENCE_ENDS = "。！？"
+SENTENCE_ENDS = CHINESE_SENTENCE_ENDS + "!?…"
+CLAUSE_ENDS = "；;"  # end a clause, not a sentence: the sentence table splits there, a quote runs on (quotes.py)
+DOUBLE_QUOTES_OPEN = "“「『\""
+DOUBLE_QUOTES_CLOSE = "”」』\""
+CLOSING_QUOTES = DOUBLE_QUOTES_CLOSE + "’'"
+CLOSERS = CLOSING_QUOTES + "）)"  # what may follow a sentence end and still belong to its sentence
+
+# A number of three or more digits as written ("2024", "33618", "206.6"; not a trailing dot).
+IDENTIFIER = re.compile(r"(?<![\d.])\d[\d.]{2,}(?<!\.)")
+YEAR = re.compile(r"(?<![\d.])(?:19|20)\d\d(?![\d.%])")  # 1900-2099 as written, not inside a number or a share
+
 _SPACE = re.compile(r"\s+")
 _LONE_SURROGATE = re.compile(r"[\ud800-\udfff]")  # only in broken input (e.g. JSON "\\ud800"); not encodable
-_HAN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")  # CJK unified (with extension A) and compatibility ideographs
+_HAN = re.compile(f"[{HAN}]")
 
 
 def is_han(ch: str) -> bool:
@@ -34,6 +55,29 @@ def has_han(text: str) -> bool:
 def han_runs(text: str) -> list[str]:
     """The runs of Han characters in a text, in order ("长安 Automobile" -> ["长安"])."""
     return re.findall(_HAN.pattern + "+", text)
+
+
+def han_count(text: str) -> int:
+    return len(_HAN.findall(text))
+
+
+def language(text: str) -> str:
+    """The language a question (or any text) is written in: en, zh-Hans or zh-Hant. Chinese if it
+    has any Han character; Traditional if OpenCC's Traditional-to-Simplified conversion changes it.
+    The refusal decision reads its family (`language_family`), the answer is written in it."""
+    if not has_han(text):
+        return "en"
+    return "zh-Hant" if to_simplified(text) != text else "zh-Hans"
+
+
+def language_family(lang: str) -> str:
+    """en or zh: what the refusal decision is fitted per (Simplified and Traditional together)."""
+    return lang.partition("-")[0]
+
+
+def escaped(chars: str) -> str:
+    """A character-class body with every non-ASCII character as \\uXXXX (for grammars and JSON)."""
+    return "".join(c if ord(c) < 128 else f"\\u{ord(c):04x}" for c in chars)
 
 
 @lru_cache(maxsize=1)

@@ -17,7 +17,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 
 from cqqa.answer.quotes import MAX_PASSAGES, score_sentences, select_quotes
-from cqqa.textnorm import has_han, to_simplified, to_traditional
+from cqqa.textnorm import language, to_simplified, to_traditional
 
 REFUSAL = {
     "en": "I could not find an answer to this in the articles. The closest passages are listed as "
@@ -35,14 +35,6 @@ NO_PASSAGES = {
     "zh-Hans": "索引中没有可用的段落。",
     "zh-Hant": "索引中沒有可用的段落。",
 }
-
-
-def question_language(text: str) -> str:
-    """en, zh-Hans or zh-Hant: Chinese if it has any Han character; Traditional if OpenCC's
-    Traditional-to-Simplified conversion changes it."""
-    if not has_han(text):
-        return "en"
-    return "zh-Hant" if to_simplified(text) != text else "zh-Hans"
 
 
 @dataclass
@@ -123,7 +115,7 @@ def compose_extractive(question: str, retrieval) -> Answer:
     """An answer quoting the best sentences of a Retrieval's passages (search.py), or saying
     plainly that the articles do not answer, naming the question's words they never use."""
     hits, meta_of = retrieval.hits, retrieval.index.document_meta if retrieval.index else (lambda doc: {})
-    lang = question_language(question)
+    lang = language(question)
     common = {"lang": lang, "query": retrieval.plan.query, "index_version": retrieval.index_version}
     if not hits:
         return Answer(question, NO_PASSAGES[lang], False, [], **common)
@@ -218,6 +210,6 @@ def answer_from_json(data: dict) -> Answer:
     return Answer(data["question"], data["answer"], bool(data["answerable"]),
                   [citation(c, i + 1) for i, c in enumerate(data.get("citations") or [])],
                   [citation(c, 0) for c in data.get("related") or []],
-                  data.get("lang") or question_language(data["question"]), data.get("query", ""),
+                  data.get("lang") or language(data["question"]), data.get("query", ""),
                   data.get("composer", "extractive"), data.get("notice", ""), data.get("index_version", ""),
                   [Translation(**t) for t in data.get("translations") or []], data.get("reader", ""))

@@ -23,11 +23,12 @@ from dataclasses import dataclass
 import numpy as np
 
 from cqqa.answer.checks import CheckResult, check
-from cqqa.textnorm import has_han
+from cqqa.textnorm import CHINESE_SENTENCE_ENDS, has_han
 
 SUPPORT_MIN = 0.6
 _MARKERS = re.compile(r"\s*\[\s*\d+(?:\s*[,，、]\s*\d+)*\s*\]")
-_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9“\"'(])|(?<=[。！？])")
+# A model's sentence ends: an English one before the next capital, or a Chinese one (。！？).
+_SENTENCE_END = re.compile(rf"(?<=[.!?])\s+(?=[A-Z0-9“\"'(])|(?<=[{CHINESE_SENTENCE_ENDS}])")
 
 
 @dataclass

@@ -23,6 +23,8 @@ import re
 import unicodedata
 from collections.abc import Collection
 
+from cqqa.textnorm import CLAUSE_ENDS, CLOSING_QUOTES, DOUBLE_QUOTES_CLOSE, DOUBLE_QUOTES_OPEN, IDENTIFIER
+
 MAX_PASSAGES = 3  # passages that may be quoted
 MAX_QUOTES = 3  # sentences chosen by score (their companions come on top)
 MAX_QUOTES_PER_PASSAGE = 2
@@ -37,15 +39,14 @@ ROLE_BONUS = 0.3  # a guest list giving the title scores 0.2-0.4 against "Who is
 # "李书福描绘的，则是一个更加立体的出行格局。"), a question the article then answers, or a
 # sentence ending in a colon. Quoted alone it tells the reader nothing.
 FRAMING_MAX_CHARS = 24
-FRAMING_END = re.compile(r"[：:？?]\s*[”’」』\"']*\s*$")
-QUOTATION_START = re.compile(r"\s*[“「『\"]")
-QUOTATION_END = re.compile(r"[”」』\"]\s*$")
+FRAMING_END = re.compile(rf"[：:？?]\s*[{CLOSING_QUOTES}]*\s*$")
+QUOTATION_START = re.compile(rf"\s*[{DOUBLE_QUOTES_OPEN}]")
+QUOTATION_END = re.compile(rf"[{DOUBLE_QUOTES_CLOSE}]\s*$")
 # "朱华荣说，……", "在张兴海看来，……": the speaker comes first, the speech verb within 20 characters.
 SPEAKER_FIRST = re.compile(r"[^，,。：:“”「」]{1,20}?(?:表示|[说說]|介[绍紹]|[认認][为為]|指出|[强強][调調]|坦言|[谈談]到|看[来來])")
 CONTINUATION = re.compile(r"\s*(?:其中|此外|因此|所以|但|而|[对對]此|同[时時])")
-CLAUSE_END = re.compile(r"[；;]\s*$")
+CLAUSE_END = re.compile(rf"[{CLAUSE_ENDS}]\s*$")
 
-IDENTIFIER = re.compile(r"(?<![\d.])\d[\d.]{2,}(?<!\.)")  # "2024", "33618", "206.6"
 NUMBER = re.compile(r"(?<![\d.])\d(?:[\d.]*\d)?")  # a whole number as written, not ending in a dot
 ASKS_QUANTITY = re.compile(r"多少|几|幾|how (?:many|much|fast|big|large)|what (?:percentage|share)", re.I)
 ASKS_TIME = re.compile(r"什[么麼]时候|什[么麼]時候|何[时時]|哪一?年|\bwhen\b|what year", re.I)

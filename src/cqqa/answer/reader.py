@@ -33,12 +33,12 @@ from cqqa.models.llm import ChatClient
 from cqqa.index.names import NameBridge, curated_forms
 from cqqa.answer.quantities import english_magnitudes
 from cqqa.answer.turns import Turns
-from cqqa.textnorm import jieba, to_simplified
+from cqqa.textnorm import CJK_PUNCT, HAN, escaped, jieba, to_simplified
 
 SYSTEM = ("You translate Chinese news sentences into English. Translate faithfully and completely; "
           "keep every number exactly as written. Reply with the English translation only.")
 # For llama.cpp servers: no CJK ideographs, CJK punctuation or full-width forms in the output.
-NO_CHINESE_GRAMMAR = r"root ::= [^\u3400-\u9fff\uf900-\ufaff\u3000-\u303f\uff00-\uffef]*"
+NO_CHINESE_GRAMMAR = f"root ::= [^{escaped(HAN + CJK_PUNCT)}]*"
 MAX_TOKENS = 400
 # The model sometimes talks about the translation before giving it ("The Chinese news sentence
 # "…" translates to English as:", "Here is the translation:"): that line is not the translation.

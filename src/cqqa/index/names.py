@@ -29,7 +29,7 @@ from pathlib import Path
 
 from cqqa.cedict import MONTHS_AND_DAYS, ordinary_words
 from cqqa.index.transliteration import Transliterations, foreign_names
-from cqqa.textnorm import jieba, to_simplified
+from cqqa.textnorm import HAN_COMMON, jieba, to_simplified
 
 # The most common Chinese surnames (single characters), enough to recognise names in news text.
 SURNAMES = set(
@@ -37,7 +37,7 @@ SURNAMES = set(
     "谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤印殷喻花佘"
 )
 SPEAKER = re.compile(
-    "([" + "".join(sorted(SURNAMES)) + r"][\u4e00-\u9fff]{1,2}?)(?:也|还|则|就)?(?:表示|认为|说|介绍|指出|谈到|谈道|描绘|看来)"
+    "([" + "".join(sorted(SURNAMES)) + f"][{HAN_COMMON}]{{1,2}}?)(?:也|还|则|就)?(?:表示|认为|说|介绍|指出|谈到|谈道|描绘|看来)"
 )
 
 

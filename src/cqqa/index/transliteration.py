@@ -25,9 +25,9 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-from cqqa.textnorm import jieba, to_simplified
+from cqqa.textnorm import HAN_COMMON, jieba, to_simplified
 
-_JOINED = re.compile(r"[\u4e00-\u9fff]+(?:[·•‧・][\u4e00-\u9fff]+)+")
+_JOINED = re.compile(f"[{HAN_COMMON}]+(?:[·•‧・][{HAN_COMMON}]+)+")  # names are written in the common block
 _NAME_TAGS = frozenset({"nr", "nrt", "nrfg"})
 _GENERIC_TAILS = ("队", "人", "派", "族", "区", "州", "国", "市", "省", "县", "河", "山", "岛", "湖", "号")
 

@@ -16,20 +16,24 @@ from cqqa.ingest.cleaning import Section, clean, sections
 from cqqa.config import ChunkSettings
 from cqqa.ingest.sources import Document
 from cqqa.ingest.tiktoken_offline import count_tokens
+from cqqa.textnorm import CLAUSE_ENDS, CLOSERS, SENTENCE_ENDS
 
 PARAGRAPH_SEP = "\n\n"
 SEPARATORS = [
     r"\n\n",
     r"\n",
-    r"[。！？!?…]+[”’」』\"'）)]*",  # a sentence end, with its closing quote
-    r"[；;]",
+    f"[{SENTENCE_ENDS}]+[{CLOSERS}]*",  # a sentence end, with its closing quote
+    f"[{CLAUSE_ENDS}]",
     r"[，,、：:]",
     r" ",
     r"",
 ]
 
 
-SENTENCE = re.compile(r"[^。！？!?；;]*[。！？!?；;]+[”’」』\"'）)]*|[^。！？!?；;]+$")
+# The sentence table's units end at a sentence or clause end, but not at "…": the index's
+# sentence table (FORMAT 7) was built so, and changing it re-embeds every index.
+UNIT_ENDS = SENTENCE_ENDS.replace("…", "") + CLAUSE_ENDS
+SENTENCE = re.compile(f"[^{UNIT_ENDS}]*[{UNIT_ENDS}]+[{CLOSERS}]*|[^{UNIT_ENDS}]+$")
 MIN_SENTENCE_CHARS = 4
 
 

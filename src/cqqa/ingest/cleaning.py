@@ -29,11 +29,12 @@ import re
 from dataclasses import dataclass
 
 from cqqa.ingest.formats.base import CELL_SEPARATOR, PAGE_BREAK
-from cqqa.textnorm import is_han, jieba
+from cqqa.textnorm import CLAUSE_ENDS, CLOSERS, SENTENCE_ENDS, is_han, jieba
 
-# A sentence ends with one of these, possibly followed by closing quotes/brackets.
-SENTENCE_END = set("。！？!?；;…")
-CLOSERS = set("”’」』\"')）】》")
+# A line ends a sentence with one of these (a clause end too: the line does not run on),
+# possibly followed by closers, or by the close of a title or bracket (】》) that ends a line.
+SENTENCE_END = set(SENTENCE_ENDS + CLAUSE_ENDS)
+LINE_CLOSERS = set(CLOSERS + "】》")
 # A line ending with one of these certainly continues.
 CONTINUES = set("，,、：:（(“‘「『《【")
 HEADING_MAX_CHARS = 40
@@ -73,7 +74,7 @@ class Line:
 
 def ends_sentence(text: str) -> bool:
     stripped = text.rstrip()
-    while stripped and stripped[-1] in CLOSERS:
+    while stripped and stripped[-1] in LINE_CLOSERS:
         stripped = stripped[:-1]
     return bool(stripped) and stripped[-1] in SENTENCE_END
 

@@ -19,9 +19,10 @@ from pathlib import Path
 from cqqa.errors import SourceError
 from cqqa.ingest.formats import SUFFIXES
 from cqqa.ingest.sources import Document, extract
+from cqqa.textnorm import CJK_PUNCT
 
 MAX_NAME_CHARS = 100
-UNSAFE = re.compile(r"[^\w\u3000-\u303f\uff00-\uffef .()\[\]（）【】《》·-]+")
+UNSAFE = re.compile(rf"[^\w{CJK_PUNCT} .()\[\]（）【】《》·-]+")
 REPLACED = ".replaced"
 
 

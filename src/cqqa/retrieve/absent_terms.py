@@ -34,12 +34,11 @@ import unicodedata
 from collections.abc import Callable
 
 from cqqa.cedict import MONTHS_AND_DAYS, english_to_chinese
-from cqqa.textnorm import fold, has_han, jieba
+from cqqa.textnorm import YEAR, fold, has_han, jieba
 
 NOUN_TAGS = frozenset({"n", "nz", "nr", "nrfg", "nrt", "ns", "nt", "nw"})
 # Nouns that make a question rather than name its topic: 什么时候, 什么样子, 什么原因 …
 ASKING_NOUNS = frozenset({"时候", "样子", "地方", "原因", "东西", "名字", "意思"})
-YEAR = re.compile(r"(?<![\d.])(?:19|20)\d\d(?![\d.%])")
 
 
 def as_written(term: str, question: str) -> str:

@@ -11,7 +11,7 @@ default fitted on public corpora nobody tuned on (`cqqa/data/decision.json`).
 
 Per language, a question is refused when
 
-* it asks about a year the corpus never writes (absent_terms.YEAR), whatever its score; else
+* it asks about a year the corpus never writes (textnorm.YEAR), whatever its score; else
 * it uses a noun (or an English name) the corpus never does (absent_terms.py) and its score is
   below `with_absent_terms`; else
 * the best passage writes an exact identifier the question names (a number of three or more
@@ -34,15 +34,9 @@ from importlib import resources
 from pathlib import Path
 
 from cqqa.errors import ConfigError
-from cqqa.textnorm import has_han
 
 FILE = "decision.json"  # in the index folder, beside versions/: kept across rebuilds
 LANGUAGES = ("en", "zh")
-
-
-def language_of(question: str) -> str:
-    """The decision's language: zh for a question with Chinese characters, else en."""
-    return "zh" if has_han(question) else "en"
 
 
 @dataclass(frozen=True)

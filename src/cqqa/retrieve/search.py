@@ -31,8 +31,8 @@ from functools import cached_property
 import numpy as np
 
 from cqqa.retrieve import fusion
-from cqqa.retrieve.absent_terms import YEAR, Vocabulary
-from cqqa.retrieve.decision import Decision, Signals, language_of
+from cqqa.retrieve.absent_terms import Vocabulary
+from cqqa.retrieve.decision import Decision, Signals
 from cqqa.config import RetrievalSettings, Settings
 from cqqa.models.embedding import Embedder
 from cqqa.errors import IndexProblem, QueryError
@@ -42,7 +42,7 @@ from cqqa.index.stores import open_store
 from cqqa.index.lexical import tokenize
 from cqqa.index.vector_index import similarities
 from cqqa.retrieve.roles import overview_subjects, role_rows
-from cqqa.textnorm import fold, without_lone_surrogates
+from cqqa.textnorm import IDENTIFIER, YEAR, fold, language, language_family, without_lone_surrogates
 
 MAX_QUERY_CHARS = 1000
 MAX_ROLES = 2  # "who are X and Y?": the title of each, no more
@@ -76,7 +76,7 @@ class QueryPlan:
     names: list[str]
     tokens: list[str]
     coverage: float
-    lang: str = "en"  # the language the user asked in (decision.language_of the question, not the query:
+    lang: str = "en"  # the language the user asked in (textnorm.language of the question, not the query:
     # a follow-up's query carries Chinese names from the conversation)
 
 
@@ -115,9 +115,6 @@ class Retrieval:
             return [(index.sentences.texts[r], 0.0) for r in rows]
         scores = similarities(index.sentences.vectors, rows, self.query_vector)
         return [(index.sentences.texts[r], float(s)) for r, s in zip(rows, scores)]
-
-
-IDENTIFIER = re.compile(r"\d[\d.]{2,}")
 
 
 def top_lexical(lexical: np.ndarray, limit: int) -> np.ndarray:
@@ -185,7 +182,7 @@ class Searcher:
         names = self.index.names.expand(query) if self.options.bridge_names else []
         rewritten = self.index.names.rewrite(query) if self.options.bridge_names else query
         tokens = tokenize(rewritten)
-        return QueryPlan(query, names, tokens, self.index.lexical.coverage(tokens), language_of(question))
+        return QueryPlan(query, names, tokens, self.index.lexical.coverage(tokens), language(question))
 
     def search(self, question: str, k: int = 5, history: Sequence[str] = ()) -> list[Hit]:
         """The passages for one question, asked after `history` (earlier user turns, oldest first)."""
@@ -238,7 +235,7 @@ class Searcher:
         score = None if top is None else top.best_sentence_score if top.best_sentence_score is not None \
             else top.dense_score
         years = [term for term in absent_terms if YEAR.fullmatch(term)]
-        return Signals(plan.lang, score, len(absent_terms) > len(years), bool(years),
+        return Signals(language_family(plan.lang), score, len(absent_terms) > len(years), bool(years),
                        bool(top and names_in(plan.names, top.text)), lookup,
                        bool(top and identifiers_in(plan.tokens, top.text)))
 

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from cqqa.errors import SourceError
+from cqqa.textnorm import CJK_PUNCT, CURLY_QUOTES, HAN, han_count
 
 PAGE_BREAK = "\f"
 CELL_SEPARATOR = " | "  # between a table row's cells, which formats write one row per line
@@ -61,11 +62,9 @@ def page_at(text: str, offset: int) -> int:
     return text.count(PAGE_BREAK, 0, offset) + 1
 
 
-HAN = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
-CJK_PUNCT = "\u3000-\u303f\uff00-\uffef\u201c\u201d\u2018\u2019"
 # a space between two Chinese characters: OCR text layers and some PDF generators put one
 # between every character ("结 果 出 来"); Chinese is written without them
-SPACED = re.compile(rf"(?<=[{HAN}{CJK_PUNCT}])[ \u00a0]+(?=[{HAN}{CJK_PUNCT}])")
+SPACED = re.compile(rf"(?<=[{HAN}{CJK_PUNCT}{CURLY_QUOTES}])[ \u00a0]+(?=[{HAN}{CJK_PUNCT}{CURLY_QUOTES}])")
 RADICALS = re.compile("[\u2e80-\u2fdf]")  # Kangxi radicals and their supplement: look like Han, are not
 PRIVATE = re.compile("[\ue000-\uf8ff]")  # a symbol font's glyphs (bullets, arrows): no character to show
 
@@ -85,6 +84,3 @@ def _unspaced(line: str) -> str:
     gaps = len(SPACED.findall(line))
     return SPACED.sub("", line) if gaps >= 3 and gaps >= 0.6 * han_count(line) else line
 
-
-def han_count(text: str) -> int:
-    return len(re.findall(f"[{HAN}]", text))

@@ -19,7 +19,8 @@ from collections import Counter
 import unicodedata
 from pathlib import Path
 
-from cqqa.ingest.formats.base import PAGE_BREAK, Extracted, Format, SkippedSource, han_count, tidy
+from cqqa.ingest.formats.base import PAGE_BREAK, Extracted, Format, SkippedSource, tidy
+from cqqa.textnorm import han_count
 
 MIN_TEXT_CHARS = 20  # Han characters (or 4x as many other letters) for a PDF to count as having text
 

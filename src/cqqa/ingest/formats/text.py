@@ -10,22 +10,24 @@ build with a message naming it and saying how to convert it.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from cqqa.errors import SourceError
 from cqqa.ingest.formats.base import Extracted, Format
+from cqqa.textnorm import HAN_COMMON, jieba, to_simplified
 
 LEGACY_ENCODINGS = ("gb18030", "big5")
 MIN_CHINESE_SCORE = 0.5  # share of Han characters inside dictionary words for a decoding to count
+# Counted against: the common block only, which jieba's dictionary words are written in.
+DICTIONARY_HAN = re.compile(f"[{HAN_COMMON}]")
 
 
 def chinese_score(text: str) -> float:
     """How much `text` reads as Chinese: the share of its Han characters that are part of a
     multi-character jieba dictionary word. Text decoded with the wrong codec scores near 0."""
-    from cqqa.textnorm import jieba, to_simplified
-
     sample = to_simplified(text[:20000])
-    han = sum(1 for c in sample if "\u4e00" <= c <= "\u9fff")
+    han = len(DICTIONARY_HAN.findall(sample))
     if not han:
         return 0.0
     words = jieba().dt.FREQ
