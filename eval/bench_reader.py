@@ -19,11 +19,10 @@ import statistics
 import threading
 import time
 
-from cqqa.models import local_reader
 from cqqa.answer.compose import compose_extractive, quotes_of
 from cqqa.evaluation.bench import QUERIES
-from cqqa.config import LLMSettings, Settings
-from cqqa.answer.reader import Reader
+from cqqa.answer.readers import ReaderSource
+from cqqa.config import LLMSettings, ReaderSettings, Settings
 from cqqa.retrieve.search import Searcher
 
 QUESTION = "What did Zhang Xinghai say about the future car?"
@@ -35,8 +34,8 @@ def main() -> None:
     args = parser.parse_args()
 
     searcher = Searcher(Settings.from_env())
-    client, bundled, _ = local_reader.reader_client(LLMSettings(), True)  # keep `bundled`: the server lives with it
-    reader = Reader(client, searcher.index.names, "bundled")
+    source = ReaderSource.open(LLMSettings(), ReaderSettings(), require=True)  # the bundled reader, as the chat starts it
+    reader = source.reader(searcher.index.names)
     answer = compose_extractive(QUESTION, searcher.retrieve(QUESTION, 5))
     quotes = quotes_of(answer)
     for query in QUERIES:  # warm-up: first-use loading is not per-query work

@@ -19,9 +19,9 @@ from __future__ import annotations
 import argparse
 import time
 
-from cqqa.models import local_reader
+from cqqa.answer.readers import ReaderSource
 from cqqa.evaluation.evalset import load_eval_set
-from cqqa.config import LLMSettings
+from cqqa.config import LLMSettings, ReaderSettings
 from cqqa.retrieve.search import Searcher
 
 SYSTEM = "You judge whether a Chinese passage answers an English question. Reply with one word: yes or no."
@@ -40,7 +40,8 @@ def main() -> None:
     parser.add_argument("--high", type=float, default=0.42)
     args = parser.parse_args()
     searcher = Searcher()
-    client, bundled, _ = local_reader.reader_client(LLMSettings(), True)  # keep `bundled`: the server lives with it
+    source = ReaderSource.open(LLMSettings(), ReaderSettings(), require=True)  # the bundled reader, as the chat starts it
+    client = source.client
     right = total = 0
     print("score  truth         judge  seconds  id    question")
     for item in load_eval_set(args.set):

@@ -64,12 +64,13 @@ def searcher(built_settings, embedder):
 @pytest.fixture(scope="session")
 def local_reader():
     """The bundled reader (llama.cpp server with the fetched GGUF), started once."""
-    from cqqa.models import local_reader as bundled
+    from cqqa.answer.readers import ReaderSource
+    from cqqa.config import LLMSettings, ReaderSettings
     from cqqa.models import reader_model
 
     if not reader_model.is_fetched():
         pytest.fail("the reader model is not fetched: run `make test` (or `cqqa models fetch --only reader`)")
-    return bundled.start()
+    return ReaderSource.open(LLMSettings(), ReaderSettings(), require=True).bundled
 
 
 @pytest.fixture(scope="session")

@@ -138,16 +138,20 @@ def test_arrival_order_is_first_come_first_served_and_unknown_orders_are_refused
 
 @pytest.mark.parametrize("variable, value, words", [
     ("CQQA_READER_SLOTS", "0", "between 1 and 16"), ("CQQA_READER_SLOTS", "two", "not an integer"),
-    ("CQQA_READER_ORDER", "random", "use fair or arrival")])
+    ("CQQA_READER_ORDER", "random", "use fair or arrival"), ("CQQA_TRANSLATION_CACHE", "-1", "0 \\(no cache\\) or more"),
+    ("CQQA_READER", "maybe", "use auto or 0")])
 def test_the_reader_s_settings_refuse_nonsense(monkeypatch, variable, value, words):
-    from cqqa.config import reader_order, reader_slots
+    from cqqa.config import ReaderSettings
     from cqqa.errors import ConfigError
 
     monkeypatch.setenv(variable, value)
     with pytest.raises(ConfigError, match=words):
-        reader_slots() if variable == "CQQA_READER_SLOTS" else reader_order()
+        ReaderSettings.from_env()
     monkeypatch.delenv(variable)
-    assert (reader_slots(), reader_order()) == (4, "fair")
+    monkeypatch.setenv("CQQA_READER", "auto")
+    assert ReaderSettings.from_env() == ReaderSettings(wanted=True, slots=4, order="fair", cache_entries=2048)
+    monkeypatch.setenv("CQQA_READER", "0")
+    assert ReaderSettings.from_env().wanted is False
 
 
 def test_a_quote_that_waited_long_goes_before_a_new_first_quote():

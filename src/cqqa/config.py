@@ -89,83 +89,6 @@ class ChunkSettings:
 
 
 @dataclass(frozen=True)
-class Settings:
-    source_dir: Path = Path("docs_src")
-    index_dir: Path = Path("index")
-    model: str = DEFAULT_MODEL
-    dtype: str = "auto"
-    backend: str = "auto"  # torch where bf16 is native, else int8 ONNX when prepared (models/factory.choose_backend)
-    faiss_index: str = "flat"
-    chunks: ChunkSettings = field(default_factory=ChunkSettings)
-    max_source_mb: int = 32  # a bigger source file is skipped with a warning (chunking is ~linear, ~1 s/MB)
-    follow_symlinks: bool = False  # index symlinks whose target is outside the source folder
-    allowed_hosts: tuple[str, ...] = ()  # host names `cqqa serve` answers besides the loopback ones
-    feedback_file: Path = Path("feedback/feedback.jsonl")
-    conversations_file: Path = Path("conversations/conversations.sqlite3")
-    conversations_max: int = 500
-    uploads_dir: Path | None = None  # where articles added from the chat go (inside source_dir); None: source_dir
-    allow_uploads: bool = False  # accept articles from the chat when not bound to loopback (--allow-uploads)
-    embed_base_url: str = ""  # an OpenAI-compatible /v1/embeddings server that runs the model (server_embedding.py)
-    embed_api_key: str = ""
-    store: str = "local"  # where index versions live (index/stores/): local (FAISS + files in index_dir) or milvus
-    milvus_uri: str = ""  # a Milvus Lite file (default index_dir/milvus.db) or http://host:19530
-    milvus_token: str = ""
-    milvus_prefix: str = "cqqa"  # collection names start with it: several indexes can share one Milvus
-
-    @classmethod
-    def from_env(cls) -> "Settings":
-        return cls(
-            source_dir=Path(os.environ.get("CQQA_SOURCE_DIR") or "docs_src"),
-            index_dir=Path(os.environ.get("CQQA_INDEX_DIR") or "index"),
-            model=os.environ.get("CQQA_MODEL") or DEFAULT_MODEL,
-            dtype=os.environ.get("CQQA_DTYPE") or "auto",
-            backend=os.environ.get("CQQA_BACKEND") or "auto",
-            faiss_index=os.environ.get("CQQA_FAISS_INDEX") or "flat",
-            chunks=ChunkSettings.from_env(),
-            max_source_mb=_env_int("CQQA_MAX_SOURCE_MB", cls.max_source_mb),
-            follow_symlinks=_env_flag("CQQA_FOLLOW_SYMLINKS"),
-            allowed_hosts=tuple(h.strip() for h in (os.environ.get("CQQA_ALLOWED_HOSTS") or "").split(",") if h.strip()),
-            feedback_file=Path(os.environ.get("CQQA_FEEDBACK_FILE") or "feedback/feedback.jsonl"),
-            conversations_file=Path(os.environ.get("CQQA_CONVERSATIONS_FILE") or cls.conversations_file),
-            conversations_max=_env_int("CQQA_CONVERSATIONS_MAX", cls.conversations_max),
-            uploads_dir=Path(os.environ["CQQA_UPLOADS_DIR"]) if os.environ.get("CQQA_UPLOADS_DIR") else None,
-            allow_uploads=_env_flag("CQQA_ALLOW_UPLOADS"),
-            embed_base_url=(os.environ.get("CQQA_EMBED_BASE_URL") or "").rstrip("/"),
-            embed_api_key=os.environ.get("CQQA_EMBED_API_KEY") or "",
-            store=os.environ.get("CQQA_STORE") or "local",
-            milvus_uri=os.environ.get("CQQA_MILVUS_URI") or "",
-            milvus_token=os.environ.get("CQQA_MILVUS_TOKEN") or "",
-            milvus_prefix=os.environ.get("CQQA_MILVUS_PREFIX") or "cqqa",
-        )
-
-
-MODES = ("hybrid", "dense", "lexical", "rrf")
-
-
-@dataclass(frozen=True)
-class RetrievalSettings:
-    """How passages are ranked. The defaults are the
-    product; ablations and sweeps are `dataclasses.replace(...)` of them."""
-
-    mode: str = "hybrid"  # or dense, lexical, rrf (naive fusion): single stages, for comparison
-    candidates: int = 100  # dense candidates per query, besides the best lexical matches
-    lexical_candidates: int = 300  # lexical matches kept as candidates, best BM25 first (0: all)
-    lexical_weight: float = 0.2  # weight of the normalised BM25 score at full lexical coverage (cqqa eval)
-    sentence_weight: float = 0.5  # dense score = (1 - w) chunk similarity + w best sentence's (sweep_fusion.py)
-    sentence_level: bool = True  # off: chunk similarity only (ablation)
-    bridge_names: bool = True  # off: no pinyin/alias name bridge (ablation)
-    # "Who is X?": the passage giving X's title first; "What is X?" about a subject the articles
-    # write: answerable (roles.py). Off for the ablation.
-    subject_lookup: bool = True
-    # When to say "not in the articles" is not a knob but data fitted per corpus and language:
-    # retrieve/decision.py, `cqqa calibrate`.
-
-    def __post_init__(self) -> None:
-        if self.mode not in MODES:
-            raise ConfigError(f"unknown retrieval mode {self.mode!r}; choose one of {', '.join(MODES)}")
-
-
-@dataclass(frozen=True)
 class LLMSettings:
     """An OpenAI-compatible chat server (llm.py): the reader that translates quotes, or with
     mode "generate" the writer of generated answers. Unset: the bundled reader if fetched."""
@@ -198,36 +121,136 @@ class LLMSettings:
 LLM_MODES = ("translate", "generate")
 
 
-def translation_cache_entries() -> int:
-    """CQQA_TRANSLATION_CACHE: how many finished translations the reader keeps (0: none)."""
-    entries = _env_int("CQQA_TRANSLATION_CACHE", 2048)
-    if entries < 0:
-        raise ConfigError(f"CQQA_TRANSLATION_CACHE={entries} must be 0 (no cache) or more")
-    return entries
+ORDERS = ("fair", "arrival")  # answer/turns.py
 
 
-def reader_slots() -> int:
-    """CQQA_READER_SLOTS: quotes the reader translates at once (llama.cpp's parallel slots for
-    the bundled reader; requests in flight for a server). Default 4: on 2 cores, 4 askers got
-    their first checked translation in 17.3 s p95 against 22.2 s with 1 slot (docs/performance.md)."""
-    slots = _env_int("CQQA_READER_SLOTS", 4)
-    if not 1 <= slots <= 16:
-        raise ConfigError(f"CQQA_READER_SLOTS={slots} must be between 1 and 16")
-    return slots
+@dataclass(frozen=True)
+class ReaderSettings:
+    """The reader that translates English answers' quotes (answer/readers.py makes it)."""
+
+    wanted: bool = True  # CQQA_READER: auto starts the bundled reader when it is fetched; 0: none
+    # quotes translated at once: llama.cpp's parallel slots for the bundled reader, requests in
+    # flight for a server. 4: on 2 cores, 4 askers got their first checked translation in 17.3 s
+    # p95 against 22.2 s with 1 slot (docs/performance.md)
+    slots: int = 4
+    order: str = "fair"  # everyone's first quote before anyone's second; arrival: first come first served
+    cache_entries: int = 2048  # finished translations kept; 0: none (a quote is ~100 characters)
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.slots <= 16:
+            raise ConfigError(f"CQQA_READER_SLOTS={self.slots} must be between 1 and 16")
+        if self.order not in ORDERS:
+            raise ConfigError(f"CQQA_READER_ORDER={self.order!r}: use fair or arrival")
+        if self.cache_entries < 0:
+            raise ConfigError(f"CQQA_TRANSLATION_CACHE={self.cache_entries} must be 0 (no cache) or more")
+
+    @classmethod
+    def from_env(cls) -> "ReaderSettings":
+        raw = (os.environ.get("CQQA_READER") or "auto").strip().lower()
+        if raw not in ("auto", "1", "0", "true", "false", "yes", "no"):
+            raise ConfigError(f"CQQA_READER={raw!r}: use auto or 0")
+        return cls(wanted=raw not in ("0", "false", "no"),
+                   slots=_env_int("CQQA_READER_SLOTS", cls.slots),
+                   order=(os.environ.get("CQQA_READER_ORDER") or cls.order).strip().lower(),
+                   cache_entries=_env_int("CQQA_TRANSLATION_CACHE", cls.cache_entries))
 
 
-def reader_order() -> str:
-    """CQQA_READER_ORDER: fair (default: everyone's first quote before anyone's second) or arrival
-    (first come, first served; the baseline of eval/bench_load.py)."""
-    order = (os.environ.get("CQQA_READER_ORDER") or "fair").strip().lower()
-    if order not in ("fair", "arrival"):
-        raise ConfigError(f"CQQA_READER_ORDER={order!r}: use fair or arrival")
-    return order
+@dataclass(frozen=True)
+class Settings:
+    source_dir: Path = Path("docs_src")
+    index_dir: Path = Path("index")
+    model: str = DEFAULT_MODEL
+    dtype: str = "auto"
+    backend: str = "auto"  # torch where bf16 is native, else int8 ONNX when prepared (models/factory.choose_backend)
+    faiss_index: str = "flat"
+    chunks: ChunkSettings = field(default_factory=ChunkSettings)
+    max_source_mb: int = 32  # a bigger source file is skipped with a warning (chunking is ~linear, ~1 s/MB)
+    follow_symlinks: bool = False  # index symlinks whose target is outside the source folder
+    allowed_hosts: tuple[str, ...] = ()  # host names `cqqa serve` answers besides the loopback ones
+    feedback_file: Path = Path("feedback/feedback.jsonl")
+    conversations_file: Path = Path("conversations/conversations.sqlite3")
+    conversations_max: int = 500
+    uploads_dir: Path | None = None  # where articles added from the chat go (inside source_dir); None: source_dir
+    allow_uploads: bool = False  # accept articles from the chat when not bound to loopback (--allow-uploads)
+    embed_base_url: str = ""  # an OpenAI-compatible /v1/embeddings server that runs the model (server_embedding.py)
+    embed_api_key: str = ""
+    embed_query_prefix: str = ""  # put before each query / passage sent to that server (e.g. "query: ")
+    embed_document_prefix: str = ""
+    store: str = "local"  # where index versions live (index/stores/): local (FAISS + files in index_dir) or milvus
+    milvus_uri: str = ""  # a Milvus Lite file (default index_dir/milvus.db) or http://host:19530
+    milvus_token: str = ""
+    milvus_prefix: str = "cqqa"  # collection names start with it: several indexes can share one Milvus
+    llm: LLMSettings = field(default_factory=LLMSettings)
+    reader: ReaderSettings = field(default_factory=ReaderSettings)
+
+    @classmethod
+    def from_env(cls) -> "Settings":
+        return cls(
+            source_dir=Path(os.environ.get("CQQA_SOURCE_DIR") or "docs_src"),
+            index_dir=Path(os.environ.get("CQQA_INDEX_DIR") or "index"),
+            model=os.environ.get("CQQA_MODEL") or DEFAULT_MODEL,
+            dtype=os.environ.get("CQQA_DTYPE") or "auto",
+            backend=os.environ.get("CQQA_BACKEND") or "auto",
+            faiss_index=os.environ.get("CQQA_FAISS_INDEX") or "flat",
+            chunks=ChunkSettings.from_env(),
+            max_source_mb=_env_int("CQQA_MAX_SOURCE_MB", cls.max_source_mb),
+            follow_symlinks=_env_flag("CQQA_FOLLOW_SYMLINKS"),
+            allowed_hosts=tuple(h.strip() for h in (os.environ.get("CQQA_ALLOWED_HOSTS") or "").split(",") if h.strip()),
+            feedback_file=Path(os.environ.get("CQQA_FEEDBACK_FILE") or "feedback/feedback.jsonl"),
+            conversations_file=Path(os.environ.get("CQQA_CONVERSATIONS_FILE") or cls.conversations_file),
+            conversations_max=_env_int("CQQA_CONVERSATIONS_MAX", cls.conversations_max),
+            uploads_dir=Path(os.environ["CQQA_UPLOADS_DIR"]) if os.environ.get("CQQA_UPLOADS_DIR") else None,
+            allow_uploads=_env_flag("CQQA_ALLOW_UPLOADS"),
+            embed_base_url=(os.environ.get("CQQA_EMBED_BASE_URL") or "").rstrip("/"),
+            embed_api_key=os.environ.get("CQQA_EMBED_API_KEY") or "",
+            embed_query_prefix=os.environ.get("CQQA_EMBED_QUERY_PREFIX", ""),
+            embed_document_prefix=os.environ.get("CQQA_EMBED_DOCUMENT_PREFIX", ""),
+            store=os.environ.get("CQQA_STORE") or "local",
+            milvus_uri=os.environ.get("CQQA_MILVUS_URI") or "",
+            milvus_token=os.environ.get("CQQA_MILVUS_TOKEN") or "",
+            milvus_prefix=os.environ.get("CQQA_MILVUS_PREFIX") or "cqqa",
+            llm=LLMSettings.from_env(),
+            reader=ReaderSettings.from_env(),
+        )
 
 
-def reader_wanted() -> bool:
-    """CQQA_READER: auto (default) starts the bundled reader when it is fetched; 0 turns it off."""
-    raw = (os.environ.get("CQQA_READER") or "auto").strip().lower()
-    if raw not in ("auto", "1", "0", "true", "false", "yes", "no"):
-        raise ConfigError(f"CQQA_READER={raw!r}: use auto or 0")
-    return raw not in ("0", "false", "no")
+MODES = ("hybrid", "dense", "lexical", "rrf")
+
+
+@dataclass(frozen=True)
+class RetrievalSettings:
+    """How passages are ranked. The defaults are the
+    product; ablations and sweeps are `dataclasses.replace(...)` of them."""
+
+    mode: str = "hybrid"  # or dense, lexical, rrf (naive fusion): single stages, for comparison
+    candidates: int = 100  # dense candidates per query, besides the best lexical matches
+    lexical_candidates: int = 300  # lexical matches kept as candidates, best BM25 first (0: all)
+    lexical_weight: float = 0.2  # weight of the normalised BM25 score at full lexical coverage (cqqa eval)
+    sentence_weight: float = 0.5  # dense score = (1 - w) chunk similarity + w best sentence's (sweep_fusion.py)
+    sentence_level: bool = True  # off: chunk similarity only (ablation)
+    bridge_names: bool = True  # off: no pinyin/alias name bridge (ablation)
+    # "Who is X?": the passage giving X's title first; "What is X?" about a subject the articles
+    # write: answerable (roles.py). Off for the ablation.
+    subject_lookup: bool = True
+    # When to say "not in the articles" is not a knob but data fitted per corpus and language:
+    # retrieve/decision.py, `cqqa calibrate`.
+
+    def __post_init__(self) -> None:
+        if self.mode not in MODES:
+            raise ConfigError(f"unknown retrieval mode {self.mode!r}; choose one of {', '.join(MODES)}")
+
+
+def tiktoken_cache_dir() -> Path:
+    """tiktoken's cache folder: TIKTOKEN_CACHE_DIR if set, else ours (and the variable is set to
+    it, since tiktoken reads only the variable)."""
+    if os.environ.get("TIKTOKEN_CACHE_DIR"):
+        return Path(os.environ["TIKTOKEN_CACHE_DIR"])
+    path = cache_dir() / "tiktoken"
+    os.environ["TIKTOKEN_CACHE_DIR"] = str(path)
+    return path
+
+
+def hub_offline() -> None:
+    """Tell Hugging Face's libraries not to ask the hub (a model from a local folder needs no
+    network), unless the user said otherwise with HF_HUB_OFFLINE."""
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")

@@ -27,13 +27,12 @@ from collections.abc import Iterator, Sequence
 from dataclasses import replace
 
 from cqqa.answer.compose import Answer, citation_from_hit, compose_extractive, quotes_of
-from cqqa.models import local_reader
-from cqqa.config import LLMSettings, Settings, reader_order, reader_slots
+from cqqa.config import LLMSettings, Settings
 from cqqa.errors import CqqaError, LLMError
 from cqqa.answer.grounding import ground
 from cqqa.models.llm import ChatClient, answer_messages, rewrite_messages
 from cqqa.answer.reader import Reader, subject_names
-from cqqa.answer.turns import Turns
+from cqqa.answer.readers import ReaderSource
 from cqqa.retrieve.search import Searcher, check_query
 from cqqa.index.stores import open_store
 from cqqa.textnorm import without_lone_surrogates
@@ -44,9 +43,9 @@ PASSAGES_FOR_MODEL = 5
 class Assistant:
     def __init__(self, settings: Settings | None = None, *, embedder=None, llm: LLMSettings | None = None,
                  reader: bool | None = None, k: int = 5, warn=lambda message: None):
-        """`llm`: an external server (default: CQQA_LLM_*). `reader`: None starts the bundled reader
-        when no server is set and it is fetched (CQQA_READER=0 turns it off); True requires it;
-        False: no reader (local_reader.choose)."""
+        """`llm`: an external server (default: settings.llm, from CQQA_LLM_*). `reader`: None starts
+        the bundled reader when no server is set and it is fetched (CQQA_READER=0 turns it off);
+        True requires it; False: no reader (readers.ReaderSource.open)."""
         self.settings = settings or Settings.from_env()
         self.k = k
         self.warn = warn
@@ -54,17 +53,12 @@ class Assistant:
         self.store = open_store(self.settings)  # where the index versions live (index/stores/)
         self.searcher = Searcher(self.settings, embedder=embedder, index=self.store.load())
         self.embedder = self.searcher.embedder
-        llm = llm if llm is not None else LLMSettings.from_env()
+        llm = llm if llm is not None else self.settings.llm
         self.llm = ChatClient(llm) if llm.enabled and llm.mode == "generate" else None
         # the bundled server, when started here, lives as long as the assistant
-        self._reader_client, self._local_reader, self.reader_name = local_reader.reader_client(llm, reader)
-        self._turns = Turns(reader_slots(), reader_order())  # one queue for the reader's slots, whatever the index version
-        self.reader = self._make_reader()
-
-    def _make_reader(self) -> Reader | None:
-        if self._reader_client is None:
-            return None
-        return Reader(self._reader_client, self.searcher.index.names, self.reader_name, turns=self._turns)
+        self._readers = ReaderSource.open(llm, self.settings.reader, reader)
+        self.reader_name = self._readers.name
+        self.reader = self._readers.reader(self.searcher.index.names)
 
     @property
     def index_version(self) -> str:
@@ -85,7 +79,7 @@ class Assistant:
             self.warn(f"could not load the new index version {latest}: {exc}")
             return False
         self.searcher = searcher
-        self.reader = self._make_reader()  # the new version's names
+        self.reader = self._readers.reader(searcher.index.names)  # the new version's names
         return True
 
     def ask(self, question: str, history: Sequence[str] = ()) -> Answer:

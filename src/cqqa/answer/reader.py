@@ -27,7 +27,7 @@ from functools import lru_cache
 from dataclasses import dataclass, field, replace
 
 from cqqa.answer.checks import check
-from cqqa.config import translation_cache_entries
+from cqqa.config import ReaderSettings
 from cqqa.errors import LLMError
 from cqqa.models.llm import ChatClient
 from cqqa.index.names import NameBridge, curated_forms
@@ -61,12 +61,13 @@ class Translation:
 class Reader:
     """Translates quotes through an OpenAI-compatible chat server (ChatClient)."""
 
-    def __init__(self, client: ChatClient, names: NameBridge, name: str = "reader", cache_entries: int | None = None,
+    def __init__(self, client: ChatClient, names: NameBridge, name: str = "reader",
+                 cache_entries: int = ReaderSettings.cache_entries,
                  turns: Turns | None = None):
         self.client = client
         self.turns = turns or Turns()  # who goes next when several answers wait (turns.py); shared across versions
         # finished translations kept (CQQA_TRANSLATION_CACHE; a quote is ~100 characters: 2,048 are well under 1 MB)
-        self.cache_entries = translation_cache_entries() if cache_entries is None else cache_entries
+        self.cache_entries = cache_entries
         self.name = name
         self.subject_names = subject_names(names)
         self.glossary = dict(self.subject_names)

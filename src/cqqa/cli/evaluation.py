@@ -32,13 +32,11 @@ def cmd_eval(args) -> int:
         if args.reader:
             from dataclasses import replace
 
-            from cqqa.models import local_reader
-            from cqqa.config import LLMSettings
-            from cqqa.answer.reader import Reader
+            from cqqa.answer.readers import ReaderSource
 
             # a server set by CQQA_LLM_BASE_URL translates here whatever its mode; else the bundled one
-            client, bundled, name = local_reader.reader_client(replace(LLMSettings.from_env(), mode="translate"), True)
-            reader = Reader(client, searcher.index.names, name)
+            source = ReaderSource.open(replace(settings.llm, mode="translate"), settings.reader, require=True)
+            reader = source.reader(searcher.index.names)  # `source` keeps the bundled server alive meanwhile
         answers = evaluate_answers(items, searcher, progress=err, reader=reader, reader_limit=args.reader_limit)
         print_json(answers) if args.json else print(format_answers(answers))
         return 0

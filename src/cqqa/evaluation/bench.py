@@ -81,7 +81,8 @@ def run(settings: Settings, runs: int = 5, progress=lambda message: None) -> dic
             noop.append(build_index(bench_settings, embedder_factory=lambda: embedder).seconds)
             progress(f"build run {i + 1}/{runs}: cold {cold[-1]:.1f} s, no-op {noop[-1]:.3f} s")
         searcher = Searcher(bench_settings, embedder=embedder)
-        assistant = Assistant(bench_settings, embedder=embedder, llm=LLMSettings())  # extractive answers
+        # extractive answers: no language model, no reader (answer times must not include translations)
+        assistant = Assistant(bench_settings, embedder=embedder, llm=LLMSettings(), reader=False)
         for query in QUERIES:  # warm-up: first-use loading (jieba's tagger…) is not per-query work
             assistant.ask(query)
         embed_only, search, answer = _time_queries(embedder, searcher, assistant, runs, progress)

@@ -28,13 +28,7 @@ EXPECTED_SHA256 = {
 }
 
 
-def tiktoken_cache_dir() -> Path:
-    """tiktoken's cache folder: TIKTOKEN_CACHE_DIR if set, else ours (and we set the variable)."""
-    if os.environ.get("TIKTOKEN_CACHE_DIR"):
-        return Path(os.environ["TIKTOKEN_CACHE_DIR"])
-    path = config.cache_dir() / "tiktoken"
-    os.environ["TIKTOKEN_CACHE_DIR"] = str(path)
-    return path
+tiktoken_cache_dir = config.tiktoken_cache_dir
 
 
 def install_offline_encodings() -> Path:

@@ -35,7 +35,8 @@ def load_embedder(settings, warn=lambda message: print(f"warning: {message}", fi
     `warn`; asked for by CQQA_BACKEND=onnx-int8, the drift is an error. With CQQA_EMBED_BASE_URL
     the model runs behind that server instead."""
     if settings.embed_base_url:
-        return ServerEmbedder(settings.embed_base_url, settings.model, settings.embed_api_key)
+        return ServerEmbedder(settings.embed_base_url, settings.model, settings.embed_api_key,
+                              settings.embed_query_prefix, settings.embed_document_prefix)
     if choose_backend(settings.backend, settings.dtype, settings.model) == "onnx-int8":
         try:
             return OnnxEmbedder(settings.model)

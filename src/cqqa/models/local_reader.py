@@ -1,7 +1,8 @@
 """The bundled reader: llama.cpp's own OpenAI-compatible server (xllamacpp, a prebuilt CPU wheel)
 running the fetched GGUF on a loopback port chosen by the system, in this process.
 
-`start()` returns a LocalReader whose `settings` point ChatClient at it. Measured on a 2-core
+`start()` returns a LocalReader whose `settings` point ChatClient at it (answer/readers.py
+chooses whether to start it). Measured on a 2-core
 AMD EPYC (AVX2): the model loads in about 3.5 s; a quote's translation begins after about 1 s
 and takes 2-7 s (docs/reader.md).
 """
@@ -16,10 +17,8 @@ from pathlib import Path
 import httpx
 
 from cqqa.models import reader_model
-from cqqa.config import LLMSettings, reader_slots, reader_wanted
+from cqqa.config import LLMSettings
 from cqqa.errors import LLMError
-from cqqa.models.llm import ChatClient
-from cqqa.answer.reader import NO_CHINESE_GRAMMAR
 
 CONTEXT_PER_SLOT = 2048  # a quote's prompt and translation need well under 1,000 tokens
 
@@ -38,35 +37,11 @@ def available() -> bool:
     return reader_model.is_fetched() and importlib.util.find_spec("xllamacpp") is not None
 
 
-def choose(llm: LLMSettings, reader: bool | None = None) -> tuple[LLMSettings | None, LocalReader | None]:
-    """Which reader translates: the settings to reach it, and the bundled server when one was
-    started here (keep it: the server lives as long as that object).
-
-    An external server (`llm` enabled) in translate mode; none when it generates instead.
-    Without one, the bundled reader: `reader` None starts it if it is fetched and CQQA_READER
-    allows; True requires it (start's error says what is missing); False: no reader at all."""
-    if reader is False:
-        return None, None
-    if llm.enabled:
-        return (llm if llm.mode == "translate" else None), None
-    if reader or (reader_wanted() and available()):
-        bundled = start()
-        return bundled.settings, bundled
-    return None, None
-
-
-def reader_client(llm: LLMSettings, reader: bool | None = None) -> tuple[ChatClient | None, LocalReader | None, str]:
-    """The one place a reader is chosen and reached (`choose`): its chat client, the bundled
-    server when one was started here (keep it alive), and the reader's name for the page."""
-    settings, bundled = choose(llm, reader)
-    if settings is None:
-        return None, bundled, ""
-    return ChatClient(settings), bundled, settings.model or settings.base_url
-
-
 def start(model_path: Path | None = None, threads: int | None = None, timeout: float = 120.0,
-          ready_within: float = 60.0) -> LocalReader:
-    """Start llama.cpp's server on 127.0.0.1 with the reader model; return when it answers /health."""
+          ready_within: float = 60.0, slots: int = 4, grammar: str = "") -> LocalReader:
+    """Start llama.cpp's server on 127.0.0.1 with the reader model; return when it answers /health.
+    `slots`: quotes translated at once (each gets its share of the context); `grammar`: the GBNF
+    grammar sent with each request (the caller's: what it checks the output against)."""
     try:
         import xllamacpp as xlc
     except ImportError as exc:
@@ -77,7 +52,6 @@ def start(model_path: Path | None = None, threads: int | None = None, timeout: f
     threads = threads or max(1, len(os.sched_getaffinity(0)))
     params = xlc.CommonParams()
     params.model.path = str(path)
-    slots = reader_slots()  # quotes translated at once (CQQA_READER_SLOTS); each slot gets its share of the context
     params.n_ctx = CONTEXT_PER_SLOT * slots
     params.n_parallel = slots
     params.cpuparams.n_threads = threads
@@ -97,5 +71,5 @@ def start(model_path: Path | None = None, threads: int | None = None, timeout: f
             raise LLMError(f"the bundled reader did not become ready within {ready_within:g} s")
         time.sleep(0.1)
     settings = LLMSettings(base_url=f"{base}/v1", model=reader_model.READER_MODEL, timeout=timeout,
-                           mode="translate", grammar=NO_CHINESE_GRAMMAR)
+                           mode="translate", grammar=grammar)
     return LocalReader(server, settings, path)

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import shutil
 import tempfile
 import time
@@ -84,7 +83,7 @@ def _load_float32(source: Path):
     import torch
     from sentence_transformers import SentenceTransformer
 
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    config.hub_offline()
     return SentenceTransformer(str(source), device="cpu",
                                model_kwargs={"dtype": torch.float32, "attn_implementation": "eager"})
 

@@ -12,8 +12,6 @@ asymmetric models such as e5 use and others ignore); `CQQA_EMBED_QUERY_PREFIX` a
 
 from __future__ import annotations
 
-import os
-
 import numpy as np
 
 from cqqa.errors import ConfigError
@@ -24,11 +22,13 @@ TIMEOUT = 120.0
 
 
 class ServerEmbedder:
-    def __init__(self, base_url: str, model: str, api_key: str = ""):
+    def __init__(self, base_url: str, model: str, api_key: str = "", query_prefix: str = "",
+                 document_prefix: str = ""):
+        """`query_prefix`, `document_prefix`: put before each text, for servers whose model needs
+        them (e5 on vLLM: "query: ", "passage: "; Settings.embed_*_prefix)."""
         self.base_url, self.model = base_url.rstrip("/"), model
         self.headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
-        self.prefixes = {"query": os.environ.get("CQQA_EMBED_QUERY_PREFIX", ""),
-                         "document": os.environ.get("CQQA_EMBED_DOCUMENT_PREFIX", "")}
+        self.prefixes = {"query": query_prefix, "document": document_prefix}
         probe = self._embed(["重庆"], "query")
         self.identity = ModelIdentity(name=model, weights_sha256=None, dim=int(probe.shape[1]), dtype="server")
         self.query_cache = QueryCache(lambda texts: self._embed(texts, "query"))

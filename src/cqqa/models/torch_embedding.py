@@ -5,11 +5,11 @@ float32 (`CQQA_DTYPE` overrides)."""
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import numpy as np
 
+from cqqa.config import hub_offline
 from cqqa.models.embedding import ModelIdentity, QueryCache, choose_dtype, unit_vectors
 from cqqa.models.files import resolve_model, weights_sha256
 
@@ -25,7 +25,7 @@ class SentenceTransformerEmbedder:
 
         location = resolve_model(model)
         if Path(location).is_dir():
-            os.environ.setdefault("HF_HUB_OFFLINE", "1")  # a local folder needs no network at all
+            hub_offline()  # a local folder needs no network at all
         self.dtype = choose_dtype(dtype)
         self.model = SentenceTransformer(
             location, device="cpu", model_kwargs={"dtype": getattr(torch, self.dtype)}
