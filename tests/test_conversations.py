@@ -143,17 +143,17 @@ def test_reopening_says_which_articles_changed_and_links_where_they_still_are(wo
 
 def test_the_api_continues_a_conversation_and_refuses_bad_input(world):
     settings, assistant, store = world
-    [*steps, first] = asked(assistant, store, assistant.store, "印奇怎么看AI的2.0时代？", [])
+    [*steps, first] = asked(assistant, store, "印奇怎么看AI的2.0时代？", [])
     assert steps == [] and first["conversation"] and first["link"] == f"/answer/{first['answer_id']}"
-    follow_up = list(asked(assistant, store, assistant.store, "他认为汽车是什么？", [], first["conversation"]))[-1]
+    follow_up = list(asked(assistant, store, "他认为汽车是什么？", [], first["conversation"]))[-1]
     assert follow_up["conversation"] == first["conversation"] and "印奇" in follow_up["query"]
     assert store.questions(first["conversation"]) == ["印奇怎么看AI的2.0时代？", "他认为汽车是什么？"]
     with pytest.raises(UnknownConversation, match="leave out conversation="):
-        next(asked(assistant, store, assistant.store, "长安汽车销量", [], "0" * 32))
+        next(asked(assistant, store, "长安汽车销量", [], "0" * 32))
     with pytest.raises(QueryError, match="not both"):
-        next(asked(assistant, store, assistant.store, "长安汽车销量", ["x"], first["conversation"]))
+        next(asked(assistant, store, "长安汽车销量", ["x"], first["conversation"]))
     with pytest.raises(QueryError):
-        next(asked(assistant, store, assistant.store, "   ", []))
+        next(asked(assistant, store, "   ", []))
     assert store.questions(first["conversation"]) == ["印奇怎么看AI的2.0时代？", "他认为汽车是什么？"]
 
 

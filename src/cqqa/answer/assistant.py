@@ -33,7 +33,8 @@ from cqqa.answer.grounding import ground
 from cqqa.models.llm import ChatClient, answer_messages, rewrite_messages
 from cqqa.answer.reader import Reader, subject_names
 from cqqa.answer.readers import ReaderSource
-from cqqa.retrieve.search import Searcher, check_query
+from cqqa.retrieve.question import checked
+from cqqa.retrieve.search import Searcher
 from cqqa.index.stores import open_store
 from cqqa.textnorm import without_lone_surrogates
 
@@ -59,6 +60,11 @@ class Assistant:
         self._readers = ReaderSource.open(llm, self.settings.reader, reader)
         self.reader_name = self._readers.name
         self.reader = self._readers.reader(self.searcher.index.names)
+
+    @property
+    def index(self):
+        """The index version this assistant answers from (index/version.Index)."""
+        return self.searcher.index
 
     @property
     def index_version(self) -> str:
@@ -93,7 +99,7 @@ class Assistant:
         """Yields Answers, each more complete (the extractive answer, then its translations as they
         are written), the last one final; in generate mode, the text so far (str) while the model
         writes, then the final Answer."""
-        question = check_query(question)
+        question = checked(question)
         history = [turn for turn in map(without_lone_surrogates, history) if turn.strip()]
         self.refresh()
         searcher = self.searcher
@@ -103,7 +109,7 @@ class Assistant:
             try:
                 rewritten = self.llm.complete(rewrite_messages(question, history)).strip().strip('"“”')
                 if rewritten:
-                    query, carried = check_query(rewritten.splitlines()[0]), []
+                    query, carried = checked(rewritten.splitlines()[0]), []
             except (LLMError, CqqaError) as exc:
                 notice = f"Follow-up rewrite failed ({exc}); used the conversation's names instead."
         with self._lock:

@@ -11,13 +11,14 @@ from cqqa.errors import CqqaError
 
 def cmd_search(args) -> int:
     from cqqa.config import RetrievalSettings
-    from cqqa.retrieve.search import Searcher, check_query
+    from cqqa.retrieve.question import checked
+    from cqqa.retrieve.search import Searcher
 
-    check_query(args.query)  # fail fast, before loading the model
+    question = checked(args.query)  # once, here: fail fast, before loading the model
     settings = settings_from(args)
     warn_if_stale(settings)
     searcher = Searcher(settings, retrieval=RetrievalSettings(mode=args.mode))
-    retrieval = searcher.retrieve(args.query, k=args.k)
+    retrieval = searcher.retrieve(question, k=args.k)
     hits, plan = retrieval.hits, retrieval.plan
     if args.json:
         fields = ["rank", "chunk_id", "doc", "title", "text", "start", "end", "page", "score"]
@@ -59,20 +60,19 @@ def cmd_search(args) -> int:
 def cmd_ask(args) -> int:
     from cqqa.answer.assistant import Assistant
     from cqqa.answer.compose import answer_json, readable
-    from cqqa.retrieve.search import check_query
+    from cqqa.retrieve.question import checked
 
-    check_query(args.question)  # fail fast, before loading the model
+    question = checked(args.question)  # once, here: fail fast, before loading the model
     settings = settings_from(args)
     store, history = conversation_of(args, settings)
     warn_if_stale(settings)
     assistant = Assistant(settings, reader=False if args.no_reader else None, warn=lambda m: err(f"warning: {m}"))
-    answer = assistant.ask(args.question, history)
+    answer = assistant.ask(question, history)
     kept = {}
     if store is not None:
-        from cqqa.answer.conversations import documents_of
+        from cqqa.answer.asking import Turn
 
-        conversation, answer_id = store.keep("" if args.conversation == "new" else args.conversation, answer,
-                                             documents_of(answer, assistant.store, assistant.searcher.index))
+        conversation, answer_id = Turn(assistant, store, _conversation_id(args)).keep(answer)
         kept = {"conversation": conversation, "answer_id": answer_id}
     if args.json:
         print_json(answer_json(answer) | kept)
@@ -91,21 +91,23 @@ def cmd_ask(args) -> int:
     return 0
 
 
+def _conversation_id(args) -> str:
+    return "" if args.conversation == "new" else args.conversation
+
+
 def conversation_of(args, settings):
-    """The kept conversations and the history to ask with: --conversation ID's questions, or --history."""
+    """The kept conversations and the history to ask with: --conversation ID's questions, or --history
+    (answer/asking.Turn.history: the same rules as /api/ask)."""
     if not args.conversation:
         return None, args.history or []
-    from cqqa.answer.conversations import Conversations, is_id
+    from cqqa.answer.asking import Turn, UnknownConversation
+    from cqqa.answer.conversations import Conversations
 
-    if args.history:
-        raise CqqaError("give either --conversation or --history, not both: a kept conversation has its own history")
     store = Conversations(settings.conversations_file, settings.conversations_max)
-    if args.conversation == "new":
-        return store, []
-    if not (is_id(args.conversation) and store.exists(args.conversation)):
-        raise CqqaError(f"no conversation {args.conversation!r} in {settings.conversations_file}; "
-                        "--conversation new starts one")
-    return store, store.questions(args.conversation)
+    try:
+        return store, Turn(None, store, _conversation_id(args)).history(args.history or [])
+    except UnknownConversation as exc:
+        raise CqqaError(f"{exc} in {settings.conversations_file}; --conversation new starts one") from None
 
 
 def add_parsers(sub, parents: Parents) -> None:

@@ -37,14 +37,14 @@ from cqqa.config import RetrievalSettings, Settings
 from cqqa.models.embedding import Embedder
 from cqqa.errors import IndexProblem, QueryError
 from cqqa.retrieve.followup import standalone_query
+from cqqa.retrieve.question import checked
 from cqqa.index.version import Index
 from cqqa.index.stores import open_store
 from cqqa.index.lexical import tokenize
 from cqqa.index.vector_index import similarities
 from cqqa.retrieve.roles import overview_subjects, role_rows
-from cqqa.textnorm import IDENTIFIER, YEAR, fold, language, language_family, without_lone_surrogates
+from cqqa.textnorm import IDENTIFIER, YEAR, fold, language, language_family
 
-MAX_QUERY_CHARS = 1000
 MAX_ROLES = 2  # "who are X and Y?": the title of each, no more
 
 
@@ -78,15 +78,6 @@ class QueryPlan:
     coverage: float
     lang: str = "en"  # the language the user asked in (textnorm.language of the question, not the query:
     # a follow-up's query carries Chinese names from the conversation)
-
-
-def check_query(query: str) -> str:
-    query = without_lone_surrogates(query if isinstance(query, str) else "").strip()
-    if not query:
-        raise QueryError("the query is empty; ask a question, e.g. cqqa search \"what did Yin Qi say about AI 2.0\"")
-    if len(query) > MAX_QUERY_CHARS:
-        raise QueryError(f"the query is {len(query)} characters long; the limit is {MAX_QUERY_CHARS}: ask a shorter question")
-    return query
 
 
 @dataclass
@@ -178,7 +169,7 @@ class Searcher:
                           self.index.names.sounds.lookup)
 
     def plan(self, question: str, history: Sequence[str] = ()) -> QueryPlan:
-        query = standalone_query(check_query(question), history, self.index.names.subjects_in)
+        query = standalone_query(checked(question), history, self.index.names.subjects_in)
         names = self.index.names.expand(query) if self.options.bridge_names else []
         rewritten = self.index.names.rewrite(query) if self.options.bridge_names else query
         tokens = tokenize(rewritten)

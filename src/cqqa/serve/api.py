@@ -18,27 +18,23 @@ import time
 from collections.abc import Iterator
 
 from cqqa.answer.compose import Answer, answer_json
-from cqqa.answer.conversations import ConversationError, Conversations, article_version, changes, documents_of
+from cqqa.answer.asking import Turn, UnknownConversation
+from cqqa.answer.conversations import Conversations, article_version, changes
 from cqqa.errors import QueryError
+from cqqa.retrieve.question import checked
 from cqqa.serve.render import answer_page_html
 
 
-class UnknownConversation(ConversationError):
-    pass
-
-
-def asked(assistant, store: Conversations, versions, question: str, history: list[str],
+def asked(assistant, store: Conversations, question: str, history: list[str],
           conversation: str = "") -> Iterator[dict]:
     """The answer's JSON as it comes, the last one final and kept. Bad input raises before the
     first: QueryError (the question, or history with a conversation), UnknownConversation."""
-    if conversation:
-        if history:
-            raise QueryError("give either conversation= or history=, not both: a kept conversation has its own "
-                             "history")
-        if not store.exists(conversation):
-            raise UnknownConversation(f"no conversation {conversation!r} on this server (deleted, or never "
-                                      "started); leave out conversation= to start one")
-        history = store.questions(conversation)
+    turn = Turn(assistant, store, conversation)
+    try:
+        history = turn.history(history)
+    except UnknownConversation as exc:
+        raise UnknownConversation(f"{exc} on this server; leave out conversation= to start one") from None
+    question = checked(question)
     answer, shown = None, None
     for event in assistant.stream(question, history):
         if not isinstance(event, Answer):  # a generated answer's text as it is written
@@ -47,7 +43,7 @@ def asked(assistant, store: Conversations, versions, question: str, history: lis
             yield answer_json(answer)
             shown = finished(answer)
         answer = event
-    conversation, answer_id = store.keep(conversation, answer, documents_of(answer, versions, assistant.searcher.index))
+    conversation, answer_id = turn.keep(answer)
     yield answer_json(answer) | {"conversation": conversation, "answer_id": answer_id, "link": f"/answer/{answer_id}"}
 
 
@@ -69,7 +65,7 @@ def add_answer_routes(app, startup, store: Conversations, versions) -> None:
 
     @app.get("/api/ask")
     def api_ask(q: str = "", history: list[str] = Query(default=[]), conversation: str = "", stream: bool = False):
-        events = asked(startup.wait(), store, versions, q, history, conversation)
+        events = asked(startup.wait(), store, q, history, conversation)
         try:
             first = next(events)  # bad input is refused here, before any answer
         except QueryError as exc:
@@ -88,7 +84,7 @@ def add_answer_routes(app, startup, store: Conversations, versions) -> None:
         if kept is None:
             return text_page("<p>There is no such answer on this server: the link is incomplete, or its "
                                 "conversation has been deleted.</p>", 404)
-        index = startup.assistant.searcher.index if startup.ready else None
+        index = startup.assistant.index if startup.ready else None
         when = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(kept.created))
         return text_page(answer_page_html(kept.answer, when, changes(kept, index),
                                              article_version(kept, index, versions)))

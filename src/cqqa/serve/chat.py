@@ -19,12 +19,12 @@ from pathlib import Path
 import gradio as gr
 
 from cqqa.answer.compose import Answer, readable
-from cqqa.answer.conversations import (ConversationError, Conversations, article_version, changes, documents_of,
-                                       is_id, new_id)
-from cqqa.errors import CqqaError
+from cqqa.answer.asking import Turn
+from cqqa.answer.conversations import ConversationError, Conversations, article_version, changes, is_id, new_id
+from cqqa.errors import CqqaError, QueryError
+from cqqa.retrieve.question import EmptyQuestion, checked
 from cqqa.serve import feedback
 from cqqa.serve.render import sources_html
-from cqqa.textnorm import without_lone_surrogates
 
 LOADING = "⏳ Loading the model; your question will be answered as soon as it is ready."
 
@@ -110,7 +110,7 @@ class Chat:
         self.startup, self.store, self.feedback_path, self.versions = startup, store, feedback_path, versions
 
     def _index(self):
-        return self.startup.assistant.searcher.index if self.startup.ready else None
+        return self.startup.assistant.index if self.startup.ready else None
 
     def listing(self, session: dict) -> dict:
         """The browser's past conversations, most recent first, the open one selected."""
@@ -149,19 +149,26 @@ class Chat:
         checked), kept; yields (chat, textbox, sources, session, browser, past). The box is emptied
         once, when the question is taken: what the user types meanwhile is asked next."""
         skip, session = gr.skip(), with_key(session, browser)
-        message = without_lone_surrogates(message).strip() if isinstance(message, str) else ""
-        if not message:
+        try:
+            message, problem = checked(message), None
+        except EmptyQuestion:
             yield skip, "", skip, session, skip, skip
             return
+        except QueryError as exc:  # too long: said in the chat, below the question
+            problem = exc
         chat = session["chat"] + [{"role": "user", "content": as_text(message)},
                                   {"role": "assistant", "content": "…"}]
         yield chat, "", skip, session, skip, skip
         answer = record = None
         try:
+            if problem:
+                raise problem
             if not self.startup.ready:
                 chat[-1] = {"role": "assistant", "content": LOADING}
                 yield chat, skip, skip, session, skip, skip
-            for event in self.startup.wait().stream(message, session["turns"]):
+            assistant = self.startup.wait()
+            turn = Turn(assistant, self.store, session["conversation"], owner_of(session["key"]))
+            for event in assistant.stream(message, session["turns"]):
                 if isinstance(event, str):  # a generated answer as it is written
                     chat[-1] = {"role": "assistant", "content": as_text(event)}
                     yield chat, skip, skip, session, skip, skip
@@ -169,7 +176,7 @@ class Chat:
                 answer = event  # the answer, then again as its quotes are translated
                 chat[-1] = {"role": "assistant", "content": display_text(answer)}
                 if record is None:  # kept at once: a reload while it is translated keeps the question
-                    session, record = self.keep(session, chat, answer)
+                    session, record = self.keep(session, chat, answer, turn)
                     yield chat, skip, panel(record), session, browser_value(session), self.listing(session)
                 else:
                     yield chat, skip, skip, session, skip, skip
@@ -178,15 +185,13 @@ class Chat:
             yield chat, skip, skip, {**session, "chat": chat}, skip, skip
             return
         record["answer"] = answer
-        self.store.update(record["id"], answer)
+        turn.update(answer)
         yield chat, skip, panel(record), session, skip, skip
 
-    def keep(self, session: dict, chat: list, answer: Answer) -> tuple[dict, dict]:
+    def keep(self, session: dict, chat: list, answer: Answer, turn: Turn) -> tuple[dict, dict]:
         """The answer filed in the tab's conversation (started now if it has none, or again if it
         was deleted meanwhile); the new session and the answer's record."""
-        conversation, answer_id = self.store.keep(session["conversation"], answer,
-                                                  documents_of(answer, self.versions, self._index()),
-                                                  owner_of(session["key"]))
+        conversation, answer_id = turn.keep(answer)
         record = {"message": len(chat) - 1, "answer": answer, "history": list(session["turns"]), "id": answer_id}
         return ({"chat": chat, "turns": session["turns"] + [answer.question], "records": session["records"] + [record],
                  "conversation": conversation, "key": session["key"]}, record)
