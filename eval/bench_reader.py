@@ -19,7 +19,8 @@ import statistics
 import threading
 import time
 
-from cqqa.answer.compose import compose_extractive, quotes_of
+from cqqa.answer.compose import compose_extractive
+from cqqa.answer.types import quotes_of
 from cqqa.evaluation.bench import QUERIES
 from cqqa.answer.readers import ReaderSource
 from cqqa.config import LLMSettings, ReaderSettings, Settings

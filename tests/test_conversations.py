@@ -16,7 +16,7 @@ import pytest
 
 from cqqa.answer import conversations as conv
 from cqqa.answer.assistant import Assistant
-from cqqa.answer.compose import answer_from_json, answer_json
+from cqqa.answer.present import answer_from_json, answer_json
 from cqqa.answer.conversations import ConversationError, Conversations, article_version, changes, documents_of
 from cqqa.errors import QueryError
 from cqqa.index.build import build_index
@@ -104,7 +104,7 @@ def test_the_least_recently_used_conversations_go_past_the_bound(world, monkeypa
 
 
 def test_a_translation_never_finished_reopens_as_unfinished(world):
-    from cqqa.answer.reader import Translation
+    from cqqa.answer.types import Translation
 
     settings, assistant, store = world
     answer = dataclasses.replace(assistant.ask("What were Changan's sales?"),

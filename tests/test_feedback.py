@@ -3,7 +3,7 @@ other lines kept byte for byte."""
 
 import json
 
-from cqqa.answer.compose import Answer
+from cqqa.answer.types import Answer
 from cqqa.serve import feedback
 
 

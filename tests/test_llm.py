@@ -8,7 +8,8 @@ import pytest
 from cqqa.answer.assistant import Assistant
 from cqqa.config import LLMSettings
 from cqqa.errors import LLMError
-from cqqa.models.llm import ChatClient, answer_messages
+from cqqa.answer.grounding import answer_messages
+from cqqa.models.llm import ChatClient
 from helpers import free_port
 
 
@@ -41,7 +42,7 @@ def test_unreachable_server_is_a_clear_error():
 
 
 def test_prompt_numbers_passages_and_names_the_language(searcher):
-    from cqqa.answer.compose import citation_from_hit
+    from cqqa.answer.types import citation_from_hit
 
     hits = searcher.search("what did Yin Qi say about AI 2.0", k=2)
     messages = answer_messages("what did Yin Qi say about AI 2.0", "en",

@@ -92,7 +92,7 @@ def test_bundled_reader_translates_with_the_right_numbers(local_reader):
 
 def test_assistant_answers_an_english_question_with_checked_translations(built_settings, embedder, local_reader):
     from cqqa.answer.assistant import Assistant
-    from cqqa.answer.compose import answer_json, readable
+    from cqqa.answer.present import answer_json, readable
 
     assistant = Assistant(built_settings, embedder=embedder, llm=local_reader.settings)
     events = list(assistant.stream("How many vehicles did Seres sell in the first eight months?"))

@@ -1,6 +1,6 @@
 """HTML rendering of sources: everything from a source is text, spans are found despite wrapping."""
 
-from cqqa.answer.compose import Answer, Citation
+from cqqa.answer.types import Answer, Citation
 from cqqa.serve.render import article_html, escape, highlight, locate, sources_html
 
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from cqqa.answer.compose import Answer
+from cqqa.answer.types import Answer
 from cqqa.answer.conversations import ConversationError, Conversations, documents_of
 from cqqa.errors import QueryError
 

@@ -26,11 +26,13 @@ import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import replace
 
-from cqqa.answer.compose import Answer, citation_from_hit, compose_extractive, quotes_of
+from cqqa.answer.compose import compose_extractive
+from cqqa.answer.types import Answer, citation_from_hit, quotes_of
 from cqqa.config import LLMSettings, Settings
 from cqqa.errors import CqqaError, LLMError
-from cqqa.answer.grounding import ground
-from cqqa.models.llm import ChatClient, answer_messages, rewrite_messages
+from cqqa.answer.grounding import answer_messages, ground
+from cqqa.models.llm import ChatClient
+from cqqa.retrieve.followup import rewrite_messages, rewritten_query
 from cqqa.answer.reader import Reader, subject_names
 from cqqa.answer.readers import ReaderSource
 from cqqa.retrieve.question import checked
@@ -107,9 +109,9 @@ class Assistant:
         query, carried = question, history
         if self.llm and history:
             try:
-                rewritten = self.llm.complete(rewrite_messages(question, history)).strip().strip('"“”')
+                rewritten = rewritten_query(self.llm.complete(rewrite_messages(question, history)))
                 if rewritten:
-                    query, carried = checked(rewritten.splitlines()[0]), []
+                    query, carried = checked(rewritten), []
             except (LLMError, CqqaError) as exc:
                 notice = f"Follow-up rewrite failed ({exc}); used the conversation's names instead."
         with self._lock:

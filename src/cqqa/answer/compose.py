@@ -14,9 +14,8 @@ plainly in the question's language and the closest passages are offered as
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
-
 from cqqa.answer.quotes import MAX_PASSAGES, score_sentences, select_quotes
+from cqqa.answer.types import Answer, Citation, citation_from_hit
 from cqqa.textnorm import language, to_simplified, to_traditional
 
 REFUSAL = {
@@ -35,46 +34,6 @@ NO_PASSAGES = {
     "zh-Hans": "索引中没有可用的段落。",
     "zh-Hant": "索引中沒有可用的段落。",
 }
-
-
-@dataclass
-class Citation:
-    n: int  # the marker's number: [n]
-    chunk_id: str
-    doc: str
-    title: str
-    text: str  # the whole passage, in the source's script
-    start: int  # the passage's span in the article (index offsets)
-    end: int
-    heading: str = ""
-    quotes: list[str] = field(default_factory=list)  # the sentences of `text` the answer quotes
-    page: int = 0  # the page the passage starts on (PDF sources), else 0
-
-
-@dataclass
-class Answer:
-    question: str
-    answer: str
-    answerable: bool
-    citations: list[Citation]
-    related: list[Citation] = field(default_factory=list)  # "possibly related" when not answerable
-    lang: str = "en"
-    query: str = ""  # the self-contained query that was searched
-    composer: str = "extractive"  # or "generative"
-    notice: str = ""  # e.g. why a language model's answer was replaced
-    index_version: str = ""
-    translations: list = field(default_factory=list)  # reader.Translation, one per quote, in order
-    reader: str = ""  # the reader that translated (its model name); "" when none did
-
-
-def citation_from_hit(hit, n: int, quotes: list[str] | None = None) -> Citation:
-    return Citation(n, hit.chunk_id, hit.doc, hit.title, hit.text, hit.start, hit.end, hit.heading, quotes or [],
-                    hit.page)
-
-
-def quotes_of(answer: Answer) -> list[tuple[int, str]]:
-    """(marker, quote) of every quote, in the order the answer reads them."""
-    return [(c.n, quote) for c in answer.citations for quote in c.quotes]
 
 
 def in_script(text: str, lang: str) -> str:
@@ -150,66 +109,3 @@ def _lead(citations: list[Citation], meta_of) -> str:
     parts = [f"{source_name(meta_of(doc))} {''.join(f'[{n}]' for n in ns)}" for doc, ns in by_doc.items()]
     joined = parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
     return f"From {joined}:"
-
-
-MACHINE_TRANSLATION = "machine translation"
-STATUS_LINES = {
-    "pending": "↳ (translation waiting)",
-    "writing": "↳ (translating, not yet checked) {draft}",
-    "checked": "↳ [" + MACHINE_TRANSLATION + "; numbers and names match the source] {text}",
-    "withheld": "↳ (translation withheld: {problems}; the quote above is the source)",
-    "failed": "↳ (no translation: {problems})",
-}
-
-
-def readable(answer: Answer) -> str:
-    """The answer as a user reads it: each quote followed by its translation (or why there is
-    none), then any notice."""
-    lines, k = [], 0
-    for line in answer.answer.split("\n"):
-        lines.append(line)
-        if line.startswith("「") and k < len(answer.translations):
-            t = answer.translations[k]
-            k += 1
-            lines.append("    " + STATUS_LINES[t.status].format(draft=t.draft, text=t.text,
-                                                            problems="; ".join(t.problems)))
-    text = "\n".join(lines)
-    return text + (f"\n\n⚠ {answer.notice}" if answer.notice else "")
-
-
-def answer_json(answer: Answer) -> dict:
-    """The documented JSON shape of an answer (cqqa ask --json, /api/ask)."""
-    data = asdict(answer)
-    keep = ("n", "chunk_id", "doc", "title", "text", "start", "end", "heading", "page", "quotes")
-    return {
-        "question": data["question"],
-        "answer": data["answer"],
-        "answerable": data["answerable"],
-        "lang": data["lang"],
-        "citations": [{k: c[k] for k in keep} for c in data["citations"]],
-        "related": [{k: c[k] for k in keep if k != "n"} for c in data["related"]],
-        "query": data["query"],
-        "composer": data["composer"],
-        "notice": data["notice"],
-        "index_version": data["index_version"],
-        "reader": data["reader"],
-        "translations": [{k: t[k] for k in ("n", "quote", "text", "status", "checks", "problems", "draft",
-                                            "seconds", "first_token_seconds")}
-                         for t in data["translations"]],
-    }
-
-
-def answer_from_json(data: dict) -> Answer:
-    """An Answer back from answer_json's shape (a kept conversation's answers)."""
-    from cqqa.answer.reader import Translation
-
-    def citation(row: dict, n: int) -> Citation:
-        return Citation(row.get("n", n), row["chunk_id"], row["doc"], row["title"], row["text"], row["start"],
-                        row["end"], row.get("heading", ""), list(row.get("quotes") or []), row.get("page", 0))
-
-    return Answer(data["question"], data["answer"], bool(data["answerable"]),
-                  [citation(c, i + 1) for i, c in enumerate(data.get("citations") or [])],
-                  [citation(c, 0) for c in data.get("related") or []],
-                  data.get("lang") or language(data["question"]), data.get("query", ""),
-                  data.get("composer", "extractive"), data.get("notice", ""), data.get("index_version", ""),
-                  [Translation(**t) for t in data.get("translations") or []], data.get("reader", ""))

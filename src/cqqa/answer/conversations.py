@@ -23,7 +23,8 @@ from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from cqqa.answer.compose import Answer, answer_from_json, answer_json
+from cqqa.answer.present import answer_from_json, answer_json
+from cqqa.answer.types import Answer
 from cqqa.errors import CqqaError
 
 MAX_TURNS = 200

@@ -26,6 +26,7 @@ from cqqa.answer.checks import CheckResult, check
 from cqqa.textnorm import CHINESE_SENTENCE_ENDS, has_han
 
 SUPPORT_MIN = 0.6
+LANGUAGE_NAMES = {"en": "English", "zh-Hans": "Simplified Chinese", "zh-Hant": "Traditional Chinese"}
 _MARKERS = re.compile(r"\s*\[\s*\d+(?:\s*[,，、]\s*\d+)*\s*\]")
 # A model's sentence ends: an English one before the next capital, or a Chinese one (。！？).
 _SENTENCE_END = re.compile(rf"(?<=[.!?])\s+(?=[A-Z0-9“\"'(])|(?<=[{CHINESE_SENTENCE_ENDS}])")
@@ -73,3 +74,17 @@ def ground(text: str, passages: list, index, embedder, names: dict[str, list[str
         result = check(sentence, passage.text, names, {}, english=not has_han(sentence))
         grounded.append(Grounded(sentence, passage.n, score, source, result))
     return grounded
+
+
+def answer_messages(question: str, lang: str, passages: list) -> list[dict]:
+    """The prompt: numbered passages, the question, and the rules (answer language, [n] citations)."""
+    numbered = "\n\n".join(f"[{c.n}] {c.title}\n{c.text}" for c in passages)
+    language = LANGUAGE_NAMES.get(lang, "the language of the question")
+    system = (
+        "You answer questions about Chinese news articles using only the numbered passages given. "
+        f"Answer in {language}, in a few sentences. After every claim put the number of the passage "
+        "it comes from in square brackets, like [1] or [2]. Do not use any other knowledge. If the "
+        "passages do not contain the answer, say so."
+    )
+    return [{"role": "system", "content": system},
+            {"role": "user", "content": f"Passages:\n\n{numbered}\n\nQuestion: {question}"}]

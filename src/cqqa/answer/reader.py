@@ -24,7 +24,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Iterator
 from functools import lru_cache
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 
 from cqqa.answer.checks import check
 from cqqa.config import ReaderSettings
@@ -33,6 +33,7 @@ from cqqa.models.llm import ChatClient
 from cqqa.index.names import NameBridge, curated_forms
 from cqqa.answer.quantities import english_magnitudes
 from cqqa.answer.turns import Turns
+from cqqa.answer.types import Translation
 from cqqa.textnorm import CJK_PUNCT, HAN, escaped, jieba, to_simplified
 
 SYSTEM = ("You translate Chinese news sentences into English. Translate faithfully and completely; "
@@ -43,19 +44,6 @@ MAX_TOKENS = 400
 # The model sometimes talks about the translation before giving it ("The Chinese news sentence
 # "…" translates to English as:", "Here is the translation:"): that line is not the translation.
 PREAMBLE = re.compile(r"^[^\n]{0,200}?\btranslat(?:e|es|ed|ion)\b[^\n:：]{0,80}[:：]\s*", re.I)
-
-
-@dataclass
-class Translation:
-    n: int  # the citation marker of the quote it translates
-    quote: str  # the quote, in the source's script
-    text: str = ""  # the translation: shown once checked; "" when withheld or failed
-    status: str = "pending"  # pending, writing, checked, withheld, failed
-    checks: dict[str, bool] = field(default_factory=dict)  # numbers, names, script
-    problems: list[str] = field(default_factory=list)  # why it was withheld or failed
-    draft: str = ""  # the model's text as written (while writing; kept when withheld, for evaluation)
-    seconds: float = 0.0  # from the request to the last token
-    first_token_seconds: float | None = None
 
 
 class Reader:

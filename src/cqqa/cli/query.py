@@ -59,7 +59,7 @@ def cmd_search(args) -> int:
 
 def cmd_ask(args) -> int:
     from cqqa.answer.assistant import Assistant
-    from cqqa.answer.compose import answer_json, readable
+    from cqqa.answer.present import answer_json, readable
     from cqqa.retrieve.question import checked
 
     question = checked(args.question)  # once, here: fail fast, before loading the model

@@ -28,7 +28,8 @@ import statistics
 import time
 from collections import defaultdict
 
-from cqqa.answer.compose import compose_extractive, quotes_of
+from cqqa.answer.compose import compose_extractive
+from cqqa.answer.types import quotes_of
 from cqqa.evaluation.evalset import EvalItem
 from cqqa.answer.quantities import english_quantities
 from cqqa.textnorm import fold

@@ -11,7 +11,9 @@ Configured by environment variables (nothing is sent anywhere unless CQQA_LLM_BA
 
 Two uses: the reader translates quotes (reader.py); with CQQA_LLM_MODE=generate the model
 receives the numbered passages and writes an answer, whose citations the project attaches and
-checks itself (grounding.py), never trusting the model's markers. A time-out, an HTTP error or
+checks itself (grounding.py), never trusting the model's markers. Each prompt lives with the code
+that checks what the model wrote: translation in reader.py, answers in grounding.py, follow-up
+rewrites in retrieve/followup.py; this module only talks to the server. A time-out, an HTTP error or
 a malformed reply falls back to the extractive answer with a one-line notice (assistant.py).
 """
 
@@ -25,9 +27,6 @@ import httpx
 
 from cqqa.config import LLMSettings
 from cqqa.errors import LLMError
-
-LANGUAGE_NAMES = {"en": "English", "zh-Hans": "Simplified Chinese", "zh-Hant": "Traditional Chinese"}
-
 
 class ChatClient:
     """Streams a chat completion: `stream(messages)` yields the text as it arrives."""
@@ -83,28 +82,3 @@ def _delta(line: str, where: str) -> str | None:
     except (json.JSONDecodeError, KeyError, IndexError, TypeError, AttributeError):
         raise LLMError(f"{where} sent a malformed reply: {data[:120]!r}") from None
     return content or ""
-
-
-def answer_messages(question: str, lang: str, passages: list) -> list[dict]:
-    """The prompt: numbered passages, the question, and the rules (answer language, [n] citations)."""
-    numbered = "\n\n".join(f"[{c.n}] {c.title}\n{c.text}" for c in passages)
-    language = LANGUAGE_NAMES.get(lang, "the language of the question")
-    system = (
-        "You answer questions about Chinese news articles using only the numbered passages given. "
-        f"Answer in {language}, in a few sentences. After every claim put the number of the passage "
-        "it comes from in square brackets, like [1] or [2]. Do not use any other knowledge. If the "
-        "passages do not contain the answer, say so."
-    )
-    return [{"role": "system", "content": system},
-            {"role": "user", "content": f"Passages:\n\n{numbered}\n\nQuestion: {question}"}]
-
-
-def rewrite_messages(question: str, history: list[str]) -> list[dict]:
-    """The prompt that makes a follow-up self-contained."""
-    turns = "\n".join(f"- {turn}" for turn in history)
-    return [
-        {"role": "system", "content": "Rewrite the user's last question so that it can be understood without "
-                                      "the conversation: replace pronouns and vague references with the names "
-                                      "they stand for. Keep its language. Reply with the question only."},
-        {"role": "user", "content": f"Earlier questions:\n{turns}\n\nLast question: {question}"},
-    ]

@@ -38,3 +38,20 @@ def standalone_query(question: str, history: Sequence[str] = (),
     present = set(find_names(question))
     carried = [name for name in find_names(" ".join(turns)) if name not in present]
     return f"{question} {' '.join(carried)}" if carried else question
+
+
+def rewrite_messages(question: str, history: list[str]) -> list[dict]:
+    """The prompt that makes a follow-up self-contained."""
+    turns = "\n".join(f"- {turn}" for turn in history)
+    return [
+        {"role": "system", "content": "Rewrite the user's last question so that it can be understood without "
+                                      "the conversation: replace pronouns and vague references with the names "
+                                      "they stand for. Keep its language. Reply with the question only."},
+        {"role": "user", "content": f"Earlier questions:\n{turns}\n\nLast question: {question}"},
+    ]
+
+
+def rewritten_query(reply: str) -> str:
+    """The question a model's rewrite reply gives ("" when none): its first line, without quotes."""
+    text = reply.strip().strip('"“”')
+    return text.splitlines()[0] if text else ""

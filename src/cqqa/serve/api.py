@@ -17,7 +17,8 @@ import json
 import time
 from collections.abc import Iterator
 
-from cqqa.answer.compose import Answer, answer_json
+from cqqa.answer.present import answer_json
+from cqqa.answer.types import Answer
 from cqqa.answer.asking import Turn, UnknownConversation
 from cqqa.answer.conversations import Conversations, article_version, changes
 from cqqa.errors import QueryError

@@ -18,7 +18,8 @@ from pathlib import Path
 
 import gradio as gr
 
-from cqqa.answer.compose import Answer, readable
+from cqqa.answer.present import readable
+from cqqa.answer.types import Answer
 from cqqa.answer.asking import Turn
 from cqqa.answer.conversations import ConversationError, Conversations, article_version, changes, is_id, new_id
 from cqqa.errors import CqqaError, QueryError

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from filelock import FileLock
 
-from cqqa.answer.compose import Answer
+from cqqa.answer.types import Answer
 
 
 def _answer_id(line: str) -> str | None:

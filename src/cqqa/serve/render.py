@@ -12,7 +12,8 @@ import html
 import re
 from urllib.parse import quote, urlencode
 
-from cqqa.answer.compose import Answer, Citation, readable
+from cqqa.answer.present import readable
+from cqqa.answer.types import Answer, Citation
 from cqqa.ingest.formats.base import PAGE_BREAK, page_at
 
 _EXTRA = str.maketrans({"$": "&#36;", "{": "&#123;", "}": "&#125;", "`": "&#96;"})
