@@ -20,9 +20,9 @@ run: index
 test: index browser
 	$(BIN)/python -m pytest
 
-# The fast layer only: pure logic and the fake embedder, no model, no browser (about a minute).
+# The unit tier only: starts no process and loads no model (tests/README.md gives each tier's size).
 test-fast: setup
-	$(BIN)/python -m pytest -m "not model"
+	$(BIN)/python -m pytest -m "unit and not integration and not browser"
 
 # Debian's chromium (Playwright never downloads a browser here) and CJK fonts.
 browser:

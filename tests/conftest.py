@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import os
 import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -87,10 +89,57 @@ def llm_url():
     stop_process(proc)
 
 
+TIERS = ("unit", "integration", "browser")  # each test file says its tier (pytestmark); a test may raise its own
+# Fixtures that load a real model or start a process: a test using one is not a unit test.
+HEAVY_FIXTURES = {"embedder", "local_reader", "llm_url"}
+
+
+def tier_of(item) -> str | None:
+    """The highest tier among a test's markers (a file's pytestmark, raised by the test's own)."""
+    marked = [tier for tier in TIERS if item.get_closest_marker(tier)]
+    return marked[-1] if marked else None
+
+
 def pytest_collection_modifyitems(items):
-    """Mark every test that needs the real embedding model (through its fixtures, or the fetched
-    files themselves): `pytest -m "not model"` is then the fast layer, a few seconds."""
+    """Every test has a tier, and a unit test uses no real model: checked here, not inferred.
+    Unit tests start no process either: `_no_process_if_unit` fails one that does."""
+    wrong = []
     for item in items:
-        fixtures = getattr(item, "fixturenames", ())
-        if "embedder" in fixtures or "local_reader" in fixtures or item.get_closest_marker("needs_model_files"):
-            item.add_marker(pytest.mark.model)
+        tier = tier_of(item)
+        if tier is None:
+            wrong.append(f"{item.nodeid}: no tier; set pytestmark = pytest.mark.unit/integration/browser")
+        elif tier == "unit" and (HEAVY_FIXTURES & set(getattr(item, "fixturenames", ()))
+                                 or item.get_closest_marker("needs_model_files")):
+            wrong.append(f"{item.nodeid}: loads a real model or starts a process; mark it integration")
+    if wrong:
+        raise pytest.UsageError("tests in the wrong tier (tests/README.md):\n" + "\n".join(wrong))
+
+
+def _refuse_process(self, *args, **kwargs):
+    raise AssertionError("a unit test started a process: mark it pytest.mark.integration")
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_setup(item):
+    """A unit test's set-up (its fixtures, of any scope, are set up here) starts no process."""
+    with _no_process_if_unit(item):
+        yield
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_call(item):
+    with _no_process_if_unit(item):
+        yield
+
+
+@contextlib.contextmanager
+def _no_process_if_unit(item):
+    if tier_of(item) != "unit":
+        yield
+        return
+    original = subprocess.Popen.__init__
+    subprocess.Popen.__init__ = _refuse_process
+    try:
+        yield
+    finally:
+        subprocess.Popen.__init__ = original

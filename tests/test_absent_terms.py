@@ -1,6 +1,9 @@
+import pytest
 """absent_terms.py: which nouns of a question the corpus never uses (real jieba, tiny corpora)."""
 
 from cqqa.retrieve.absent_terms import Vocabulary
+
+pytestmark = pytest.mark.unit
 
 CORPUS = ["赛力斯今年前三季度销量增长，新能源汽车出口到欧洲。", "长安汽车董事长朱华荣表示，要坚持创新。"]
 

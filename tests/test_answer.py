@@ -8,6 +8,8 @@ import pytest
 from cqqa.answer.compose import REFUSAL, compose_extractive, source_name
 from cqqa.textnorm import language as question_language
 
+pytestmark = pytest.mark.unit
+
 LONG = "，这句话足够长，不是一句引出下文的开场白，而是有内容的完整陈述。"
 
 

@@ -17,6 +17,8 @@ from cqqa.retrieve.decision import Decision, Signals
 from cqqa.retrieve.search import Searcher
 from fakes import FakeEmbedder
 
+pytestmark = pytest.mark.unit
+
 BASE = Decision.uniform(0.5, 0.6, 0.4)
 
 
@@ -92,6 +94,7 @@ def test_a_held_out_construction_makes_its_questions_unanswerable_and_they_are_r
     assert decided == [True, True, False]
 
 
+@pytest.mark.integration
 def test_calibrate_without_a_set_or_with_signals_but_no_out_is_a_one_line_error(tmp_path):
     import subprocess
 

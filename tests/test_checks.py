@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import pytest
+
 from cqqa.answer.checks import check
+
+pytestmark = pytest.mark.unit
 
 NAMES = {"赛力斯": ["Seres"], "长安": ["Changan", "Chang'an"], "华为": ["Huawei"], "印奇": ["Yin Qi", "Yinqi"]}
 SOURCE = "數據顯示,今年1-8月賽力斯新能源汽車累計銷量達27.9萬輛,同比增長381.75%。"

@@ -8,6 +8,8 @@ from cqqa.ingest.sources import load_documents
 
 from helpers import DOCS_SRC, squash
 
+pytestmark = pytest.mark.unit
+
 NEWSPAPER = "chongqing-daily-ev-capital-dialogue"
 FEATURE = "chongqing-ev-capital-feature"
 

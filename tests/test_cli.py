@@ -9,6 +9,8 @@ import pytest
 
 from helpers import CQQA, ROOT, squash
 
+pytestmark = pytest.mark.unit
+
 
 
 def run(*args, env=None, cwd=None):
@@ -16,6 +18,7 @@ def run(*args, env=None, cwd=None):
                           cwd=cwd, timeout=300)
 
 
+@pytest.mark.integration
 def test_search_json_contract(built_settings):
     proc = run("search", "what did Yin Qi say about AI 2.0", "--json", "--k", "3",
                "--index", str(built_settings.index_dir), "--source", str(built_settings.source_dir))
@@ -31,6 +34,7 @@ def test_search_json_contract(built_settings):
     assert squash(source[first["start"]:first["end"]]) == squash(first["text"])
 
 
+@pytest.mark.integration
 def test_ask_json_cites_the_passage(built_settings):
     proc = run("ask", "what did Yin Qi say about AI 2.0", "--json",
                "--index", str(built_settings.index_dir), "--source", str(built_settings.source_dir),
@@ -55,6 +59,7 @@ def test_ask_json_cites_the_passage(built_settings):
     assert squash(source[first["start"]:first["end"]]) == squash(first["text"])
 
 
+@pytest.mark.integration
 def test_ask_follow_up_and_refusal_in_the_questions_language(built_settings):
     where = ("--index", str(built_settings.index_dir))
     follow = json.loads(run("ask", "And what did he say about safety?", "--history", "What did Li Shufu say about AI?",
@@ -67,6 +72,7 @@ def test_ask_follow_up_and_refusal_in_the_questions_language(built_settings):
     assert "Possibly related (not citations):" in refused.stdout and "[1]" not in refused.stdout
 
 
+@pytest.mark.integration
 def test_ask_keeps_and_continues_a_conversation(built_settings, tmp_path):
     where = ("--index", str(built_settings.index_dir), "--no-reader")
     env = {"CQQA_CONVERSATIONS_FILE": str(tmp_path / "kept.sqlite3")}
@@ -86,6 +92,7 @@ def test_ask_keeps_and_continues_a_conversation(built_settings, tmp_path):
     assert both.returncode != 0 and "not both" in both.stderr
 
 
+@pytest.mark.integration
 def test_index_json_summary(built_settings):
     proc = run("index", "--json", "--index", str(built_settings.index_dir), "--source", str(built_settings.source_dir))
     assert proc.returncode == 0, proc.stderr
@@ -94,6 +101,7 @@ def test_index_json_summary(built_settings):
     assert isinstance(data["seconds"], float)
 
 
+@pytest.mark.integration
 @pytest.mark.parametrize("args,message", [
     (["search", "  "], "the query is empty"),
     (["search", "hello", "--index", "/nonexistent/idx"], "no index in /nonexistent/idx"),
@@ -106,6 +114,7 @@ def test_bad_input_exits_non_zero_with_one_line(args, message):
     assert len(lines) == 1 and lines[0].startswith("cqqa: error: ") and message in lines[0], proc.stderr
 
 
+@pytest.mark.integration
 def test_unreadable_source_is_reported(tmp_path):
     (tmp_path / "latin1.txt").write_bytes("Café, résumé et naïveté à Chongqing.".encode("latin-1"))
     proc = run("index", "--source", str(tmp_path), "--index", str(tmp_path / "idx"))
@@ -113,6 +122,7 @@ def test_unreadable_source_is_reported(tmp_path):
     assert not (tmp_path / "idx" / "CURRENT").exists()
 
 
+@pytest.mark.integration
 @pytest.mark.parametrize("args", [[], ["search"], ["index"], ["models"], ["models", "fetch"], ["serve"], ["ask"],
                                   ["watch"]])
 def test_help_on_every_command(args):
@@ -120,6 +130,7 @@ def test_help_on_every_command(args):
     assert proc.returncode == 0 and "usage: cqqa" in proc.stdout
 
 
+@pytest.mark.integration
 def test_calibrate_fits_on_the_project_set_and_search_explains_the_decision(built_settings, tmp_path):
     folders = ["--index", str(built_settings.index_dir), "--source", str(built_settings.source_dir)]
     out = tmp_path / "decision.json"

@@ -7,8 +7,12 @@ lines, no function over 60 lines unless LONG_FUNCTIONS names it and says why.
 
 from __future__ import annotations
 
+import pytest
+
 import ast
 from pathlib import Path
+
+pytestmark = pytest.mark.unit
 
 PACKAGE = Path(__file__).resolve().parents[1] / "src" / "cqqa"
 MAX_MODULE_LINES = 300

@@ -27,6 +27,8 @@ from cqqa.serve.chat import browser_secret
 from fakes import FakeEmbedder
 from helpers import fake_corpus
 
+pytestmark = pytest.mark.unit
+
 ARTICLES = {
     "sales": "长安汽车销量\n长安汽车今年前三季度累计销量为206.6万辆，同比增长8.46%。出口市场表现亮眼。\n",
     "ai": "印奇谈人工智能\n印奇表示，AI技术已经完成了从1.0时代向2.0时代的跃迁。他认为汽车是AI最好的载体。\n",

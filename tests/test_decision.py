@@ -10,6 +10,8 @@ from cqqa.errors import ConfigError
 from cqqa.retrieve.decision import FILE, Decision, Signals, Thresholds
 from cqqa.textnorm import language, language_family
 
+pytestmark = pytest.mark.unit
+
 DECISION = Decision({"en": Thresholds(0.30, 0.40, 0.20), "zh": Thresholds(0.40, 0.50, 0.25)})
 
 

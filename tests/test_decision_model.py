@@ -15,7 +15,7 @@ from cqqa.index.build import build_index
 from cqqa.retrieve.decision import Decision
 from cqqa.retrieve.search import Searcher
 
-pytestmark = pytest.mark.model
+pytestmark = pytest.mark.integration
 
 ANSWERABLE = ["How many Grammys has Lady Gaga won?", "How many balls did Josh Norman intercept?",
               "What award has Marlee Matlin won?", "How many career sacks did Jared Allen have?"]

@@ -12,6 +12,8 @@ from cqqa.textnorm import fold, to_simplified
 
 from helpers import DOCS_SRC, ROOT
 
+pytestmark = pytest.mark.unit
+
 SET = ROOT / "eval" / "cqqa-eval.jsonl"
 CJK = re.compile(r"[\u3400-\u9fff]")
 

@@ -11,6 +11,8 @@ from cqqa.evaluation.evaluate import evaluate, relevant_chunks
 from helpers import ROOT
 from test_cli import run
 
+pytestmark = pytest.mark.unit
+
 SET = ROOT / "eval" / "cqqa-eval.jsonl"
 
 
@@ -73,6 +75,7 @@ def eval_json(built_settings, tmp_path_factory):
     return out
 
 
+@pytest.mark.integration
 def test_eval_json_contract_and_hits_out(eval_json):
     data = json.loads((eval_json / "run.json").read_text())
     assert set(data["metrics"]) == {"recall@1", "recall@3", "recall@5", "recall@10", "mrr@10", "ndcg@10"}
@@ -91,6 +94,7 @@ def test_eval_json_contract_and_hits_out(eval_json):
     assert len(rows[0]["hits"]) == 10
 
 
+@pytest.mark.integration
 def test_compare_reports_a_paired_test(eval_json):
     run_file = str(eval_json / "run.json")
     proc = run("eval", "--compare", run_file, run_file, "--json")
@@ -101,11 +105,13 @@ def test_compare_reports_a_paired_test(eval_json):
         assert values["delta"] == 0 and not values["significant"]
 
 
+@pytest.mark.integration
 def test_source_without_index_is_refused_to_protect_the_default_index(tmp_path):
     proc = run("eval", "--set", str(SET), "--source", str(tmp_path))
     assert proc.returncode == 1 and "--source needs --index" in proc.stderr
 
 
+@pytest.mark.integration
 def test_malformed_set_exits_with_the_line(tmp_path):
     bad = tmp_path / "bad.jsonl"
     bad.write_text('{"id": "a"}\n', encoding="utf-8")

@@ -1,3 +1,4 @@
+import pytest
 """Votes on answers (feedback.py) without a server: one row per answer, replaced by a later vote,
 other lines kept byte for byte."""
 
@@ -5,6 +6,8 @@ import json
 
 from cqqa.answer.types import Answer
 from cqqa.serve import feedback
+
+pytestmark = pytest.mark.unit
 
 
 def answer(question="重庆的超充站建设目标"):

@@ -1,4 +1,7 @@
+import pytest
 from cqqa.retrieve.followup import standalone_query
+
+pytestmark = pytest.mark.unit
 
 NAMES = {"li shufu": "李书福", "李书福": "李书福", "seres": "赛力斯", "印奇": "印奇"}
 

@@ -21,6 +21,8 @@ from cqqa.ingest.formats import PAGE_BREAK, SkippedSource, identify
 from cqqa.ingest.formats.base import tidy
 from cqqa.ingest.sources import discover, load_documents, read_document
 
+pytestmark = pytest.mark.unit
+
 SAMPLES = Path(__file__).parent / "data" / "samples"
 
 

@@ -1,6 +1,9 @@
+import pytest
 import numpy as np
 
 from cqqa.retrieve.fusion import rank_of, ranks, rrf, weighted
+
+pytestmark = pytest.mark.unit
 
 
 def test_no_lexical_signal_keeps_the_dense_order():

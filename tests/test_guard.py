@@ -5,6 +5,8 @@ import pytest
 
 from cqqa.serve.guard import REFUSED_ROUTES, allowed_hosts, host_allowed, host_name, is_ip
 
+pytestmark = pytest.mark.unit
+
 
 @pytest.mark.parametrize("header,name", [
     ("127.0.0.1:7860", "127.0.0.1"), ("LOCALHOST", "localhost"), ("[::1]:7860", "::1"), ("::1", "::1"),

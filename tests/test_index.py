@@ -14,6 +14,8 @@ from cqqa.index.version import load_index
 from cqqa.index.store import current_version
 from cqqa.retrieve.search import Searcher
 
+pytestmark = pytest.mark.integration
+
 
 def test_manifest_says_what_was_built_from_what(built_settings):
     index = load_index(built_settings.index_dir)

@@ -1,6 +1,9 @@
+import pytest
 import numpy as np
 
 from cqqa.index.lexical import LexicalIndex, tokenize
+
+pytestmark = pytest.mark.unit
 
 
 def test_numbers_stay_whole_and_units_join_them():

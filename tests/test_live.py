@@ -16,6 +16,8 @@ from cqqa.index.version import load_index
 from cqqa.index.watch import is_source_event
 from helpers import CQQA, copy_index, free_port, start_process, stop_process
 
+pytestmark = pytest.mark.unit
+
 NEW_ARTICLE = ("两江新区氢能重卡示范线\n"
                "两江新区的氢能重卡示范线于今年投入运营，全长四十二公里，首批投放一百二十辆氢燃料电池重卡。\n")
 
@@ -36,6 +38,7 @@ def test_source_event_filter(tmp_path):
     assert not is_source_event("/elsewhere/a.txt", tmp_path)
 
 
+@pytest.mark.integration
 def test_two_concurrent_builds_are_serialised(built_settings, tmp_path):
     settings = copy_index(built_settings, tmp_path)
     (settings.source_dir / "new-article.txt").write_text(NEW_ARTICLE, encoding="utf-8")
@@ -56,6 +59,7 @@ def test_two_concurrent_builds_are_serialised(built_settings, tmp_path):
     assert len(ids) == len(set(ids)) == len(index.vectors) == index.vector_index.size == index.lexical.size
 
 
+@pytest.mark.integration
 def test_running_server_picks_up_an_added_article(built_settings, tmp_path):
     settings = copy_index(built_settings, tmp_path)
     port = free_port()
@@ -83,6 +87,7 @@ def test_running_server_picks_up_an_added_article(built_settings, tmp_path):
         stop_process(proc)
 
 
+@pytest.mark.integration
 def test_the_server_listens_at_once_and_answers_questions_asked_while_it_loads(built_settings, tmp_path):
     import urllib.error
 
@@ -108,6 +113,7 @@ def test_the_server_listens_at_once_and_answers_questions_asked_while_it_loads(b
         stop_process(proc)
 
 
+@pytest.mark.integration
 def test_a_server_that_cannot_start_says_why_and_exits(tmp_path):
     (tmp_path / "src").mkdir()
     proc = subprocess.run([CQQA, "serve", "--port", str(free_port()), "--source", str(tmp_path / "src"), "--index",

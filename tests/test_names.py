@@ -1,7 +1,10 @@
+import pytest
 from cqqa.index.names import NameBridge, find_people
 from cqqa.ingest.sources import load_documents
 
 from helpers import DOCS_SRC
+
+pytestmark = pytest.mark.unit
 
 
 def test_people_are_found_in_the_corpus_and_bridged_by_pinyin():

@@ -14,6 +14,8 @@ from cqqa.models.torch_embedding import SentenceTransformerEmbedder
 from cqqa.config import DEFAULT_MODEL, Settings
 from cqqa.errors import ConfigError, ModelFetchError
 
+pytestmark = pytest.mark.unit
+
 
 @pytest.mark.parametrize("bf16,prepared,backend,dtype,expected", [
     (True, True, "auto", "auto", "torch"),            # bf16 is faster than int8: never slower there
@@ -86,6 +88,7 @@ def int8_embedder(embedder):
     return onnx_embedding.OnnxEmbedder(DEFAULT_MODEL)
 
 
+@pytest.mark.integration
 def test_on_another_cpu_class_the_probe_runs_again_before_any_text(int8_embedder, monkeypatch):
     marker = json.loads((onnx_embedding.int8_model_path() / onnx_embedding.MARKER).read_text())
     assert marker["quantisation"]["reduce_range"] is True
@@ -98,6 +101,7 @@ def test_on_another_cpu_class_the_probe_runs_again_before_any_text(int8_embedder
     assert check["probe_cosine_min"] >= onnx_embedding.PROBE_MIN_COSINE
 
 
+@pytest.mark.integration
 def test_models_verify_says_where_the_int8_vectors_were_checked(int8_embedder, monkeypatch, capsys):
     from cqqa import cli
 
@@ -111,6 +115,7 @@ def test_models_verify_says_where_the_int8_vectors_were_checked(int8_embedder, m
     assert "drifts from float32 on this CPU (avx2-elsewhere" in capsys.readouterr().err
 
 
+@pytest.mark.integration
 def test_an_int8_model_that_drifts_here_gives_way_to_torch(int8_embedder, monkeypatch):
     """What a user on a CPU where the int8 vectors drift gets: one line, then torch float32."""
     monkeypatch.setattr(cpu, "cpu_class", lambda flags=None: "not-the-class-it-was-prepared-on")
@@ -125,6 +130,7 @@ def test_an_int8_model_that_drifts_here_gives_way_to_torch(int8_embedder, monkey
         factory.load_embedder(dataclasses.replace(settings, backend="onnx-int8"), warn=said.append)
 
 
+@pytest.mark.integration
 def test_int8_vectors_agree_with_float32(int8_embedder, embedder, searcher):
     texts = [hit.text for hit in searcher.search("重庆新能源汽车产量", k=10)]
     texts += ["What did Yin Qi say about AI 2.0?", "长安汽车前三季度累计销量是多少？"]
@@ -135,6 +141,7 @@ def test_int8_vectors_agree_with_float32(int8_embedder, embedder, searcher):
     assert cosines.min() >= 0.97, cosines
 
 
+@pytest.mark.integration
 def test_an_int8_vector_does_not_depend_on_the_other_texts_embedded_with_it(int8_embedder):
     """The chat embeds one query, `cqqa eval` many, an incremental rebuild only the changed chunks:
     each must get the vector it would get alone (activations are quantised per run)."""
@@ -145,6 +152,7 @@ def test_an_int8_vector_does_not_depend_on_the_other_texts_embedded_with_it(int8
     assert np.array_equal(alone, together)
 
 
+@pytest.mark.integration
 def test_an_index_built_in_int8_finds_the_right_passages(int8_embedder, corpus_dir, tmp_path):
     from cqqa.index.build import build_index
     from cqqa.retrieve.search import Searcher

@@ -6,6 +6,8 @@ import pytest
 
 from cqqa.answer.quantities import chinese_quantities, english_magnitudes, english_quantities, unsupported
 
+pytestmark = pytest.mark.unit
+
 
 @pytest.mark.parametrize("text, values", [
     ("长安汽车2023年销量206.6万辆，同比增长8.8%。", [2023, 2_066_000, 8.8]),

@@ -1,7 +1,10 @@
+import pytest
 """Which sentences the extractive answer quotes (quotes.py): pure logic on small fixtures. How
 often the quotes hold the evidence is measured by `cqqa eval --answers` (docs/evaluation.md)."""
 
 from cqqa.answer.quotes import FRAMING_MAX_CHARS, companions, score_sentences, select_quotes, whole_sentences
+
+pytestmark = pytest.mark.unit
 
 LONG = "，这句话足够长，不是一句引出下文的开场白，而是有内容的完整陈述。"
 assert len(LONG) > FRAMING_MAX_CHARS

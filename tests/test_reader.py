@@ -16,6 +16,8 @@ from cqqa.answer.reader import Reader, without_preamble
 from cqqa.textnorm import has_han
 from helpers import free_port
 
+pytestmark = pytest.mark.unit
+
 BRIDGE = NameBridge({"seres": ["赛力斯"], "changan": ["长安"], "yin qi": ["印奇"], "chongqing": ["重庆"]},
                     subjects=["赛力斯", "长安", "印奇"])
 QUOTE = "數據顯示,今年1-8月賽力斯新能源汽車累計銷量達27.9萬輛,同比增長381.75%。"
@@ -42,6 +44,7 @@ def test_a_line_introducing_the_translation_is_not_part_of_it():
     assert without_preamble("Translation:") == ""  # nothing follows: "the reader wrote nothing"
 
 
+@pytest.mark.integration
 def test_translation_streams_then_is_checked(llm_url):
     events = translate(llm_url, "cite")
     assert [e.status for e in events[:-1]] == ["writing"] * (len(events) - 1) and len(events) > 2
@@ -51,6 +54,7 @@ def test_translation_streams_then_is_checked(llm_url):
     assert final.first_token_seconds is not None and final.seconds >= final.first_token_seconds
 
 
+@pytest.mark.integration
 @pytest.mark.parametrize("model, failed_check, reason", [
     ("wrongnumber", "numbers", "27,900,000"),
     ("chinese", "script", "Chinese left untranslated"),
@@ -63,6 +67,7 @@ def test_a_translation_failing_a_check_is_withheld(llm_url, model, failed_check,
     assert any(reason in p for p in final.problems), final.problems
 
 
+@pytest.mark.integration
 @pytest.mark.parametrize("model, reason", [
     ("error", "HTTP 500"), ("slow", "did not answer within 1 s"), ("malformed", "malformed reply"),
 ])
@@ -80,6 +85,7 @@ def test_unreachable_reader_is_reported():
 # ---------------------------------------------------------------- the real reader model
 
 
+@pytest.mark.integration
 def test_bundled_reader_translates_with_the_right_numbers(local_reader):
     reader = Reader(ChatClient(local_reader.settings), BRIDGE, "bundled")
     final = list(reader.translate(1, "长安汽车今年前三季度累计销量达206.6万辆，同比增长8.8%。"))[-1]
@@ -90,6 +96,7 @@ def test_bundled_reader_translates_with_the_right_numbers(local_reader):
     assert 8.8 in values
 
 
+@pytest.mark.integration
 def test_assistant_answers_an_english_question_with_checked_translations(built_settings, embedder, local_reader):
     from cqqa.answer.assistant import Assistant
     from cqqa.answer.present import answer_json, readable
@@ -110,12 +117,14 @@ def test_assistant_answers_an_english_question_with_checked_translations(built_s
     assert chinese.translations == []  # Chinese askers read the quote itself (OpenCC), no model
 
 
+@pytest.mark.integration
 def test_without_a_cache_every_quote_is_sent_to_the_model(llm_url):
     reader = Reader(ChatClient(LLMSettings(llm_url, "cite", "", 2.0)), BRIDGE, cache_entries=0)
     assert [len(list(reader.translate(1, QUOTE))) > 2 for _ in range(2)] == [True, True]
     assert reader.cache_hits == 0
 
 
+@pytest.mark.integration
 def test_a_quote_translated_once_is_not_sent_to_the_model_again(llm_url):
     reader = Reader(ChatClient(LLMSettings(llm_url, "cite", "", 2.0)), BRIDGE)
     first = list(reader.translate(1, QUOTE))
@@ -125,6 +134,7 @@ def test_a_quote_translated_once_is_not_sent_to_the_model_again(llm_url):
     assert again[0].seconds == 0.0 and (reader.cache_hits, reader.cache_misses) == (1, 1)
 
 
+@pytest.mark.integration
 @pytest.mark.parametrize("model, kept", [("dropname", True), ("error", False)])
 def test_a_withheld_translation_is_kept_and_a_failed_one_is_tried_again(llm_url, model, kept):
     reader = Reader(ChatClient(LLMSettings(llm_url, model, "", 2.0)), BRIDGE)

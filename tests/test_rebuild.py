@@ -18,6 +18,8 @@ from cqqa.index.store import current_version
 from cqqa.config import RetrievalSettings
 from cqqa.retrieve.search import Searcher
 
+pytestmark = pytest.mark.unit
+
 
 FEATURE = "chongqing-ev-capital-feature"
 
@@ -30,6 +32,7 @@ def test_diff_documents():
     assert diff_documents(before, {})["removed"] == ["a", "b", "c"]
 
 
+@pytest.mark.integration
 def test_rename_embeds_nothing(built_settings, embedder, tmp_path):
     settings = copy_index(built_settings, tmp_path)
     src = settings.source_dir
@@ -42,6 +45,7 @@ def test_rename_embeds_nothing(built_settings, embedder, tmp_path):
     assert hits[0].doc == "renamed-feature"
 
 
+@pytest.mark.integration
 def test_delete_removes_from_dense_and_lexical_results(built_settings, embedder, tmp_path):
     settings = copy_index(built_settings, tmp_path)
     (settings.source_dir / f"{FEATURE}.txt").unlink()
@@ -53,6 +57,7 @@ def test_delete_removes_from_dense_and_lexical_results(built_settings, embedder,
         assert hits and all(h.doc != FEATURE for h in hits), mode
 
 
+@pytest.mark.integration
 def test_added_article_is_embedded_alone_and_searchable(built_settings, embedder, tmp_path):
     settings = copy_index(built_settings, tmp_path)
     (settings.source_dir / "new-article.txt").write_text(
@@ -66,6 +71,7 @@ def test_added_article_is_embedded_alone_and_searchable(built_settings, embedder
     assert hits[0].doc == "new-article"
 
 
+@pytest.mark.integration
 def test_kill_9_mid_build_leaves_the_previous_index_intact(built_settings, tmp_path):
     settings = copy_index(built_settings, tmp_path)
     before = current_version(settings.index_dir)
@@ -93,6 +99,7 @@ def test_kill_9_mid_build_leaves_the_previous_index_intact(built_settings, tmp_p
     assert len(load_index(settings.index_dir).chunks) > chunks_before
 
 
+@pytest.mark.integration
 def test_changed_chunk_settings_rebuild_everything_and_say_so(built_settings, embedder, tmp_path):
     import dataclasses
 

@@ -22,6 +22,8 @@ from cqqa.retrieve.search import Searcher
 from cqqa.index.watch import start_watching
 from helpers import CQQA, copy_index, free_port, start_process, stop_process
 
+pytestmark = pytest.mark.integration
+
 DIALOGUE = "chongqing-daily-ev-capital-dialogue"
 FEATURE = "chongqing-ev-capital-feature"
 

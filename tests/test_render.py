@@ -1,7 +1,10 @@
+import pytest
 """HTML rendering of sources: everything from a source is text, spans are found despite wrapping."""
 
 from cqqa.answer.types import Answer, Citation
 from cqqa.serve.render import article_html, escape, highlight, locate, sources_html
+
+pytestmark = pytest.mark.unit
 
 
 def test_escape_neutralises_markup_and_template_syntax():

@@ -7,6 +7,8 @@ import pytest
 from cqqa.index.names import NameBridge
 from cqqa.retrieve.roles import asked_titles, asks_who_is, holder_sentences, overview_subjects, role_rows, role_sentences
 
+pytestmark = pytest.mark.unit
+
 GUESTS = ("当天，中国长安汽车集团董事长朱华荣、吉利控股集团董事长李书福、赛力斯集团董事长（创始人）张兴海、"
           "千里科技董事长印奇齐聚重庆。")
 

@@ -6,9 +6,12 @@ from cqqa.errors import QueryError
 
 from helpers import squash
 
+pytestmark = pytest.mark.unit
+
 YIN_QI_AI = "解决智力问题的2.0时代"
 
 
+@pytest.mark.integration
 def test_yin_qi_ai_2_0_ranks_first_in_english(searcher):
     hits = searcher.search("what did Yin Qi say about AI 2.0", k=5)
     assert YIN_QI_AI in hits[0].text
@@ -21,10 +24,12 @@ def test_yin_qi_ai_2_0_ranks_first_in_english(searcher):
     ("长安汽车前三季度累计销量是多少？", "206.6萬輛"),                       # Simplified, about the Traditional article
     ("How much did Seres and Avatr each pay for their stake in Yinwang?", "115億"),
 ])
+@pytest.mark.integration
 def test_the_right_passage_ranks_first_across_scripts(searcher, query, expected):
     assert expected in searcher.search(query, k=5)[0].text
 
 
+@pytest.mark.integration
 def test_every_hit_points_at_its_original_text(searcher, built_settings):
     sources = {p.stem: p.read_text(encoding="utf-8") for p in built_settings.source_dir.glob("*.txt")}
     for query in ["what did Yin Qi say about AI 2.0", "氢燃料电池", "超充站", "Li Shufu safety"]:
@@ -35,22 +40,26 @@ def test_every_hit_points_at_its_original_text(searcher, built_settings):
             assert squash(sources[hit.doc][hit.start:hit.end]) == squash(hit.text)
 
 
+@pytest.mark.integration
 @pytest.mark.parametrize("query", ["", "   \n\t"])
 def test_empty_query_is_rejected(searcher, query):
     with pytest.raises(QueryError, match="empty"):
         searcher.search(query)
 
 
+@pytest.mark.integration
 def test_huge_query_is_rejected(searcher):
     with pytest.raises(QueryError, match="limit is"):
         searcher.search("汽车" * 5000)
 
 
+@pytest.mark.integration
 def test_a_follow_up_finds_the_passage_about_the_earlier_subject(searcher):
     hits = searcher.search("And what did he say about safety?", k=3, history=["What did Li Shufu say about AI?"])
     assert "智能化发展不能以牺牲安全为代价" in hits[0].text
 
 
+@pytest.mark.integration
 def test_explain_shows_every_stage(searcher):
     plan = searcher.plan("what did Yin Qi say about AI 2.0")
     assert plan.names == ["印奇"] and "印奇" in plan.tokens and plan.coverage == 1.0
@@ -59,6 +68,7 @@ def test_explain_shows_every_stage(searcher):
     assert "2.0时代" in hit.best_sentence and hit.best_sentence in hit.text
 
 
+@pytest.mark.integration
 def test_english_without_names_is_not_steered_by_the_lexical_list(searcher):
     plan = searcher.plan("How do young people use their cars compared with phones?")
     assert plan.coverage == 0.0
@@ -66,21 +76,25 @@ def test_english_without_names_is_not_steered_by_the_lexical_list(searcher):
     assert "对手机的使用差不多" in hits[0].text
 
 
+@pytest.mark.integration
 @pytest.mark.parametrize("question", ["What is the recipe for Sichuan hotpot?", "明天北京的天气怎么样？"])
 def test_off_topic_questions_are_flagged_not_in_the_articles(searcher, question):
     assert searcher.retrieve(question, k=3).answerable is False
 
 
+@pytest.mark.integration
 def test_the_example_question_is_answerable(searcher):
     assert searcher.retrieve("what did Yin Qi say about AI 2.0", k=3).answerable is True
 
 
+@pytest.mark.integration
 def test_a_question_about_something_the_articles_never_mention_is_flagged(searcher):
     # Seres is in the articles, its profit is not: similar passages, but 净利润 occurs nowhere
     retrieval = searcher.retrieve("赛力斯去年的净利润有多少？", k=3)
     assert retrieval.absent_terms == ["净利润"] and retrieval.answerable is False
 
 
+@pytest.mark.integration
 def test_an_english_question_about_a_name_the_articles_never_write_is_flagged(searcher):
     # Chongqing is in the articles, Tesla (特斯拉) is not: the passage about Chongqing's plans
     # scores 0.45, as close as many answerable questions, but the name decides
@@ -89,6 +103,7 @@ def test_an_english_question_about_a_name_the_articles_never_write_is_flagged(se
     assert searcher.retrieve("What are Seres's plans for Chongqing?", k=3).absent_terms == []
 
 
+@pytest.mark.integration
 def test_a_year_the_articles_never_write_refuses_however_close_the_passage(searcher):
     # the passage about super-charging stations scores above 0.55, but the articles never mention 2023
     retrieval = searcher.retrieve("How many super-charging stations did Chongqing already have in 2023?", k=3)
@@ -96,11 +111,13 @@ def test_a_year_the_articles_never_write_refuses_however_close_the_passage(searc
     assert searcher.retrieve("How many super-charging stations will Chongqing have by 2030?", k=3).answerable
 
 
+@pytest.mark.integration
 def test_an_absent_word_does_not_flag_a_question_the_articles_answer_closely(searcher):
     retrieval = searcher.retrieve("印奇怎样评价AI 2.0时代？", k=3)  # the articles say 认为/表示, never 评价
     assert retrieval.absent_terms == ["评价"] and retrieval.answerable is True
 
 
+@pytest.mark.integration
 def test_every_example_question_of_the_chat_is_answered(searcher):
     """The page's own examples are never refused, in either dtype (the 33618 question scored 0.335
     in float32, under the 0.375 threshold: its exact identifier now counts)."""
@@ -125,6 +142,7 @@ def test_an_exact_identifier_in_the_top_passage_is_found_but_a_year_is_not_one()
     ("What is Yu Xinhao's job?", "公司副总裁喻鑫浩"),
     ("Who is the chairman of Changan?", "长安汽车集团董事长朱华荣"),  # the other way round
 ])
+@pytest.mark.integration
 def test_who_is_a_person_is_answered_by_the_sentence_giving_their_title(searcher, question, title):
     """The title sits in a guest list that similarity ranked low or refused (roles.py)."""
     from cqqa.answer.compose import compose_extractive
@@ -136,11 +154,13 @@ def test_who_is_a_person_is_answered_by_the_sentence_giving_their_title(searcher
     assert any(title in squash(quote) for quote in answer.citations[0].quotes), answer.answer
 
 
+@pytest.mark.integration
 def test_who_is_someone_the_articles_never_name_is_still_refused(searcher):
     retrieval = searcher.retrieve("Who is Lei Jun?", k=5)
     assert retrieval.roles == [] and not retrieval.answerable
 
 
+@pytest.mark.integration
 def test_what_is_a_company_the_articles_write_about_is_answered(searcher):
     """"What is Yinwang?" scored 0.146, far under the threshold: so short a question is far from
     every sentence, yet the articles say a good deal about Yinwang (roles.overview_subjects)."""

@@ -17,6 +17,8 @@ import pytest
 
 from helpers import CQQA, copy_index, free_port, start_process, stop_process
 
+pytestmark = pytest.mark.integration
+
 ALLOWED_NAME = "cqqa.test"
 
 

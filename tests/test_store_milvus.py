@@ -20,6 +20,8 @@ from cqqa.index.stores import open_store
 from cqqa.index.stores.milvus_schema import create_tables
 from cqqa.retrieve.search import Searcher
 
+pytestmark = pytest.mark.unit
+
 QUESTIONS = [  # Chinese, English, a who-is, a refusal, numbers
     ("印奇怎么看AI的2.0时代？", ()), ("what did Yin Qi say about AI 2.0", ()), ("印奇是谁？", ()),
     ("长安汽车前三季度销量是多少？", ()), ("What is the weather in Paris?", ()), ("他认为汽车是什么？", ("印奇怎么看AI的2.0时代？",)),

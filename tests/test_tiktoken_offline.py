@@ -5,6 +5,8 @@ import pytest
 
 from cqqa.ingest import tiktoken_offline as tokens
 
+pytestmark = pytest.mark.unit
+
 
 @pytest.fixture
 def offline_cache(tmp_path, monkeypatch):

@@ -3,9 +3,13 @@
 
 from __future__ import annotations
 
+import pytest
+
 from cqqa.index.names import NameBridge, names_to_sound_out
 from cqqa.index.transliteration import chinese_keys, english_keys, foreign_names, keys_match
 from cqqa.retrieve.absent_terms import Vocabulary
+
+pytestmark = pytest.mark.unit
 
 SUPER_BOWL = [
     "卡罗莱纳的第二防线有职业碗安全卫科特·科尔曼和职业碗角卫约什·诺曼，后者本赛季一共拦截了四次传球。",

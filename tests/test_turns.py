@@ -15,6 +15,8 @@ from cqqa.answer.reader import Reader
 from cqqa.answer.turns import Turns
 from cqqa.index.names import NameBridge
 
+pytestmark = pytest.mark.unit
+
 
 def wait_until(condition, seconds: float = 10.0) -> None:
     deadline = time.monotonic() + seconds

@@ -18,6 +18,8 @@ from helpers import fake_corpus
 
 from cqqa.ingest.upload import UploadRefused, check, safe_name, store
 
+pytestmark = pytest.mark.unit
+
 SAMPLES = Path(__file__).parent / "data" / "samples"
 PDF = SAMPLES / "pdf" / "test_4182.pdf"
 ARTICLES = {"sales": "长安汽车销量\n长安汽车今年前三季度累计销量为206.6万辆，同比增长8.46%。出口市场表现亮眼。\n"}

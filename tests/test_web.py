@@ -15,7 +15,7 @@ import pytest
 from helpers import DOCS_SRC, ROOT
 from helpers import free_port, start_process, stop_process
 
-pytestmark = pytest.mark.model  # the server it starts loads the real model
+pytestmark = pytest.mark.browser  # a real server with the real model, driven in Chromium
 
 CHROMIUM = Path("/usr/bin/chromium")
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
