@@ -1,6 +1,8 @@
-"""The shape of the package, measured (issue #21): no import cycles between cqqa's modules
-(function-level imports included: a lazy import is still a dependency), no module over 300
-lines, no function over 60 lines unless LONG_FUNCTIONS names it and says why.
+"""The shape of the package, measured (issues #21, #32): no import cycles between cqqa's modules
+(function-level imports included: a lazy import is still a dependency), no module imports from a
+stage above its own (LAYERS), no module over 300 lines, no function over 60 lines unless
+LONG_FUNCTIONS names it and says why, and no module below the edges (cli/, serve/) reads the
+environment: config.py does, once, for all.
 
     .venv/bin/python -m pytest tests/test_code_shape.py -q
 """
@@ -18,6 +20,20 @@ PACKAGE = Path(__file__).resolve().parents[1] / "src" / "cqqa"
 MAX_MODULE_LINES = 300
 MAX_FUNCTION_LINES = 60
 LONG_FUNCTIONS: dict[str, str] = {}
+# The stages in the order the data flows, lowest first. A module may import from its own stage and
+# from the layers below it, never from a layer above nor from another stage of its own layer.
+LAYERS: list[set[str]] = [
+    {"errors", "config", "textnorm", "cedict"},  # the primitives every stage shares
+    {"ingest", "models"},  # read the sources; run the models
+    {"index"},
+    {"retrieve"},
+    {"answer"},
+    {"evaluation", "serve"},  # the edges: scoring and the web app
+    {"cli", ""},  # the command line, and the package's own lazy exports (cqqa/__init__.py)
+]
+SHARED = LAYERS[0]
+# The modules that may read the environment: config.py, and the edges (a flag's default, a child's env).
+READS_ENVIRONMENT = ("cqqa.config", "cqqa.cli", "cqqa.serve")
 
 
 def modules() -> dict[str, Path]:
@@ -89,6 +105,68 @@ def long_functions() -> dict[str, int]:
                 if length > MAX_FUNCTION_LINES:
                     out[f"{name}.{node.name}"] = length
     return out
+
+
+def stage(module: str) -> str:
+    """cqqa.index.stores.local -> index; cqqa.textnorm -> textnorm; cqqa -> ""."""
+    parts = module.split(".")
+    return parts[1] if len(parts) > 1 else ""
+
+
+def layer(module: str) -> int:
+    return next(i for i, stages in enumerate(LAYERS) if stage(module) in stages)
+
+
+def upward_imports(edges: dict[str, set[str]]) -> list[str]:
+    """Imports from a higher layer, or across two stages of one layer (the shared primitives aside)."""
+    found = []
+    for module, imported in sorted(edges.items()):
+        for other in sorted(imported):
+            same_stage = stage(module) == stage(other) or {stage(module), stage(other)} <= SHARED
+            if layer(other) > layer(module) or (layer(other) == layer(module) and not same_stage):
+                found.append(f"{module} -> {other}")
+    return found
+
+
+def environment_reads(sources: dict[str, str] | None = None) -> list[str]:
+    """Where a module outside READS_ENVIRONMENT touches os.environ or os.getenv."""
+    found = []
+    if sources is None:
+        sources = {name: path.read_text(encoding="utf-8") for name, path in modules().items()}
+    for name, source in sources.items():
+        if name.startswith(READS_ENVIRONMENT):
+            continue
+        for node in ast.walk(ast.parse(source)):
+            if isinstance(node, ast.Attribute) and node.attr in ("environ", "getenv", "putenv", "unsetenv"):
+                found.append(f"{name}:{node.lineno}")
+            elif isinstance(node, ast.ImportFrom) and node.module == "os" and any(
+                    a.name in ("environ", "getenv") for a in node.names):
+                found.append(f"{name}:{node.lineno}")
+    return found
+
+
+def test_every_module_belongs_to_a_stage():
+    assert [m for m in modules() if not any(stage(m) in stages for stages in LAYERS)] == []
+
+
+def test_no_module_imports_from_a_stage_above_its_own():
+    assert upward_imports(graph()) == []
+
+
+def test_the_layer_check_finds_an_upward_and_a_sideways_import():
+    edges = {"cqqa.models.local_reader": {"cqqa.answer.reader", "cqqa.config"},
+             "cqqa.ingest.sources": {"cqqa.models.files", "cqqa.textnorm"},
+             "cqqa.config": {"cqqa.errors"}, "cqqa.answer.reader": {"cqqa.index.names"}}
+    assert upward_imports(edges) == ["cqqa.ingest.sources -> cqqa.models.files",
+                                     "cqqa.models.local_reader -> cqqa.answer.reader"]
+
+
+def test_only_config_and_the_edges_read_the_environment():
+    assert environment_reads() == []
+    planted = {"cqqa.models.server_embedding": "import os\nx = os.environ.get('CQQA_EMBED_QUERY_PREFIX')\n",
+               "cqqa.index.build": "from os import getenv\n", "cqqa.config": "import os\nos.environ['A'] = '1'\n",
+               "cqqa.cli.serve": "import os\nos.getenv('CQQA_ALLOWED_HOSTS')\n"}
+    assert environment_reads(planted) == ["cqqa.models.server_embedding:2", "cqqa.index.build:1"]
 
 
 def test_no_import_cycles():

@@ -1,30 +1,10 @@
 """Settings: every knob in one place, each overridable by an environment variable.
 
-| variable            | default                       | meaning                                        |
-|---------------------|-------------------------------|------------------------------------------------|
-| CQQA_CACHE_DIR      | ~/.cache/cqqa                 | models, tiktoken encodings, downloads          |
-| CQQA_MODEL_DIR      | $CQQA_CACHE_DIR/models        | where `cqqa models fetch` puts models          |
-| CQQA_MODEL          | embeddinggemma-300m           | the bundled model name, a local path or hub id |
-| CQQA_DTYPE          | auto                          | auto, bfloat16 or float32 (torch backend)      |
-| CQQA_BACKEND        | auto                          | auto, torch or onnx-int8 (embedding.py)        |
-| CQQA_SOURCE_DIR     | docs_src                      | the articles                                   |
-| CQQA_INDEX_DIR      | index                         | where the index is written                     |
-| CQQA_CHUNK_TOKENS   | 200                           | chunk size in tiktoken tokens                  |
-| CQQA_CHUNK_OVERLAP  | 40                            | overlap between chunks, tokens                 |
-| CQQA_ENCODING       | o200k_base                    | tiktoken encoding used to count tokens         |
-| CQQA_FAISS_INDEX    | flat                          | flat (exact), hnsw (large corpora)             |
-| CQQA_MAX_SOURCE_MB  | 32                            | larger source files are skipped with a warning |
-| CQQA_FOLLOW_SYMLINKS| 0                             | 1: index symlinks that point out of the folder |
-| CQQA_ALLOWED_HOSTS  |                               | host names `cqqa serve` answers besides localhost |
-| CQQA_FEEDBACK_FILE  | feedback/feedback.jsonl       | where the chat's votes are kept                |
-| CQQA_CONVERSATIONS_FILE | conversations/conversations.sqlite3 | kept conversations (chat, /api/ask, ask --conversation) |
-| CQQA_CONVERSATIONS_MAX | 500                        | conversations kept; the least recently used go first |
-| CQQA_LLM_BASE_URL, CQQA_LLM_MODEL, CQQA_LLM_API_KEY, CQQA_LLM_TIMEOUT, CQQA_LLM_MODE: LLMSettings |
-| CQQA_READER         | auto                          | auto: the bundled reader when fetched; 0: none |
-| CQQA_TRANSLATION_CACHE | 2048                       | finished translations the reader keeps; 0: none |
-| CQQA_READER_ORDER   | fair                          | whose quote is translated next; arrival: first come first served |
-| CQQA_READER_SLOTS   | 4                             | quotes the reader translates at once       |
-"""
+This is the only module below the command line and the web app that reads the environment: each
+setting is read here into a frozen object (Settings, with its ChunkSettings, LLMSettings and
+ReaderSettings; RetrievalSettings for ranking) and passed down. The variables, their defaults and
+what they do are listed once, in the README's Configuration table; tests/test_settings.py fails
+when the code reads a CQQA_ variable that the table does not list, or the other way round."""
 
 from __future__ import annotations
 
