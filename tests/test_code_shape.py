@@ -23,7 +23,7 @@ LONG_FUNCTIONS: dict[str, str] = {}
 # The stages in the order the data flows, lowest first. A module may import from its own stage and
 # from the layers below it, never from a layer above nor from another stage of its own layer.
 LAYERS: list[set[str]] = [
-    {"errors", "config", "textnorm", "cedict"},  # the primitives every stage shares
+    {"errors", "config", "textnorm", "cedict", "registry"},  # the primitives every stage shares
     {"ingest", "models"},  # read the sources; run the models
     {"index"},
     {"retrieve"},

@@ -27,7 +27,7 @@ from filelock import FileLock, Timeout
 from cqqa.errors import IndexProblem
 from cqqa.textnorm import sha256_file
 
-KEEP_VERSIONS = 2
+KEEP_VERSIONS = 2  # the current version and the one before it (answers link into it); both stores keep so many
 MANIFEST = "manifest.json"
 
 

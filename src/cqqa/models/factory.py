@@ -11,11 +11,20 @@ from cqqa import config
 from cqqa.errors import ConfigError
 from cqqa.models import embedding, onnx_embedding
 from cqqa.models.embedding import Embedder, choose_dtype
-from cqqa.models.onnx_embedding import Int8Disagrees, OnnxEmbedder
-from cqqa.models.server_embedding import ServerEmbedder
-from cqqa.models.torch_embedding import SentenceTransformerEmbedder
+from cqqa.models.onnx_embedding import Int8Disagrees
+from cqqa.registry import load
 
-BACKENDS = ("auto", "torch", "onnx-int8")
+# Each class makes itself from the settings (`from_settings`).
+EMBEDDERS = {
+    "torch": "cqqa.models.torch_embedding:SentenceTransformerEmbedder",  # sentence-transformers, bf16 or float32
+    "onnx-int8": "cqqa.models.onnx_embedding:OnnxEmbedder",  # the int8 export on ONNX Runtime
+    "server": "cqqa.models.server_embedding:ServerEmbedder",  # an OpenAI-compatible /v1/embeddings server
+}
+BACKENDS = ("auto", "torch", "onnx-int8")  # what CQQA_BACKEND may name (the server is chosen by its URL)
+
+
+def make(backend: str, settings) -> Embedder:
+    return load(EMBEDDERS[backend]).from_settings(settings)
 
 
 def choose_backend(backend: str = "auto", dtype: str = "auto", model: str | None = None) -> str:
@@ -35,13 +44,12 @@ def load_embedder(settings, warn=lambda message: print(f"warning: {message}", fi
     `warn`; asked for by CQQA_BACKEND=onnx-int8, the drift is an error. With CQQA_EMBED_BASE_URL
     the model runs behind that server instead."""
     if settings.embed_base_url:
-        return ServerEmbedder(settings.embed_base_url, settings.model, settings.embed_api_key,
-                              settings.embed_query_prefix, settings.embed_document_prefix)
+        return make("server", settings)
     if choose_backend(settings.backend, settings.dtype, settings.model) == "onnx-int8":
         try:
-            return OnnxEmbedder(settings.model)
+            return make("onnx-int8", settings)
         except Int8Disagrees as exc:
             if settings.backend == "onnx-int8":
                 raise
             warn(f"{exc}. Using torch {choose_dtype(settings.dtype)} instead")
-    return SentenceTransformerEmbedder(settings.model, settings.dtype)
+    return make("torch", settings)

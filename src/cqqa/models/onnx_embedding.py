@@ -107,6 +107,10 @@ def verify(path: Path | None = None) -> dict:
 class OnnxEmbedder:
     """The Embedder interface (embedding.py) over the int8 ONNX file."""
 
+    @classmethod
+    def from_settings(cls, settings) -> "OnnxEmbedder":
+        return cls(settings.model)
+
     def __init__(self, model: str, path: Path | None = None):
         from transformers import AutoTokenizer
 

@@ -22,6 +22,11 @@ TIMEOUT = 120.0
 
 
 class ServerEmbedder:
+    @classmethod
+    def from_settings(cls, settings) -> "ServerEmbedder":
+        return cls(settings.embed_base_url, settings.model, settings.embed_api_key, settings.embed_query_prefix,
+                   settings.embed_document_prefix)
+
     def __init__(self, base_url: str, model: str, api_key: str = "", query_prefix: str = "",
                  document_prefix: str = ""):
         """`query_prefix`, `document_prefix`: put before each text, for servers whose model needs

@@ -15,6 +15,10 @@ from cqqa.models.files import resolve_model, weights_sha256
 
 
 class SentenceTransformerEmbedder:
+    @classmethod
+    def from_settings(cls, settings) -> "SentenceTransformerEmbedder":
+        return cls(settings.model, settings.dtype)
+
     def __init__(self, model: str, dtype: str = "auto"):
         import torch
         from sentence_transformers import SentenceTransformer

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from importlib import import_module
-
 from cqqa.errors import IndexProblem
+from cqqa.registry import load
 
 STORES = {
     "local": "cqqa.index.stores.local:LocalStore",  # FAISS + bm25s + files in the index folder (default)
@@ -16,5 +15,4 @@ def open_store(settings):
     """The store the settings name (CQQA_STORE / --store)."""
     if settings.store not in STORES:
         raise IndexProblem(f"unknown store {settings.store!r}; use one of {', '.join(STORES)} (CQQA_STORE or --store)")
-    module, name = STORES[settings.store].split(":")
-    return getattr(import_module(module), name)(settings)
+    return load(STORES[settings.store])(settings)

@@ -16,13 +16,14 @@ from typing import TYPE_CHECKING, Callable
 
 import numpy as np
 
+from cqqa.index.store import KEEP_VERSIONS  # noqa: F401  (the stores' own, re-exported)
+
 if TYPE_CHECKING:
     from cqqa.index.names import NameBridge
     from cqqa.index.sentence_units import SentenceUnits
     from cqqa.index.version import Index
     from cqqa.ingest.chunking import Chunk
 
-KEEP_VERSIONS = 2  # the current version and the one before it (answers link into it)
 
 
 @dataclass

@@ -9,17 +9,15 @@ from __future__ import annotations
 from pathlib import Path
 
 from cqqa.ingest.formats.base import PAGE_BREAK, Extracted, Format, SkippedSource, page_at
-from cqqa.ingest.formats.docx import DocxFormat
-from cqqa.ingest.formats.html import HtmlFormat
-from cqqa.ingest.formats.pdf import PdfFormat
-from cqqa.ingest.formats.text import TextFormat
+from cqqa.registry import load
 
-FORMATS: tuple[Format, ...] = (
-    TextFormat(),
-    HtmlFormat(),
-    PdfFormat(),
-    DocxFormat(),
-)
+REGISTERED = {
+    "text": "cqqa.ingest.formats.text:TextFormat",  # .txt, .md
+    "html": "cqqa.ingest.formats.html:HtmlFormat",  # saved web pages
+    "pdf": "cqqa.ingest.formats.pdf:PdfFormat",
+    "docx": "cqqa.ingest.formats.docx:DocxFormat",
+}
+FORMATS: tuple[Format, ...] = tuple(load(spec)() for spec in REGISTERED.values())  # every source is identified against all
 EXTRACTION = {fmt.name: fmt.version for fmt in FORMATS}  # in the index's settings: a new extractor rebuilds it
 BY_SUFFIX = {suffix: fmt for fmt in FORMATS for suffix in fmt.suffixes}
 SUFFIXES = tuple(BY_SUFFIX)
