@@ -25,7 +25,7 @@ from cqqa.evaluation.evalset import load_eval_set
 from cqqa.evaluation.evaluate import relevant_chunks
 from cqqa.index.lexical import tokenize
 from cqqa.index.stores.milvus_parts import BM25_PARAMS, engine_tokens
-from cqqa.index.version import load_index
+from cqqa.index.stores.local import load_index
 from cqqa.textnorm import to_simplified
 
 

@@ -14,7 +14,7 @@ import argparse
 from pathlib import Path
 
 from cqqa.evaluation.evalset import load_eval_set
-from cqqa.index.version import load_index
+from cqqa.index.stores.local import load_index
 from cqqa.retrieve.roles import asks_who_is, overview_subjects, role_rows
 
 

@@ -20,7 +20,7 @@ from cqqa.answer.present import answer_from_json, answer_json
 from cqqa.answer.conversations import ConversationError, Conversations, article_version, changes, documents_of
 from cqqa.errors import QueryError
 from cqqa.index.build import build_index
-from cqqa.index.version import load_index
+from cqqa.index.stores.local import load_index
 from cqqa.index.stores.local import LocalStore
 from cqqa.serve.api import UnknownConversation, asked
 from cqqa.serve.chat import browser_secret

@@ -15,7 +15,7 @@ from helpers import squash
 from cqqa.config import ChunkSettings, Settings
 from cqqa.errors import SourceError
 from cqqa.index.build import build_index
-from cqqa.index.version import load_index
+from cqqa.index.stores.local import load_index
 from cqqa.ingest.chunking import chunk_document
 from cqqa.ingest.formats import PAGE_BREAK, SkippedSource, identify
 from cqqa.ingest.formats.base import tidy

@@ -10,8 +10,8 @@ from helpers import copy_index
 from cqqa.errors import IndexProblem
 from cqqa.index.build import build_index
 from cqqa.index.staleness import staleness
-from cqqa.index.version import load_index
-from cqqa.index.store import current_version
+from cqqa.index.stores.local import load_index
+from cqqa.index.stores.local_folders import current_version
 from cqqa.retrieve.search import Searcher
 
 pytestmark = pytest.mark.integration

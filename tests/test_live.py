@@ -12,7 +12,7 @@ import urllib.request
 import pytest
 
 
-from cqqa.index.version import load_index
+from cqqa.index.stores.local import load_index
 from cqqa.index.watch import is_source_event
 from helpers import CQQA, copy_index, free_port, start_process, stop_process
 

@@ -13,8 +13,8 @@ from helpers import copy_index
 
 from cqqa.index.build import build_index
 from cqqa.index.staleness import diff_documents
-from cqqa.index.version import load_index
-from cqqa.index.store import current_version
+from cqqa.index.stores.local import load_index
+from cqqa.index.stores.local_folders import current_version
 from cqqa.config import RetrievalSettings
 from cqqa.retrieve.search import Searcher
 

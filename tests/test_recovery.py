@@ -16,8 +16,8 @@ import pytest
 
 from cqqa.errors import IndexProblem
 from cqqa.index.build import build_index
-from cqqa.index.version import load_index
-from cqqa.index.store import current_version
+from cqqa.index.stores.local import load_index
+from cqqa.index.stores.local_folders import current_version
 from cqqa.retrieve.search import Searcher
 from cqqa.index.watch import start_watching
 from helpers import CQQA, copy_index, free_port, start_process, stop_process

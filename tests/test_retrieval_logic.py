@@ -11,7 +11,7 @@ import pytest
 
 from cqqa.index.build import build_index
 from cqqa.config import RetrievalSettings
-from cqqa.index.version import load_index
+from cqqa.index.stores.local import load_index
 from cqqa.retrieve.decision import Decision
 from cqqa.retrieve.search import Searcher
 from fakes import FakeEmbedder

@@ -18,7 +18,7 @@ def __getattr__(name):  # lazy: importing cqqa must not import torch
 
         return build_index
     if name == "load_index":
-        from cqqa.index.version import load_index
+        from cqqa.index.stores.local import load_index
 
         return load_index
     if name == "Searcher":

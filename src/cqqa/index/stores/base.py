@@ -10,13 +10,15 @@ an incremental build embeds only what changed.
 
 from __future__ import annotations
 
+import os
+import time
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Callable
 
 import numpy as np
 
-from cqqa.index.store import KEEP_VERSIONS  # noqa: F401  (the stores' own, re-exported)
+KEEP_VERSIONS = 2  # the current version and the one before it (answers link into it); both stores keep so many
 
 if TYPE_CHECKING:
     from cqqa.index.names import NameBridge
@@ -24,6 +26,13 @@ if TYPE_CHECKING:
     from cqqa.index.version import Index
     from cqqa.ingest.chunking import Chunk
 
+
+
+def new_version_name() -> str:
+    """UTC time to the microsecond and the process: two builds in one second (cqqa watch) or at
+    once get distinct names, and names sort by age."""
+    now = time.time()
+    return time.strftime("%Y%m%dT%H%M%S", time.gmtime(now)) + f".{int(now % 1 * 1e6):06d}-{os.getpid()}"
 
 
 @dataclass

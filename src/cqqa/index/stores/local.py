@@ -1,6 +1,7 @@
 """The default store: each version a folder of files under the index folder (FAISS, bm25s, numpy,
-JSON lines), made current by replacing the CURRENT file. The layout is ../store.py's (folders,
-CURRENT, checksums, lock) and ../version.py's (the files of one version)."""
+JSON lines), made current by replacing the CURRENT file. Its layout is local_folders.py's (folders,
+CURRENT, checksums, lock) and local_files.py's (the files of one version), as Milvus's is
+milvus_schema.py's and milvus_parts.py's."""
 
 from __future__ import annotations
 
@@ -10,8 +11,12 @@ from typing import Callable
 import numpy as np
 
 from cqqa.errors import IndexProblem
-from cqqa.index import store as folders
+from cqqa.index.lexical import LexicalIndex
+from cqqa.index.stores import local_folders as folders
 from cqqa.index.stores.base import Payload, Store
+from cqqa.index.stores.local_files import read_version, reusable_vectors, write_files
+from cqqa.index.vector_index import VectorIndex
+from cqqa.index.version import FORMAT, Index
 
 
 class LocalStore(Store):
@@ -38,8 +43,6 @@ class LocalStore(Store):
         return folders.read_manifest_file(self._folder(version)) if self.has(version) else None
 
     def state(self, note: Callable[[str], None]) -> tuple[dict | None, bool]:
-        from cqqa.index.version import FORMAT
-
         version = folders.current_version(self.index_dir)
         if version is None:
             return None, False
@@ -56,16 +59,10 @@ class LocalStore(Store):
         return manifest, not bad
 
     def reusable(self, model_name: str, keys: set[str]) -> tuple[dict[str, np.ndarray], dict | None]:
-        from cqqa.index.version import reusable_vectors
-
         found, identity = reusable_vectors(self.index_dir, model_name)
         return {key: found[key] for key in keys if key in found}, identity
 
     def write(self, manifest: dict, payload: Payload, progress: bool = False) -> str:
-        from cqqa.index.lexical import LexicalIndex
-        from cqqa.index.vector_index import VectorIndex
-        from cqqa.index.version import write_files
-
         def write(folder: Path) -> None:
             write_files(folder, payload.chunks, payload.vectors, payload.sentences,
                         VectorIndex.build(payload.vectors, payload.vector_kind, payload.vectors.shape[1]),
@@ -83,8 +80,6 @@ class LocalStore(Store):
         folders.prune(self.index_dir)
 
     def load(self, version: str | None = None):
-        from cqqa.index.version import read_version
-
         if version is None:
             found = folders.current_version(self.index_dir)
             if found is None:
@@ -93,3 +88,11 @@ class LocalStore(Store):
         if not self.has(version):
             raise IndexProblem(f"no index version {version} in {self.index_dir}")
         return read_version(self._folder(version))
+
+
+def load_index(index_dir: Path) -> Index:
+    """Load the current version, or say clearly why it cannot be loaded."""
+    version = folders.current_version(index_dir)
+    if version is None:
+        raise IndexProblem(f"no index in {index_dir}; build it with `cqqa index --index {index_dir}`")
+    return read_version(version)

@@ -23,8 +23,7 @@ import numpy as np
 from tqdm import tqdm
 
 from cqqa.errors import IndexProblem
-from cqqa.index.store import new_version_name
-from cqqa.index.stores.base import KEEP_VERSIONS, Payload, Store
+from cqqa.index.stores.base import KEEP_VERSIONS, Payload, Store, new_version_name
 from cqqa.index.stores.milvus_parts import BATCH, EngineLexical, EngineVectors, VectorRows
 from cqqa.index.stores.milvus_schema import blob_rows, chunk_rows, connect, create_tables, ensure_meta, sentence_rows
 
@@ -165,8 +164,10 @@ class MilvusStore(Store):
         from cqqa.index.sentence_units import SentenceUnits
         from cqqa.index.version import Index, check_format, read_chunk
 
-        version = version or self.current()
+        asked, version = version, version or self.current()
         manifest = self.manifest(version) if version else None
+        if manifest is None and asked:  # as the local store says it: the index is there, not that version
+            raise IndexProblem(f"no index version {asked} in {self.where}")
         if manifest is None:
             raise IndexProblem(f"no index in {self.where} (collections {self.prefix}_*); build it with "
                                "`cqqa index --store milvus`")

@@ -1,4 +1,4 @@
-"""Where index versions live on disk, and how one becomes current.
+"""The local store's folders: where index versions live on disk, and how one becomes current.
 
     index/
       CURRENT                 name of the version in use (replaced atomically)
@@ -17,7 +17,6 @@ import json
 import os
 import shutil
 import tempfile
-import time
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Callable
@@ -25,9 +24,9 @@ from typing import Callable
 from filelock import FileLock, Timeout
 
 from cqqa.errors import IndexProblem
+from cqqa.index.stores.base import KEEP_VERSIONS, new_version_name
 from cqqa.textnorm import sha256_file
 
-KEEP_VERSIONS = 2  # the current version and the one before it (answers link into it); both stores keep so many
 MANIFEST = "manifest.json"
 
 
@@ -112,13 +111,6 @@ def write_version(index_dir: Path, manifest: dict, write_files: Callable[[Path],
         raise
     point_to(index_dir, name)
     return name
-
-
-def new_version_name() -> str:
-    """UTC time to the microsecond and the process: two builds in one second (cqqa watch) or at
-    once get distinct names, and names sort by age."""
-    now = time.time()
-    return time.strftime("%Y%m%dT%H%M%S", time.gmtime(now)) + f".{int(now % 1 * 1e6):06d}-{os.getpid()}"
 
 
 def point_to(index_dir: Path, name: str) -> None:
