@@ -1,6 +1,6 @@
 """Retrieval's decisions on a tiny corpus with the fake embedder (tests/fakes.py): what the
 Retrieval object carries, fusion by coverage, "not in the articles", and the build's reuse.
-Fast (no model): `pytest -m "not model"` runs these."""
+Unit tier (no model, no process): `make test-fast` runs these."""
 
 from __future__ import annotations
 
