@@ -115,7 +115,7 @@ def build_app(startup: Startup, settings, feedback_path: Path | None = None, hos
             return text_page("<p>This passage came from an index version that has since been replaced; "
                                 "ask the question again.</p>", 410)
         try:
-            index: Index = startup.wait().searcher.index
+            index: Index = startup.wait().index
             if index.version != version:
                 index = versions.load(version)
             text = index.document_text(doc_id)
@@ -135,7 +135,7 @@ def build_app(startup: Startup, settings, feedback_path: Path | None = None, hos
         assistant = startup.assistant
         assistant.refresh()
         return {"ready": True, "state": "ready", "index_version": assistant.index_version,
-                "chunks": len(assistant.searcher.index.chunks)}
+                "chunks": len(assistant.index.chunks)}
 
     chat = Chat(startup, store, feedback_path or settings.feedback_file, versions)
     ui = build_ui(chat, browser_secret(settings.conversations_file.parent), status_text(startup), uploads.enabled)
