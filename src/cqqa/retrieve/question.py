@@ -23,9 +23,15 @@ def checked(text) -> Question:
     """`text` as a Question, or QueryError saying what is wrong with it."""
     if isinstance(text, Question):
         return text
-    query = without_lone_surrogates(text if isinstance(text, str) else "").strip()
+    query = cleaned(text)
     if not query:
         raise EmptyQuestion("the query is empty; ask a question, e.g. cqqa search \"what did Yin Qi say about AI 2.0\"")
     if len(query) > MAX_QUERY_CHARS:
         raise QueryError(f"the query is {len(query)} characters long; the limit is {MAX_QUERY_CHARS}: ask a shorter question")
     return Question(query)
+
+
+def cleaned(text) -> str:
+    """What is checked of a text: without lone surrogate halves (no codec can write them) and
+    surrounding blanks; "" for anything that is not a string."""
+    return without_lone_surrogates(text if isinstance(text, str) else "").strip()

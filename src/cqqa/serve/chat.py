@@ -23,7 +23,7 @@ from cqqa.answer.types import Answer
 from cqqa.answer.asking import Turn
 from cqqa.answer.conversations import ConversationError, Conversations, article_version, changes, is_id, new_id
 from cqqa.errors import CqqaError, QueryError
-from cqqa.retrieve.question import EmptyQuestion, checked
+from cqqa.retrieve.question import EmptyQuestion, checked, cleaned
 from cqqa.serve import feedback
 from cqqa.serve.render import sources_html
 
@@ -156,7 +156,7 @@ class Chat:
             yield skip, "", skip, session, skip, skip
             return
         except QueryError as exc:  # too long: said in the chat, below the question
-            problem = exc
+            message, problem = cleaned(message), exc
         chat = session["chat"] + [{"role": "user", "content": as_text(message)},
                                   {"role": "assistant", "content": "…"}]
         yield chat, "", skip, session, skip, skip
