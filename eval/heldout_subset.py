@@ -6,6 +6,11 @@ unanswerable ones (evaluation/holdout.py): the refusal test on a corpus nobody t
     python eval/heldout_subset.py ../shared/benchmarks/cmrc2018-dev /tmp/cmrc100 --articles 100
     cqqa eval --set /tmp/cmrc100/eval.jsonl --source /tmp/cmrc100/docs --index /tmp/cmrc100/index --answers
     python eval/heldout_subset.py ../shared/benchmarks/xquad-dev /tmp/xq4 --questions eval-en.jsonl --hold-out 4
+    python eval/heldout_subset.py ../shared/benchmarks/drcd-test /tmp/drcd-nm --articles 100 --near-misses
+
+With --near-misses, one paragraph is removed from each article instead (evaluation/holdout.py):
+its questions become unanswerable where their answer is written nowhere else in the article.
+On xquad-dev it reproduces ../shared/benchmarks/xquad-dev-near-misses exactly.
 
 CMRC 2018 dev: 100 articles, 355 questions; DRCD test: 100 articles, 1,283 questions.
 """
@@ -19,7 +24,7 @@ import tempfile
 from pathlib import Path
 
 from cqqa.evaluation.evalset import load_eval_set, write_eval_set
-from cqqa.evaluation.holdout import hold_out
+from cqqa.evaluation.holdout import hold_out, near_misses
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -30,7 +35,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--questions", default="eval.jsonl", help="the question file in the benchmark folder")
     parser.add_argument("--hold-out", type=int, default=0, metavar="M",
                         help="leave M articles out of docs/; their questions become unanswerable")
+    parser.add_argument("--near-misses", action="store_true",
+                        help="remove one paragraph from each article; its questions whose answer is gone become "
+                             "unanswerable, those whose answer is still written elsewhere are dropped")
     args = parser.parse_args(argv)
+    if args.near_misses and args.hold_out:
+        parser.error("choose --hold-out or --near-misses, not both")
     docs, questions = args.benchmark / "docs", args.benchmark / args.questions
     if not docs.is_dir() or not questions.is_file():
         parser.error(f"{args.benchmark} needs docs/ and {args.questions} (see ../shared/benchmarks/README.md)")
@@ -47,6 +57,8 @@ def main(argv: list[str] | None = None) -> int:
             shutil.copy2(path, subset / path.name)
         if args.hold_out:
             items, removed = hold_out(items, subset, args.out / "docs", args.hold_out)
+        elif args.near_misses:
+            items, _ = near_misses(items, subset, args.out / "docs")
         else:
             shutil.copytree(subset, args.out / "docs")
     write_eval_set(items, args.out / "eval.jsonl")

@@ -11,7 +11,7 @@ from cqqa.config import Settings
 from cqqa.errors import CqqaError
 from cqqa.evaluation import calibrate
 from cqqa.evaluation.evalset import EvalItem
-from cqqa.evaluation.holdout import held_out_docs, hold_out
+from cqqa.evaluation.holdout import held_out_docs, hold_out, near_misses
 from cqqa.index.build import build_index
 from cqqa.retrieve.decision import Decision, Signals
 from cqqa.retrieve.search import Searcher
@@ -111,3 +111,29 @@ def test_calibrate_without_a_set_or_with_signals_but_no_out_is_a_one_line_error(
                           capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
     assert Decision.load(out).measured == {"s en": {"answerable_refused": "0/1", "unanswerable_refused": "1/1"}}
+
+
+def test_near_misses_remove_one_paragraph_and_relabel_only_what_it_answered(tmp_path):
+    source = tmp_path / "src"
+    source.mkdir()
+    (source / "a.txt").write_text("长安汽车\n\n长安汽车前三季度累计销量为206.6万辆。\n\n长安汽车总部在重庆。\n\n"
+                                  "新能源车型占三成。\n", encoding="utf-8")
+    (source / "b.txt").write_text("赛力斯\n\n赛力斯去年交付了四十万辆车，总部在重庆。\n\n问界M8的售价是三十万元，由重庆的赛力斯生产。\n",
+                                  encoding="utf-8")
+    (source / "c.txt").write_text("一段\n\n只有一段的文章不动。\n", encoding="utf-8")
+    items = [EvalItem("sales", "single", "长安汽车前三季度销量是多少？", ("累计销量为206.6万辆",), doc="a"),
+             EvalItem("home", "single", "长安汽车总部在哪里？", ("总部在重庆",), doc="a"),
+             EvalItem("m8", "single", "问界M8多少钱？", ("售价是三十万元",), doc="b"),
+             EvalItem("made", "single", "问界M8在哪里生产？", ("由重庆的赛力斯生产",), doc="b",
+                      extra={"answer_zh": "重庆"}),  # its paragraph goes, but 重庆 is still written in b: dropped
+             EvalItem("seres", "single", "赛力斯总部在哪？", ("总部在重庆",), doc="b"),
+             EvalItem("one", "single", "这篇文章怎样？", ("只有一段",), doc="c")]
+    made, removed = near_misses(items, source, tmp_path / "nm")
+    # article i in sorted order loses paragraph i % count: a its first, b its second, c (one paragraph) none
+    assert removed == {"a": 0, "b": 1}
+    assert (tmp_path / "nm" / "a.txt").read_text(encoding="utf-8") == "长安汽车\n\n长安汽车总部在重庆。\n\n新能源车型占三成。\n"
+    assert (tmp_path / "nm" / "c.txt").read_text(encoding="utf-8") == (source / "c.txt").read_text(encoding="utf-8")
+    assert [(i.id, i.kind) for i in made] == [("sales", "unanswerable"), ("home", "single"), ("m8", "unanswerable"),
+                                              ("seres", "single"), ("one", "single")]
+    assert made[0].evidence == () and made[1].evidence == ("总部在重庆",)
+    assert (source / "a.txt").read_text(encoding="utf-8").count("\n\n") == 3, "the user's corpus is never touched"

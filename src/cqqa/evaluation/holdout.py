@@ -1,10 +1,14 @@
-"""Unanswerable questions from answerable ones: hold some articles out of the corpus and ask
-their questions. They stay near the corpus's topics (same source, same kind of text), but no
-article left answers them: the honest test of "not in the articles" on any corpus with an
-evaluation set, the user's own included (`cqqa calibrate --holdout N`).
+"""Unanswerable questions from answerable ones, two ways, on any corpus with an evaluation set:
 
-The held-out articles are spread over the sorted article names (every len/N-th), so the choice
-is the same on every run and machine.
+* **whole articles held out** (`hold_out`): their questions stay near the corpus's topics (same
+  source, same kind of text), but no article left answers them (`cqqa calibrate --holdout N`).
+  The held-out articles are spread over the sorted article names (every len/N-th).
+* **near misses** (`near_misses`): one paragraph removed from each article. A question whose
+  answer stood in that paragraph and nowhere else in what is left of its article becomes
+  unanswerable; the article is still about the same people and things, with the same names,
+  only the asked fact is gone. The question is dropped when its answer still stands elsewhere.
+
+Both choices are fixed by the sorted file names, so they are the same on every run and machine.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from pathlib import Path
 
 from cqqa.errors import CqqaError
 from cqqa.evaluation.evalset import EvalItem
+from cqqa.textnorm import fold
 
 
 def held_out_docs(docs: list[str], n: int) -> list[str]:
@@ -44,4 +49,60 @@ def hold_out(items: list[EvalItem], source: Path, out: Path, n: int) -> tuple[li
             shutil.copy2(path, out / path.name)
     made = [replace(item, kind="unanswerable", evidence=(), history=item.history) if item.doc in removed else item
             for item in items]
+    return made, removed
+
+
+TITLE_MAX_CHARS = 60
+
+
+def paragraphs(text: str) -> tuple[list[str], list[str]]:
+    """An article file as the benchmarks write it: blocks separated by blank lines, the first a
+    title when it is one short line that ends no sentence (CMRC 2018, DRCD; xquad-dev has none).
+    (the title, as a list of zero or one block; the paragraphs)."""
+    blocks = [b for b in text.strip("\n").split("\n\n") if b.strip()]
+    first = blocks[0] if blocks else ""
+    if len(blocks) > 1 and "\n" not in first and len(first) <= TITLE_MAX_CHARS and not first.endswith(("。", "！", "？")):
+        return blocks[:1], blocks[1:]
+    return [], blocks
+
+
+def removed_paragraph(position: int, count: int) -> int:
+    """Which paragraph goes from the article at `position` in sorted order: position % count
+    (xquad-dev-near-misses: paragraph (n // 2) % count of article xquad_n, the same thing)."""
+    return position % count
+
+
+def answers_of(item: EvalItem) -> tuple[str, ...]:
+    """What must no longer be written for the question to have no answer: the gold answer span
+    when the set gives one (answer_zh), else its evidence strings."""
+    answer = item.extra.get("answer_zh")
+    return (answer,) if answer else item.evidence
+
+
+def near_misses(items: list[EvalItem], source: Path, out: Path) -> tuple[list[EvalItem], dict[str, int]]:
+    """Copy `source` into `out` with one paragraph removed from each article that has two or more;
+    return the questions relabelled (on the removed paragraph, answer gone: unanswerable; answer
+    still written elsewhere in the article: dropped; others as they were) and, per article, the
+    paragraph removed (0-based). Questions are matched to articles by `doc` (the file's stem)."""
+    files = sorted(path for path in source.iterdir() if path.is_file())
+    if out.exists():
+        shutil.rmtree(out)
+    out.mkdir(parents=True)
+    removed, gone, left = {}, {}, {}
+    for position, path in enumerate(files):
+        text = path.read_text(encoding="utf-8")
+        title, paras = paragraphs(text)
+        if len(paras) >= 2:
+            removed[path.stem] = which = removed_paragraph(position, len(paras))
+            gone[path.stem] = fold(paras[which])
+            paras = paras[:which] + paras[which + 1:]
+        left[path.stem] = fold("\n".join(title + paras))
+        ending = "\n" if text.endswith("\n") else ""
+        (out / path.name).write_text("\n\n".join(title + paras) + ending, encoding="utf-8")
+    made = []
+    for item in items:
+        if not item.answerable or item.doc not in gone or not any(fold(e) in gone[item.doc] for e in item.evidence):
+            made.append(item)
+        elif not any(fold(answer) in left[item.doc] for answer in answers_of(item)):
+            made.append(replace(item, kind="unanswerable", evidence=()))
     return made, removed
