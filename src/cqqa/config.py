@@ -101,7 +101,7 @@ class LLMSettings:
 LLM_MODES = ("translate", "generate")
 
 
-ORDERS = ("fair", "arrival")  # answer/turns.py
+ORDERS = ("fair", "arrival")  # whose quote the reader translates next (answer/turns.py)
 
 
 @dataclass(frozen=True)

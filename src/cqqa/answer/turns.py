@@ -23,7 +23,8 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-ORDERS = ("fair", "arrival")
+from cqqa.config import ORDERS, ReaderSettings
+
 AGE_SECONDS = 10.0  # a quote that has waited this long moves up one place (no answer waits for ever)
 
 
@@ -37,7 +38,8 @@ class Waiting:
 
 
 class Turns:
-    def __init__(self, slots: int = 4, order: str = "fair", age_seconds: float = AGE_SECONDS,
+    def __init__(self, slots: int = ReaderSettings.slots, order: str = ReaderSettings.order,
+                 age_seconds: float = AGE_SECONDS,
                  clock: Callable[[], float] = time.monotonic):
         """`order` "arrival": first come, first served (the baseline eval/bench_load.py compares).
         `age_seconds`: in fair order, every whole that many seconds waited counts as one place earlier,

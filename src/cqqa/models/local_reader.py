@@ -17,7 +17,7 @@ from pathlib import Path
 import httpx
 
 from cqqa.models import reader_model
-from cqqa.config import LLMSettings
+from cqqa.config import LLMSettings, ReaderSettings
 from cqqa.errors import LLMError
 
 CONTEXT_PER_SLOT = 2048  # a quote's prompt and translation need well under 1,000 tokens
@@ -38,7 +38,7 @@ def available() -> bool:
 
 
 def start(model_path: Path | None = None, threads: int | None = None, timeout: float = 120.0,
-          ready_within: float = 60.0, slots: int = 4, grammar: str = "") -> LocalReader:
+          ready_within: float = 60.0, slots: int = ReaderSettings.slots, grammar: str = "") -> LocalReader:
     """Start llama.cpp's server on 127.0.0.1 with the reader model; return when it answers /health.
     `slots`: quotes translated at once (each gets its share of the context); `grammar`: the GBNF
     grammar sent with each request (the caller's: what it checks the output against)."""
