@@ -19,7 +19,7 @@ from pathlib import Path
 
 from cqqa.errors import CqqaError
 from cqqa.evaluation.evalset import EvalItem
-from cqqa.textnorm import fold
+from cqqa.textnorm import CHINESE_SENTENCE_ENDS, fold
 
 
 def held_out_docs(docs: list[str], n: int) -> list[str]:
@@ -61,7 +61,7 @@ def paragraphs(text: str) -> tuple[list[str], list[str]]:
     (the title, as a list of zero or one block; the paragraphs)."""
     blocks = [b for b in text.strip("\n").split("\n\n") if b.strip()]
     first = blocks[0] if blocks else ""
-    if len(blocks) > 1 and "\n" not in first and len(first) <= TITLE_MAX_CHARS and not first.endswith(("。", "！", "？")):
+    if len(blocks) > 1 and "\n" not in first and len(first) <= TITLE_MAX_CHARS and not first.endswith(tuple(CHINESE_SENTENCE_ENDS)):
         return blocks[:1], blocks[1:]
     return [], blocks
 

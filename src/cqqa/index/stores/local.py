@@ -81,10 +81,7 @@ class LocalStore(Store):
 
     def load(self, version: str | None = None):
         if version is None:
-            found = folders.current_version(self.index_dir)
-            if found is None:
-                raise IndexProblem(f"no index in {self.index_dir}; build it with `cqqa index --index {self.index_dir}`")
-            return read_version(found)
+            return load_index(self.index_dir)
         if not self.has(version):
             raise IndexProblem(f"no index version {version} in {self.index_dir}")
         return read_version(self._folder(version))
