@@ -15,6 +15,10 @@ request's "model" picks a behaviour, so one server covers every case:
     rewrite    answers a rewrite prompt with "What did Li Shufu say about safety?"
     ground     the first sentence of passage [1] marked [3], then a sentence no passage supports
 
+A judge request (retrieve/judge.py: "You judge ...", one token with its log-probabilities) is
+answered "yes" (0.8) or "no" (0.2) when the passage holds the question's last word before "?",
+the other way round otherwise; model "nologprobs" answers the plain word without them.
+
 A translation request (the reader's system prompt, "You translate ...") is answered by model:
 
     cite       "Translation: " + the English words and the numbers of the input (passes every check)
@@ -28,6 +32,7 @@ It prints "ready" once listening.
 from __future__ import annotations
 
 import json
+import math
 import re
 import sys
 import time
@@ -61,6 +66,18 @@ def _pieces(body: dict) -> list[str]:
     return ["According to the report, ", f"it says “{quoted}…” [1]", ", and more [9]."]
 
 
+def _judged(body: dict) -> dict:
+    prompt = body["messages"][-1]["content"]
+    passage = prompt.split("Passage:\n", 1)[1].split("\n\nQuestion:", 1)[0]
+    asked = re.search(r"(\w+)\?\n", prompt).group(1)
+    first, second = ("yes", "no") if asked in passage else ("no", "yes")
+    if body.get("model") == "nologprobs":
+        return {"message": {"role": "assistant", "content": first}}
+    top = [{"token": first, "logprob": math.log(0.8)}, {"token": " " + second.capitalize(), "logprob": math.log(0.2)}]
+    return {"message": {"role": "assistant", "content": first},
+            "logprobs": {"content": [{"token": first, "logprob": math.log(0.8), "top_logprobs": top}]}}
+
+
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
 
@@ -85,7 +102,10 @@ class Handler(BaseHTTPRequestHandler):
             time.sleep(5)
         pieces = _pieces(body)
         if not body.get("stream"):
-            payload = json.dumps({"choices": [{"message": {"role": "assistant", "content": "".join(pieces)}}]})
+            choice = {"message": {"role": "assistant", "content": "".join(pieces)}}
+            if body["messages"][0]["content"].startswith("You judge"):
+                choice = _judged(body)
+            payload = json.dumps({"choices": [choice]})
             self.send_response(200)
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(payload.encode())))

@@ -59,3 +59,19 @@ def test_a_year_the_articles_never_write_is_absent_in_any_language():
 def test_numbers_that_only_look_like_years_are_not_years():
     corpus = ["2024年，重庆汽车产量增长。"]
     assert Vocabulary(corpus).absent_terms("Did sales reach 12023 or 2023.5 or 1999% of the target?") == []
+
+
+def test_unwritten_share_counts_the_question_terms_its_article_never_writes():
+    """A near miss from xquad-dev: the article on oxygen is still there, the paragraph on James
+    Dewar's liquid oxygen is not; its terms 化学家, 液氧 … are written nowhere in it."""
+    from cqqa.index.lexical import tokenize
+    from cqqa.retrieve.absent_terms import unwritten_share
+    from cqqa.textnorm import fold
+
+    article = fold("氧气的名称是由安托万·拉瓦锡于1777年命名的，他的氧气实验帮助推翻了当时流行的燃烧和腐蚀燃素理论。"
+                   "氧是地壳中含量最多的元素。").lower()
+    near_miss = unwritten_share(tokenize("哪位化学家成功制造出足够的液氧用于研究?"), article)
+    answered = unwritten_share(tokenize("氧气是谁命名的？"), article)
+    assert near_miss is not None and near_miss >= 0.8
+    assert answered == 0.0
+    assert unwritten_share(tokenize("哪一年？"), article) is None  # only words that form the question

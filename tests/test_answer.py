@@ -67,8 +67,24 @@ def test_chinese_question_gets_quotes_without_lead():
 def test_refusal_offers_related_passages_not_citations(question, lang):
     hits = [_hit("a#1", "a", "甲说了第一件事。"), _hit("a#2", "a", "乙。")]
     answer = compose_extractive(question, _retrieval(hits, lambda h: [], False))
-    assert answer.answer == REFUSAL[lang] and not answer.answerable
+    closest = "the article “T”" if lang == "en" else "《T》"
+    assert answer.answer == REFUSAL[lang].format(closest=closest) and not answer.answerable
     assert answer.citations == [] and [r.chunk_id for r in answer.related] == ["a#1", "a#2"]
+
+
+@pytest.mark.parametrize("question, said", [
+    ("What was Seres's net profit?", "The closest is the Chongqing Daily report of 3 May 2025: the passages"),
+    ("赛力斯的净利润是多少？", "最接近的是《重庆智能网联新能源汽车》："),
+    ("賽力斯的淨利潤是多少？", "最接近的是《重慶智能網聯新能源汽車》："),
+])
+def test_refusal_names_the_closest_article_in_the_askers_language(question, said):
+    """A near miss: the closest article is named (the chat links it in the sources panel) and
+    its passages are said not to say it, in the asker's language and script."""
+    meta = {"a": {"title": "重慶智能網聯新能源汽車", "publication_en": "Chongqing Daily", "date": "2025-05-03"}}
+    answer = compose_extractive(question, _retrieval([_hit("a#1", "a", "赛力斯卖了很多车。")], lambda h: [], False,
+                                                meta=meta))
+    assert said in answer.answer and not answer.answerable and answer.citations == []
+    assert "do not say it" in answer.answer or "并没有说到" in answer.answer or "並沒有說到" in answer.answer
 
 
 @pytest.mark.parametrize("question, terms, said", [
@@ -79,7 +95,7 @@ def test_refusal_names_the_words_the_articles_never_use(question, terms, said):
     answer = compose_extractive(question, _retrieval([_hit("a#1", "a", "甲。")], lambda h: [], False,
                                                 absent_terms=terms))
     lang = question_language(question)
-    assert answer.answer == said + REFUSAL[lang] and not answer.answerable
+    assert answer.answer == said + REFUSAL[lang].format(closest="《T》") and not answer.answerable
 
 
 def test_absent_words_are_not_mentioned_when_the_question_is_answered():

@@ -51,6 +51,20 @@ def test_every_corpus_keeps_its_own_limit():
     assert fitted.measured["strict en"]["answerable_refused"] == "0/10"
 
 
+def test_the_fit_raises_the_bar_by_unwritten_terms_when_that_refuses_more_near_misses():
+    """Near misses score like answerable questions, but their article never writes most of their
+    terms: only a slope on the unwritten share separates them."""
+    make = lambda score, unwritten: Signals("zh", score, False, False, False, False, unwritten=unwritten)  # noqa: E731
+    answerable = [(True, make(0.40 + i * 0.005, 0.0 if i % 2 else 0.25)) for i in range(50)]
+    near = [(False, make(0.45 + i * 0.01, 0.75)) for i in range(10)]
+    fitted = calibrate.fit({"set": answerable + near}, BASE, max_refused=0.0)
+    t = fitted.thresholds["zh"]
+    assert t.per_unwritten > 0 and fitted.measured["set zh"] == {"answerable_refused": "0/50",
+                                                                  "unanswerable_refused": "10/10"}
+    flat = calibrate.fit({"set": rows("zh", [0.6, 0.7], [0.2])}, BASE, max_refused=0.0)
+    assert flat.thresholds["zh"].per_unwritten == 0.0  # nothing to gain: the smallest slope
+
+
 def test_signals_survive_a_file_and_a_broken_line_is_reported(tmp_path):
     data = rows("en", [0.5], [0.2])
     calibrate.save_signals(data, tmp_path / "s.jsonl")

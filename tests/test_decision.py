@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import pytest
@@ -80,3 +81,22 @@ def test_a_broken_decision_file_is_a_clear_error(tmp_path, content):
     (tmp_path / FILE).write_text(content, encoding="utf-8")
     with pytest.raises(ConfigError, match="cqqa calibrate"):
         Decision.for_index(tmp_path)
+
+
+def test_unwritten_terms_raise_a_chinese_bar_by_the_fitted_slope():
+    sloped = Decision({"en": Thresholds(0.30, 0.40, 0.20), "zh": Thresholds(0.30, 0.50, 0.25, per_unwritten=0.2)})
+    whole = dataclasses.replace(signals("zh", 0.35), unwritten=0.0)
+    half = dataclasses.replace(signals("zh", 0.35), unwritten=0.5)  # bar 0.30 + 0.2 * 0.5 = 0.40
+    assert sloped.answerable(whole) is True and sloped.answerable(half) is False
+    assert sloped.bar(half) == pytest.approx(0.40) and sloped.base_bar(half) == 0.30
+    assert "raised" in sloped.explain(half) and "50%" in sloped.explain(half)
+    assert "raised" not in sloped.explain(whole)
+    assert DECISION.answerable(dataclasses.replace(signals("zh", 0.45), unwritten=1.0)) is True  # no slope: as before
+
+
+def test_a_decision_file_from_before_the_slope_still_loads(tmp_path):
+    data = json.loads(DECISION.to_json())
+    for t in data["thresholds"].values():
+        del t["per_unwritten"]
+    (tmp_path / FILE).write_text(json.dumps(data), encoding="utf-8")
+    assert Decision.load(tmp_path / FILE) == DECISION

@@ -113,7 +113,7 @@ def test_the_answers_evaluation_scores_quotes_and_refusals(fake_settings):
 
 
 def test_lexical_candidates_keep_the_best_matches_and_ties_at_the_cut():
-    from cqqa.retrieve.search import top_lexical
+    from cqqa.retrieve.fusion import top_lexical
 
     scores = np.array([0.0, 3.0, 1.0, 0.0, 5.0, 3.0, 2.0])
     assert top_lexical(scores, 0).tolist() == [1, 2, 4, 5, 6]      # 0: every match

@@ -115,6 +115,7 @@ class ReaderSettings:
     slots: int = 4
     order: str = "fair"  # everyone's first quote before anyone's second; arrival: first come first served
     cache_entries: int = 2048  # finished translations kept; 0: none (a quote is ~100 characters)
+    judge: bool = True  # CQQA_JUDGE: the reader also judges near misses (retrieve/judge.py); 0: scores alone
 
     def __post_init__(self) -> None:
         if not 1 <= self.slots <= 16:
@@ -132,7 +133,8 @@ class ReaderSettings:
         return cls(wanted=raw not in ("0", "false", "no"),
                    slots=_env_int("CQQA_READER_SLOTS", cls.slots),
                    order=(os.environ.get("CQQA_READER_ORDER") or cls.order).strip().lower(),
-                   cache_entries=_env_int("CQQA_TRANSLATION_CACHE", cls.cache_entries))
+                   cache_entries=_env_int("CQQA_TRANSLATION_CACHE", cls.cache_entries),
+                   judge=(os.environ.get("CQQA_JUDGE") or "1").strip().lower() not in ("0", "false", "no"))
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,8 @@ citations out:
 1. make the question self-contained: with a language model configured, by a
    rewrite prompt; otherwise (and if that fails) Searcher carries the earlier
    turns' names into the query (followup.py), the same path `cqqa eval` scores;
-2. retrieve passages and decide whether they answer (one Retrieval, search.py);
+2. retrieve passages and decide whether they answer (one Retrieval, search.py); where the
+   scores leave that unsure, the reader judges it (retrieve/judge.py), outside the lock;
 3. compose: the extractive answer at once (answer.py); then, for an English question, each
    quote translated by the reader (reader.py: the bundled llama.cpp model, or any
    OpenAI-compatible server), streamed, and checked by code before it shows as checked.
@@ -62,6 +63,7 @@ class Assistant:
         self._readers = ReaderSource.open(llm, self.settings.reader, reader)
         self.reader_name = self._readers.name
         self.reader = self._readers.reader(self.searcher.index.names)
+        self.searcher.judge = self._readers.judge(warn)
 
     @property
     def index(self):
@@ -82,7 +84,8 @@ class Assistant:
         if latest is None or latest == self.searcher.index.version:
             return False
         try:
-            searcher = Searcher(self.settings, embedder=self.embedder, index=self.store.load(latest))
+            searcher = Searcher(self.settings, embedder=self.embedder, index=self.store.load(latest),
+                                judge=self.searcher.judge)
         except CqqaError as exc:  # keep answering from the version we have
             self.warn(f"could not load the new index version {latest}: {exc}")
             return False
@@ -115,7 +118,8 @@ class Assistant:
             except (LLMError, CqqaError) as exc:
                 notice = f"Follow-up rewrite failed ({exc}); used the conversation's names instead."
         with self._lock:
-            retrieval = searcher.retrieve(query, self.k, carried)
+            retrieval = searcher.retrieve(query, self.k, carried, judge=False)
+        retrieval = searcher.judged(retrieval)  # the reader, if asked, does not hold up other askers
         extractive = replace(compose_extractive(question, retrieval), notice=notice)
         reader = self.reader
         if reader is not None and self.llm is None and extractive.answerable and extractive.lang == "en":

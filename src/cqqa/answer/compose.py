@@ -8,8 +8,11 @@ one-line lead in English naming the source. Nothing is invented: every word
 after the lead is the article's own.
 
 When retrieval says nothing answers (Retrieval.answerable), the answer says so
-plainly in the question's language and the closest passages are offered as
-"possibly related", never as citations.
+plainly in the question's language, names the article that comes closest, and
+offers the closest passages as what they are, the nearest text that does not
+say it, never as citations. Most such questions are near misses: the article is
+about what was asked, only not the asked fact, and its closest sentence reads
+like an answer; the user is told it is not one.
 """
 
 from __future__ import annotations
@@ -18,11 +21,11 @@ from cqqa.answer.quotes import MAX_PASSAGES, score_sentences, select_quotes
 from cqqa.answer.types import Answer, Citation, citation_from_hit
 from cqqa.textnorm import language, to_simplified, to_traditional
 
-REFUSAL = {
-    "en": "I could not find an answer to this in the articles. The closest passages are listed as "
-          "possibly related; they may not answer your question.",
-    "zh-Hans": "文章中没有找到这个问题的答案。下面列出的是可能相关的段落，未必回答了您的问题。",
-    "zh-Hant": "文章中沒有找到這個問題的答案。下面列出的是可能相關的段落，未必回答了您的問題。",
+REFUSAL = {  # {closest}: the article of the closest passage (closest_name)
+    "en": "The articles do not say this. The closest is {closest}: the passages listed below come nearest, "
+          "but they do not say it.",
+    "zh-Hans": "文章中没有说到这一点。最接近的是{closest}：下面列出的段落最接近，但并没有说到。",
+    "zh-Hant": "文章中沒有說到這一點。最接近的是{closest}：下面列出的段落最接近，但並沒有說到。",
 }
 ABSENT = {  # said before the refusal when the question uses words the articles never do (absent_terms.py)
     "en": "The articles never mention {terms}.",
@@ -70,6 +73,15 @@ def _english_date(iso: str) -> str:
     return iso
 
 
+def closest_name(lang: str, hit, meta: dict) -> str:
+    """How a refusal names the article of the closest passage: as the English lead names a source,
+    or its title in 《》 in the question's script."""
+    meta = {"title": hit.title or hit.doc, **{k: v for k, v in meta.items() if v}}
+    if lang == "en":
+        return source_name(meta)
+    return f"《{in_script(meta['title'], lang)}》"
+
+
 def compose_extractive(question: str, retrieval) -> Answer:
     """An answer quoting the best sentences of a Retrieval's passages (search.py), or saying
     plainly that the articles do not answer, naming the question's words they never use."""
@@ -80,7 +92,7 @@ def compose_extractive(question: str, retrieval) -> Answer:
         return Answer(question, NO_PASSAGES[lang], False, [], **common)
     if not retrieval.answerable:
         related = [citation_from_hit(hit, i + 1) for i, hit in enumerate(hits[:MAX_PASSAGES])]
-        refusal = REFUSAL[lang]
+        refusal = REFUSAL[lang].format(closest=closest_name(lang, hits[0], meta_of(hits[0].doc)))
         if retrieval.absent_terms:
             separator = ", " if lang == "en" else "、"
             named = ABSENT[lang].format(terms=separator.join(f"“{t}”" for t in retrieval.absent_terms))

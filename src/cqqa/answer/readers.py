@@ -17,6 +17,7 @@ from cqqa.config import LLMSettings, ReaderSettings
 from cqqa.index.names import NameBridge
 from cqqa.models import local_reader
 from cqqa.models.llm import ChatClient
+from cqqa.retrieve.judge import Judge
 
 
 @dataclass
@@ -45,6 +46,10 @@ class ReaderSource:
         client = ChatClient(chosen) if chosen is not None else None
         name = (chosen.model or chosen.base_url) if chosen is not None else ""
         return cls(client, bundled, name, settings, Turns(settings.slots, settings.order))
+
+    def judge(self, warn=lambda message: None) -> Judge | None:
+        """The reader as a judge of near misses (retrieve/judge.py), unless CQQA_JUDGE=0 or there is none."""
+        return Judge(self.client, warn) if self.client is not None and self.settings.judge else None
 
     def reader(self, names: NameBridge) -> Reader | None:
         """A reader for one index version's names (its glossary), or None when there is none."""

@@ -34,7 +34,8 @@ def cmd_calibrate(args) -> int:
             calibrate.save_signals(rows, Path(args.signals_out))
         groups = {Path(args.set).stem: rows}
         how = (f"cqqa calibrate --set {args.set} --max-refused {args.max_refused}"
-               + (f" --hold-out {args.hold_out}" if args.hold_out else ""))
+               + (f" --hold-out {args.hold_out}" if args.hold_out else "")
+               + (" --near-misses" if args.near_misses else ""))
         target = Path(args.out) if args.out else settings.index_dir / FILE
     fitted = calibrate.fit(groups, base, args.max_refused, how)
     if args.json:
@@ -48,28 +49,46 @@ def cmd_calibrate(args) -> int:
 
 
 def _signals(args, settings, base):
-    """Retrieve the set's questions (on a copy of the corpus without --hold-out articles) once."""
+    """Retrieve the set's questions once: on the corpus itself, or on copies of it without the
+    --hold-out articles and without one paragraph of each article (--near-misses), each copy its
+    own group of questions (the fit must hold in each)."""
     from cqqa.evaluation import calibrate
     from cqqa.evaluation.evalset import load_eval_set
-    from cqqa.evaluation.holdout import hold_out
-    from cqqa.index.build import build_index
     from cqqa.retrieve.search import Searcher
 
     items = load_eval_set(Path(args.set))
-    if not args.hold_out:
+    if args.hold_out and args.near_misses:
+        raise CqqaError("choose --hold-out N or --near-misses: each makes its own copy of the corpus; "
+                        "run calibrate with --signals-out for each and fit them together with --signals")
+    if not args.hold_out and not args.near_misses:
         return calibrate.collect(items, Searcher(settings, decision=base), progress=err)
+    from cqqa.evaluation.holdout import hold_out, near_misses
+
     with tempfile.TemporaryDirectory(prefix="cqqa-holdout-") as scratch:
-        items, removed = hold_out(items, settings.source_dir, Path(scratch) / "docs", args.hold_out)
-        err(f"held out {len(removed)} articles ({', '.join(removed)}): their "
-            f"{sum(not i.answerable for i in items)} questions are now unanswerable")
-        index_dir = Path(scratch) / "index"
-        if settings.store == "local":
-            shutil.copytree(settings.index_dir, index_dir, ignore=shutil.ignore_patterns("*.lock"))  # reuse its vectors
-        else:  # never a scratch version in the shared store: the copy is local, embedded again
-            err(f"the held-out copy is indexed locally in {index_dir}, not in {settings.store}: every text is embedded again")
-        held = replace(settings, source_dir=Path(scratch) / "docs", index_dir=index_dir, store="local")
-        build_index(held, progress=True, warn=err)
-        return calibrate.collect(items, Searcher(held, decision=base), progress=err)
+        if args.hold_out:
+            items, removed = hold_out(items, settings.source_dir, Path(scratch) / "docs", args.hold_out)
+            err(f"held out {len(removed)} articles ({', '.join(removed)}): their "
+                f"{sum(not i.answerable for i in items)} questions are now unanswerable")
+        else:
+            items, removed = near_misses(items, settings.source_dir, Path(scratch) / "docs")
+            err(f"removed one paragraph from each of {len(removed)} articles: "
+                f"{sum(not i.answerable for i in items)} questions on them are now unanswerable (near misses)")
+        return calibrate.collect(items, _scratch_searcher(settings, Path(scratch), base), progress=err)
+
+
+def _scratch_searcher(settings, scratch: Path, base):
+    """A Searcher over the corpus copy in scratch/docs, indexed in scratch/index."""
+    from cqqa.index.build import build_index
+    from cqqa.retrieve.search import Searcher
+
+    index_dir = scratch / "index"
+    if settings.store == "local":
+        shutil.copytree(settings.index_dir, index_dir, ignore=shutil.ignore_patterns("*.lock"))  # reuse its vectors
+    else:  # never a scratch version in the shared store: the copy is local, embedded again
+        err(f"the corpus copy is indexed locally in {index_dir}, not in {settings.store}: every text is embedded again")
+    held = replace(settings, source_dir=scratch / "docs", index_dir=index_dir, store="local")
+    build_index(held, progress=True, warn=err)
+    return Searcher(held, decision=base)
 
 
 def add_parsers(sub, parents: Parents) -> None:
@@ -79,13 +98,20 @@ def add_parsers(sub, parents: Parents) -> None:
         description='Fit the similarity thresholds below which an answer is refused ("not in the articles"), '
                     "per language, on questions whose truth is known: an evaluation set with unanswerable "
                     "questions, or one whose articles you hold out (--hold-out N: N articles are left out of a "
-                    "copy of the corpus and their questions become unanswerable). The fit refuses as many "
+                    "copy of the corpus and their questions become unanswerable), or whose articles each lose one paragraph "
+                    "(--near-misses: the questions on it whose answer went with it become unanswerable, while "
+                    "the article is still about what they ask). The fit refuses as many "
                     "unanswerable questions as it can while wrongly refusing at most --max-refused of the "
                     "answerable ones, and is written to the index folder (decision.json), where ask, serve "
                     "and eval find it. Without one, the default fitted on public corpora is used.")
-    cal.add_argument("--set", help="evaluation file (JSONL); with --hold-out, each question's 'doc' names its article")
+    cal.add_argument("--set", help="evaluation file (JSONL); with --hold-out or --near-misses, each question's 'doc' "
+                                   "names its article")
     cal.add_argument("--hold-out", type=int, default=0, metavar="N",
                      help="leave N articles out (spread over the corpus) and ask their questions as unanswerable")
+    cal.add_argument("--near-misses", action="store_true",
+                     help="remove one paragraph from each article of a copy of the corpus and ask the questions "
+                          "on it whose answer is then written nowhere else as unanswerable: near misses, the "
+                          "article still about what they ask (each question's 'doc' names its article)")
     cal.add_argument("--max-refused", type=float, default=0.02, metavar="FRACTION",
                      help="the most answerable questions the fit may refuse, per corpus (default 0.02)")
     cal.add_argument("--out", metavar="FILE", help="where to write the decision (default: INDEX/decision.json)")

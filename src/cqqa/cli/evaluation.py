@@ -25,18 +25,12 @@ def cmd_eval(args) -> int:
     items = load_eval_set(Path(args.set))
     settings = _index_for_eval(args)
     searcher = Searcher(settings, retrieval=RetrievalSettings(mode=args.mode))
+    source = _reader_source(settings, require=True if args.reader else None)  # kept alive until the end
+    searcher.judge = source.judge(warn=err)  # as the chat decides near misses (CQQA_JUDGE=0: scores alone)
     if args.answers:
         from cqqa.evaluation.answer_eval import evaluate_answers, format_answers
 
-        reader = None
-        if args.reader:
-            from dataclasses import replace
-
-            from cqqa.answer.readers import ReaderSource
-
-            # a server set by CQQA_LLM_BASE_URL translates here whatever its mode; else the bundled one
-            source = ReaderSource.open(replace(settings.llm, mode="translate"), settings.reader, require=True)
-            reader = source.reader(searcher.index.names)  # `source` keeps the bundled server alive meanwhile
+        reader = source.reader(searcher.index.names) if args.reader else None
         answers = evaluate_answers(items, searcher, progress=err, reader=reader, reader_limit=args.reader_limit)
         print_json(answers) if args.json else print(format_answers(answers))
         return 0
@@ -47,6 +41,17 @@ def cmd_eval(args) -> int:
                 out.write(json.dumps(row, ensure_ascii=False) + "\n")
     print_json(result.to_dict()) if args.json else print(evaluate.format_table(result))
     return 0
+
+
+def _reader_source(settings: Settings, require: bool | None):
+    """The reader the chat would run (a server set by CQQA_LLM_BASE_URL, whatever its mode, else
+    the bundled one when fetched, unless CQQA_READER=0): it judges near misses and, with --reader,
+    translates."""
+    from dataclasses import replace
+
+    from cqqa.answer.readers import ReaderSource
+
+    return ReaderSource.open(replace(settings.llm, mode="translate"), settings.reader, require=require)
 
 
 def _index_for_eval(args) -> Settings:
@@ -95,7 +100,8 @@ def add_parsers(sub, parents: Parents) -> None:
     ev.add_argument("--answers", action="store_true",
                     help="score the answers instead of the retrieval: do the quoted sentences contain the "
                          "evidence, are the refusals right, how many characters are quoted, how long each answer "
-                         "takes (answer_eval.py)")
+                         "takes (answer_eval.py). Refusals are decided as the chat decides them: where a reader "
+                         "runs, it judges the unsure ones (CQQA_JUDGE=0: by the scores alone)")
     ev.add_argument("--reader", action="store_true",
                     help="with --answers: also translate the English answers' quotes with the reader (the bundled "
                          "one, or CQQA_LLM_BASE_URL) and score the translations: checked/withheld, English facts "

@@ -80,7 +80,7 @@ def cmd_ask(args) -> int:
     print(readable(answer))
     items = answer.citations or answer.related
     if items:
-        print("\nSources:" if answer.citations else "\nPossibly related (not citations):")
+        print("\nSources:" if answer.citations else "\nClosest passages, which do not say it (not citations):")
     for c in items:
         label = f"[{c.n}]" if answer.citations else " -"
         print(f"{label} {c.title} ({c.chunk_id}, {f'p. {c.page}, ' if c.page else ''}chars {c.start}-{c.end})")

@@ -14,6 +14,11 @@ to fit on keeps the base threshold, moved only as far as its answerable question
 questions it was not fitted on, and to other dtypes (int8 and bf16 move a score by about 0.01).
 A language with no unanswerable question, or no answerable one, keeps the base decision's
 thresholds: there is nothing to fit them on.
+
+How far a Chinese question's unwritten terms raise its bar (`per_unwritten`, decision.py) is
+chosen from SLOPES the same way: the thresholds are fitted for each, and the slope that refuses
+the most unanswerable questions (then wrongly the fewest answerable ones; then the smallest) wins.
+It only has something to fit on where the questions include near misses (`--near-misses`).
 """
 
 from __future__ import annotations
@@ -28,6 +33,7 @@ from cqqa.errors import CqqaError
 from cqqa.retrieve.decision import LANGUAGES, Decision, Signals, Thresholds
 
 GRID = np.round(np.arange(0.10, 0.901, 0.005), 3)
+SLOPES = (0.0, 0.1, 0.2, 0.3)  # per_unwritten candidates
 Labelled = list[tuple[bool, Signals]]  # (answerable, signals)
 
 
@@ -98,13 +104,25 @@ def _class(s: Signals) -> str | None:
     return "with_absent_terms" if s.absent_terms else "anchored" if s.anchored else "plain"
 
 
-def _counts(rows: Labelled, answerable: bool, kind: str) -> np.ndarray:
-    """For each grid value, how many of the questions that `kind` decides it refuses."""
-    scores = np.array([s.score for a, s in rows if a == answerable and _class(s) == kind])
+def _counts(rows: Labelled, answerable: bool, kind: str, slope: float) -> np.ndarray:
+    """For each grid value, how many of the questions that `kind` decides it refuses (the bar
+    raised by `slope` per share of unwritten terms)."""
+    scores = np.array([s.score - slope * (s.unwritten or 0.0) for a, s in rows if a == answerable and _class(s) == kind])
     return (scores[None, :] < GRID[:, None]).sum(axis=1) if len(scores) else np.zeros(len(GRID), int)
 
 
 def _fit_language(groups: list[Labelled], lang: str, max_refused: float, base: Thresholds) -> Thresholds | None:
+    """The thresholds and slope (SLOPES) that refuse the most unanswerable questions of `lang`."""
+    fits = [fit for slope in SLOPES if (fit := _fit_slope(groups, lang, max_refused, base, slope))]
+    if not fits:
+        return None
+    return max(fits, key=lambda fit: (fit[1], -fit[2], -fit[0].per_unwritten))[0]
+
+
+def _fit_slope(groups: list[Labelled], lang: str, max_refused: float, base: Thresholds,
+               slope: float) -> tuple[Thresholds, int, int] | None:
+    """The thresholds fitted with the bar raised by `slope` per share of unwritten terms;
+    with how many unanswerable questions they refuse, and answerable ones wrongly."""
     per_group = [[row for row in rows if row[1].lang == lang] for rows in groups]
     per_group = [rows for rows in per_group if rows]
     answerable = [sum(a for a, _ in rows) for rows in per_group]
@@ -117,8 +135,8 @@ def _fit_language(groups: list[Labelled], lang: str, max_refused: float, base: T
     refused, wrongly = np.zeros((len(g),) * 3, int), np.zeros((len(g),) * 3, int)
     seen = [any(not a and _class(s) == kind for rows in per_group for a, s in rows) for kind in CLASSES]
     for rows, n in zip(per_group, answerable):
-        a = [_counts(rows, True, kind) for kind in CLASSES]
-        u = [_counts(rows, False, kind) for kind in CLASSES]
+        a = [_counts(rows, True, kind, slope) for kind in CLASSES]
+        u = [_counts(rows, False, kind, slope) for kind in CLASSES]
         group_wrongly = a[0][:, None, None] + a[1][None, :, None] + a[2][None, None, :]
         feasible &= group_wrongly <= int(np.floor(max_refused * n))
         wrongly += group_wrongly
@@ -126,7 +144,9 @@ def _fit_language(groups: list[Labelled], lang: str, max_refused: float, base: T
     if not feasible.any():
         return None
     best = feasible & (refused == refused[feasible].max())  # the most unanswerable refused,
-    winners = np.argwhere(best & (wrongly == wrongly[best].min()))  # then the fewest answerable
+    best &= wrongly == wrongly[best].min()  # then the fewest answerable
+    winners = np.argwhere(best)
+    most, fewest = int(refused[best].max()), int(wrongly[best].min())
     chosen = {}
     for axis in (0, 2, 1):  # plain first, then anchored, then absent terms: each the middle of what remains
         values = sorted({float(g[w[axis]]) for w in winners})
@@ -135,7 +155,8 @@ def _fit_language(groups: list[Labelled], lang: str, max_refused: float, base: T
         else:  # no unanswerable question of this kind: the base threshold, moved only as far as needed
             chosen[axis] = min(values, key=lambda v: abs(v - getattr(base, CLASSES[axis])))
         winners = winners[g[winners[:, axis]] == chosen[axis]]
-    return Thresholds(chosen[0], chosen[1], chosen[2])
+    # the judge's thresholds are the base's: fitting them needs the reader's verdicts on near misses
+    return Thresholds(chosen[0], chosen[1], chosen[2], slope, base.judge_below, base.judge_min), most, fewest
 
 
 def fit(groups: dict[str, Labelled], base: Decision, max_refused: float = 0.02, how: str = "") -> Decision:
@@ -156,13 +177,15 @@ def fit(groups: dict[str, Labelled], base: Decision, max_refused: float = 0.02, 
 
 
 def format_fit(before: Decision, after: Decision, groups: dict[str, Labelled]) -> str:
-    lines = [f"{'':22}{'plain':>8}{'absent terms':>14}{'anchored':>10}{'answerable refused':>22}{'unanswerable refused':>22}"]
+    lines = [f"{'':22}{'plain':>8}{'absent terms':>14}{'anchored':>10}{'unwritten':>10}"
+             f"{'answerable refused':>22}{'unanswerable refused':>22}"]
     for label, decision in (("before", before), ("after", after)):
         measured = measure(decision, groups)
         for lang in LANGUAGES:
             t = decision.thresholds[lang]
-            lines.append(f"{label + ' ' + lang:22}{t.plain:>8.3f}{t.with_absent_terms:>14.3f}{t.anchored:>10.3f}")
+            lines.append(f"{label + ' ' + lang:22}{t.plain:>8.3f}{t.with_absent_terms:>14.3f}{t.anchored:>10.3f}"
+                         f"{t.per_unwritten:>10.2f}")
             for key, row in measured.items():
                 if key.endswith(" " + lang):
-                    lines.append(f"{'  ' + key:54}{row['answerable_refused']:>22}{row['unanswerable_refused']:>22}")
+                    lines.append(f"{'  ' + key:64}{row['answerable_refused']:>22}{row['unanswerable_refused']:>22}")
     return "\n".join(lines)

@@ -7,12 +7,15 @@
   answer stood in that paragraph and nowhere else in what is left of its article becomes
   unanswerable; the article is still about the same people and things, with the same names,
   only the asked fact is gone. The question is dropped when its answer still stands elsewhere.
+  An article written as one paragraph (CMRC 2018) is first cut at sentence ends into PARTS
+  parts of about equal length, which count as its paragraphs.
 
 Both choices are fixed by the sorted file names, so they are the same on every run and machine.
 """
 
 from __future__ import annotations
 
+import re
 import shutil
 from dataclasses import replace
 from pathlib import Path
@@ -66,6 +69,23 @@ def paragraphs(text: str) -> tuple[list[str], list[str]]:
     return [], blocks
 
 
+PARTS = 3  # a one-paragraph article is cut into this many parts for the near-miss construction
+
+
+def parts(paragraph: str, n: int = PARTS) -> list[str]:
+    """A paragraph cut after sentence ends into at most n parts of about equal length."""
+    sentences = [s for s in re.split(f"(?<=[{re.escape(CHINESE_SENTENCE_ENDS)}])", paragraph) if s]
+    if len(sentences) < n:
+        return [paragraph]
+    out, current, share = [], "", len(paragraph) / n
+    for sentence in sentences:
+        current += sentence
+        if len(current) >= share and len(out) < n - 1:
+            out.append(current)
+            current = ""
+    return out + [current] if current else out
+
+
 def removed_paragraph(position: int, count: int) -> int:
     """Which paragraph goes from the article at `position` in sorted order: position % count
     (xquad-dev-near-misses: paragraph (n // 2) % count of article xquad_n, the same thing)."""
@@ -92,13 +112,17 @@ def near_misses(items: list[EvalItem], source: Path, out: Path) -> tuple[list[Ev
     for position, path in enumerate(files):
         text = path.read_text(encoding="utf-8")
         title, paras = paragraphs(text)
+        joiner = "\n\n"
+        if len(paras) == 1:
+            paras, joiner = parts(paras[0]), ""
         if len(paras) >= 2:
             removed[path.stem] = which = removed_paragraph(position, len(paras))
             gone[path.stem] = fold(paras[which])
             paras = paras[:which] + paras[which + 1:]
         left[path.stem] = fold("\n".join(title + paras))
         ending = "\n" if text.endswith("\n") else ""
-        (out / path.name).write_text("\n\n".join(title + paras) + ending, encoding="utf-8")
+        body = "\n\n".join(title + [joiner.join(paras)])
+        (out / path.name).write_text(body + ending, encoding="utf-8")
     made = []
     for item in items:
         if not item.answerable or item.doc not in gone or not any(fold(e) in gone[item.doc] for e in item.evidence):

@@ -20,6 +20,7 @@ a malformed reply falls back to the extractive answer with a one-line notice (as
 from __future__ import annotations
 
 import json
+import math
 import time
 from collections.abc import Iterator
 
@@ -66,6 +67,37 @@ class ChatClient:
 
     def complete(self, messages: list[dict]) -> str:
         return "".join(self.stream(messages))
+
+    def first_token(self, messages: list[dict], top: int = 20) -> dict[str, float]:
+        """The model's first reply token: each candidate (stripped, lower-cased) with its
+        probability, from the server's top log-probabilities; a server that gives none counts
+        what it wrote as certain. No grammar is sent: this asks for a choice, not a text."""
+        s = self.settings
+        headers = {"Authorization": f"Bearer {s.api_key}"} if s.api_key else {}
+        body = {"model": s.model or "default", "messages": messages, "max_tokens": 1, "temperature": 0,
+                "logprobs": True, "top_logprobs": top}
+        where = f"the language model at {s.base_url}"
+        try:
+            reply = httpx.post(f"{s.base_url}/chat/completions", json=body, headers=headers,
+                               timeout=httpx.Timeout(s.timeout, connect=min(5.0, s.timeout)))
+        except httpx.TimeoutException:
+            raise LLMError(f"{where} did not answer within {s.timeout:g} s (CQQA_LLM_TIMEOUT)") from None
+        except httpx.HTTPError as exc:
+            raise LLMError(f"could not reach {where}: {exc}") from None
+        if reply.status_code != 200:
+            raise LLMError(f"{where} answered HTTP {reply.status_code}: {reply.text[:200]}")
+        try:
+            choice = reply.json()["choices"][0]
+            content = (choice.get("logprobs") or {}).get("content") or []
+            if not content:
+                return {(choice["message"].get("content") or "").strip().lower(): 1.0}
+            chances: dict[str, float] = {}
+            for candidate in content[0].get("top_logprobs") or [content[0]]:
+                token = candidate["token"].strip().lower()
+                chances[token] = chances.get(token, 0.0) + math.exp(candidate["logprob"])
+            return chances
+        except (ValueError, KeyError, IndexError, TypeError, AttributeError):
+            raise LLMError(f"{where} sent a malformed reply: {reply.text[:120]!r}") from None
 
 
 def _delta(line: str, where: str) -> str | None:

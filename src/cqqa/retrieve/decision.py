@@ -23,6 +23,17 @@ Per language, a question is refused when
   not in the corpus rarely finds its names anywhere (xquad-dev: 8 of 90 did, all below 0.30); else
 * its score is below `plain`.
 
+A Chinese question's bar rises with the share of its terms that the best passage's article never
+writes (`unwritten`, absent_terms.unwritten_share), by `per_unwritten` per whole share: a near
+miss (the article is about the person or thing asked about, but the asked fact is gone) finds
+its article by the names and topic it shares, yet the words of the asked fact are not in it.
+Measured on DRCD and xquad-dev with one paragraph removed from each article (docs/evaluation.md).
+An English question has no Chinese terms to compare, so its bar does not move. Instead, a
+question that clears its bar with a score below `judge_below` is judged by the reader where
+one runs (judge.py): the reader's probability that the closest sentences state the answer must
+reach `judge_min`, or the question is refused as a near miss. Without a reader, or when it
+fails, the question is decided as if the judge did not exist.
+
 A who-is or what-is question the subject lookup answers (roles.py) is never refused.
 """
 
@@ -49,7 +60,9 @@ class Signals:
     absent_year: bool
     anchored: bool  # the best passage writes a name the question asks about
     lookup: bool
-    identifier: bool = False  # the best passage writes an exact identifier the question names  # answered by the who-is/what-is lookup
+    identifier: bool = False  # the best passage writes an exact identifier the question names
+    unwritten: float | None = None  # share of a Chinese question's terms its best passage's article never writes
+    judged: float | None = None  # the reader's probability that the best sentences state the answer (judge.py)
 
 
 @dataclass(frozen=True)
@@ -57,6 +70,9 @@ class Thresholds:
     plain: float
     with_absent_terms: float
     anchored: float
+    per_unwritten: float = 0.0  # how far the bar rises for a question none of whose terms the article writes
+    judge_below: float = 0.0  # scores below this are judged by the reader (0: never)
+    judge_min: float = 0.0  # the judge's probability of "yes" an answer needs
 
 
 @dataclass(frozen=True)
@@ -72,10 +88,22 @@ class Decision:
             return False
         if s.score is None:
             return True
-        return s.score >= self.bar(s)
+        if s.score < self.bar(s):
+            return False
+        return s.judged is None or s.judged >= self.thresholds[s.lang].judge_min
+
+    def wants_judge(self, s: Signals) -> bool:
+        """Whether a question the scores answer is unsure enough to ask the judge (judge.py)."""
+        return (not s.lookup and s.score is not None and s.score < self.thresholds[s.lang].judge_below
+                and self.answerable(s))
 
     def bar(self, s: Signals) -> float:
         """The threshold that decides a question with a score (see the module's doc)."""
+        t = self.thresholds[s.lang]
+        return self.base_bar(s) + t.per_unwritten * (s.unwritten or 0.0)
+
+    def base_bar(self, s: Signals) -> float:
+        """The threshold of the rule that decides `s`, before its unwritten terms raise it."""
         t = self.thresholds[s.lang]
         if s.absent_terms:
             return t.with_absent_terms
@@ -96,7 +124,17 @@ class Decision:
                 "a name of the question is in the best passage" if s.anchored else "plain")
         bar = self.bar(s)
         verdict = "answerable" if s.score >= bar else "not in the articles"
-        return f"{verdict}: {s.lang} question, {rule}: best sentence {s.score:.3f} vs threshold {bar:.3f}"
+        raised = (f" ({self.base_bar(s):.3f} raised: the best article never writes {s.unwritten:.0%} of the "
+                  "question's terms)" if bar != self.base_bar(s) else "")
+        judged = ""
+        if s.score >= bar and s.judged is not None:
+            minimum = self.thresholds[s.lang].judge_min
+            verdict = "answerable" if s.judged >= minimum else "not in the articles"
+            judged = f"; the reader judges the best sentences to state the answer at {s.judged:.2f} (needs {minimum:.2f})"
+        elif self.wants_judge(s):
+            judged = (f"; unsure (below {self.thresholds[s.lang].judge_below:.3f}): where a reader runs, "
+                      "`cqqa ask` and the chat ask it to judge")
+        return f"{verdict}: {s.lang} question, {rule}: best sentence {s.score:.3f} vs threshold {bar:.3f}{raised}{judged}"
 
     @classmethod
     def uniform(cls, plain: float, with_absent_terms: float | None = None, anchored: float | None = None) -> "Decision":
@@ -117,9 +155,12 @@ class Decision:
         scratch.replace(path)
 
     @classmethod
-    def from_dict(cls, data: dict, where: str) -> "Decision":
+    def from_dict(cls, data: dict, where: str, fallback: "Decision | None" = None) -> "Decision":
+        """A decision from its JSON. A file from before the judge (judge_below, judge_min) takes
+        those from `fallback` (the default's), so a corpus fitted earlier still has its near
+        misses judged; one from before `per_unwritten` keeps 0: its thresholds were fitted without it."""
         try:
-            thresholds = {lang: Thresholds(float(t["plain"]), float(t["with_absent_terms"]), float(t["anchored"]))
+            thresholds = {lang: cls._thresholds(t, fallback.thresholds.get(lang) if fallback else None)
                           for lang, t in data["thresholds"].items()}
             missing = [lang for lang in LANGUAGES if lang not in thresholds]
             if missing:
@@ -130,6 +171,13 @@ class Decision:
             raise ConfigError(f"{where} is not a refusal decision cqqa can read ({exc!r}); refit it with "
                               "`cqqa calibrate`, or delete it to use the default") from None
 
+    @staticmethod
+    def _thresholds(t: dict, fallback: Thresholds | None) -> Thresholds:
+        judge_below, judge_min = (fallback.judge_below, fallback.judge_min) if fallback else (0.0, 0.0)
+        return Thresholds(float(t["plain"]), float(t["with_absent_terms"]), float(t["anchored"]),
+                          float(t.get("per_unwritten", 0.0)), float(t.get("judge_below", judge_below)),
+                          float(t.get("judge_min", judge_min)))
+
     @classmethod
     def load(cls, path: Path) -> "Decision":
         try:
@@ -137,7 +185,7 @@ class Decision:
         except (OSError, ValueError) as exc:
             raise ConfigError(f"cannot read the refusal decision {path}: {exc}; refit it with `cqqa calibrate`, "
                               "or delete it to use the default") from None
-        return cls.from_dict(data, str(path))
+        return cls.from_dict(data, str(path), fallback=cls.default())
 
     @classmethod
     def default(cls) -> "Decision":

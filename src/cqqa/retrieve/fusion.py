@@ -39,3 +39,14 @@ def rrf(dense: np.ndarray, lexical: np.ndarray) -> np.ndarray:
     lexical_ranks = ranks(lexical).astype(np.float64)
     lexical_ranks[lexical <= 0] = np.inf  # a chunk sharing no token is not in the lexical list
     return 1.0 / (RRF_K + ranks(dense)) + 1.0 / (RRF_K + lexical_ranks)
+
+
+def top_lexical(lexical: np.ndarray, limit: int) -> np.ndarray:
+    """Rows with a lexical match; only the `limit` best (ties at the cut included) when limit > 0.
+    At 100,000 chunks a question's common words match tens of thousands of chunks, and scoring
+    every one's sentences made a search take seconds (eval/bench_serve_scale.py)."""
+    matched = np.flatnonzero(lexical > 0)
+    if limit <= 0 or len(matched) <= limit:
+        return matched
+    cut = np.partition(lexical[matched], len(matched) - limit)[len(matched) - limit]
+    return matched[lexical[matched] >= cut]

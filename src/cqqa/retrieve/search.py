@@ -13,8 +13,11 @@ The pipeline for one question (asked after `history`):
    title ranks first and answers; what is X: a question asking only what a person or
    organisation the articles write is, is answerable (roles.py);
 6. answerable: "not in the articles" when the best sentence is far from the question, or
-   not close and the question uses a noun the articles never do (absent_terms.py); how far is
-   fitted per corpus and language (decision.py, `cqqa calibrate`).
+   not close and the question uses a noun the articles never do (absent_terms.py), or (in
+   Chinese) its article never writes much of what it asks; how far is fitted per corpus and
+   language (decision.py, `cqqa calibrate`);
+7. judged: where a reader runs (`judge`), a question the scores leave unsure is answered only
+   if the reader judges its best sentences to state the answer (judge.py: near misses).
 
 RetrievalSettings (config.py) holds every knob: `mode` selects a single stage for comparison
 (dense, lexical, rrf = naive fusion, hybrid = the product); `sentence_level` and
@@ -31,12 +34,13 @@ from functools import cached_property
 import numpy as np
 
 from cqqa.retrieve import fusion
-from cqqa.retrieve.absent_terms import Vocabulary
+from cqqa.retrieve.absent_terms import Vocabulary, unwritten_share
 from cqqa.retrieve.decision import Decision, Signals
 from cqqa.config import RetrievalSettings, Settings
 from cqqa.models.embedding import Embedder
 from cqqa.errors import IndexProblem, QueryError
 from cqqa.retrieve.followup import standalone_query
+from cqqa.retrieve.judge import Judge
 from cqqa.retrieve.question import checked
 from cqqa.index.version import Index
 from cqqa.index.stores import open_store
@@ -108,17 +112,6 @@ class Retrieval:
         return [(index.sentences.texts[r], float(s)) for r, s in zip(rows, scores)]
 
 
-def top_lexical(lexical: np.ndarray, limit: int) -> np.ndarray:
-    """Rows with a lexical match; only the `limit` best (ties at the cut included) when limit > 0.
-    At 100,000 chunks a question's common words match tens of thousands of chunks, and scoring
-    every one's sentences made a search take seconds (eval/bench_serve_scale.py)."""
-    matched = np.flatnonzero(lexical > 0)
-    if limit <= 0 or len(matched) <= limit:
-        return matched
-    cut = np.partition(lexical[matched], len(matched) - limit)[len(matched) - limit]
-    return matched[lexical[matched] >= cut]
-
-
 def identifiers_in(tokens: Sequence[str], text: str) -> list[str]:
     """The question's exact identifiers (numbers of three or more digits, years aside) that
     `text` contains."""
@@ -142,8 +135,10 @@ class Searcher:
 
     def __init__(self, settings: Settings | None = None, *, embedder: Embedder | None = None,
                  retrieval: RetrievalSettings | None = None, index: Index | None = None,
-                 decision: Decision | None = None):
+                 decision: Decision | None = None, judge: Judge | None = None):
+        """`judge`: the reader as a judge of near misses (judge.py); None: scores alone decide."""
         self.settings = settings or Settings.from_env()
+        self.judge = judge
         self.options = retrieval or RetrievalSettings()
         self.index: Index = index or open_store(self.settings).load()
         self.decision = decision or Decision.for_index(self.settings.index_dir)
@@ -168,6 +163,11 @@ class Searcher:
         return Vocabulary(list(self.index.document_texts().values()), set(self.index.names.aliases),
                           self.index.names.sounds.lookup)
 
+    @cached_property
+    def folded_articles(self) -> dict[str, str]:
+        """doc id -> the article folded and lower-cased, as unwritten_share compares terms."""
+        return {doc: fold(text).lower() for doc, text in self.index.document_texts().items()}
+
     def plan(self, question: str, history: Sequence[str] = ()) -> QueryPlan:
         query = standalone_query(checked(question), history, self.index.names.subjects_in)
         names = self.index.names.expand(query) if self.options.bridge_names else []
@@ -179,12 +179,13 @@ class Searcher:
         """The passages for one question, asked after `history` (earlier user turns, oldest first)."""
         return self.retrieve(question, k, history).hits
 
-    def retrieve(self, question: str, k: int = 5, history: Sequence[str] = ()) -> Retrieval:
-        return self.retrieve_many([(question, history)], k)[0]
+    def retrieve(self, question: str, k: int = 5, history: Sequence[str] = (), judge: bool = True) -> Retrieval:
+        return self.retrieve_many([(question, history)], k, judge=judge)[0]
 
     def retrieve_many(self, requests: Sequence[tuple[str, Sequence[str]]], k: int = 5,
-                      batch_size: int = 32) -> list[Retrieval]:
-        """retrieve() for many (question, history) pairs, embedding the queries in batches."""
+                      batch_size: int = 32, judge: bool = True) -> list[Retrieval]:
+        """retrieve() for many (question, history) pairs, embedding the queries in batches;
+        `judge` False leaves the judging to the caller (judged(), e.g. outside a lock)."""
         _check_k(k)
         plans = [self.plan(question, history) for question, history in requests]
         results = []
@@ -199,8 +200,13 @@ class Searcher:
                 signals = self._signals(plan, hits, absent, bool(roles) or self._asks_overview(plan))
                 answerable = bool(hits) and self.decision.answerable(signals)
                 texts = [self.index.sentences.texts[row] for row in roles]
-                results.append(Retrieval(plan, hits, answerable, absent, self.index, vector, texts, signals))
+                retrieval = Retrieval(plan, hits, answerable, absent, self.index, vector, texts, signals)
+                results.append(self.judged(retrieval) if judge else retrieval)
         return results
+
+    def judged(self, retrieval: Retrieval) -> Retrieval:
+        """The retrieval with the judge's verdict, when a judge is set and the scores leave it unsure."""
+        return self.judge.verdict(retrieval, self.decision) if self.judge else retrieval
 
     def _roles(self, plan: QueryPlan) -> list[int]:
         """Rows of the sentences giving the title of whom the question asks about (roles.py)."""
@@ -226,9 +232,12 @@ class Searcher:
         score = None if top is None else top.best_sentence_score if top.best_sentence_score is not None \
             else top.dense_score
         years = [term for term in absent_terms if YEAR.fullmatch(term)]
-        return Signals(language_family(plan.lang), score, len(absent_terms) > len(years), bool(years),
+        lang = language_family(plan.lang)
+        unwritten = unwritten_share(plan.tokens, self.folded_articles.get(top.doc, "")) \
+            if top is not None and lang == "zh" else None
+        return Signals(lang, score, len(absent_terms) > len(years), bool(years),
                        bool(top and names_in(plan.names, top.text)), lookup,
-                       bool(top and identifiers_in(plan.tokens, top.text)))
+                       bool(top and identifiers_in(plan.tokens, top.text)), unwritten)
 
     def _rank(self, plan: QueryPlan, query_vector: np.ndarray | None, k: int, pinned: Sequence[int] = ()) -> list[Hit]:
         """The k best chunks; `pinned` chunk rows first, in their order."""
@@ -244,7 +253,7 @@ class Searcher:
             candidates = np.union1d(np.flatnonzero(lexical > 0), pinned).astype(np.int64)
         else:
             _, rows = index.vector_index.nearest(query_vector, options.candidates)
-            candidates = np.union1d(rows[0][rows[0] >= 0], top_lexical(lexical, options.lexical_candidates))
+            candidates = np.union1d(rows[0][rows[0] >= 0], fusion.top_lexical(lexical, options.lexical_candidates))
             candidates = np.union1d(candidates, pinned).astype(np.int64)
             dense = np.full(n, -1.0, dtype=np.float32)
             dense[candidates] = similarities(index.vectors, candidates, query_vector[0])

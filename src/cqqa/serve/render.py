@@ -19,9 +19,9 @@ from cqqa.ingest.formats.base import PAGE_BREAK, page_at
 _EXTRA = str.maketrans({"$": "&#36;", "{": "&#123;", "}": "&#125;", "`": "&#96;"})
 
 HEADINGS = {
-    "en": ("Sources", "Possibly related passages (not citations)", "Open the article at this passage ↗"),
-    "zh-Hans": ("出处", "可能相关的段落（非引用）", "在原文中查看 ↗"),
-    "zh-Hant": ("出處", "可能相關的段落（非引用）", "在原文中查看 ↗"),
+    "en": ("Sources", "Closest passages: they do not say it (not citations)", "Open the article at this passage ↗"),
+    "zh-Hans": ("出处", "最接近的段落：并没有说到（非引用）", "在原文中查看 ↗"),
+    "zh-Hant": ("出處", "最接近的段落：並沒有說到（非引用）", "在原文中查看 ↗"),
 }
 
 

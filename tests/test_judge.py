@@ -1,0 +1,83 @@
+"""The reader as a judge of near misses (retrieve/judge.py): what it asks, how it reads the
+reply (a real HTTP server process, tests/fake_openai_server.py), how its verdict enters the
+decision, and the bundled reader's verdicts on real sentences."""
+
+from __future__ import annotations
+
+import pytest
+
+from cqqa.config import LLMSettings
+from cqqa.models.llm import ChatClient
+from cqqa.retrieve.decision import Decision, Signals, Thresholds
+from cqqa.retrieve.judge import Judge, judged_passage
+from cqqa.retrieve.search import Hit, QueryPlan, Retrieval
+from helpers import free_port
+
+pytestmark = pytest.mark.unit
+
+
+def judge(url: str, model: str = "cite", warnings: list | None = None) -> Judge:
+    return Judge(ChatClient(LLMSettings(url, model, "", 2.0)), (warnings if warnings is not None else []).append)
+
+
+def test_the_judged_passage_is_the_two_closest_sentences_in_reading_order():
+    scores = [("甲。", 0.2), ("乙。", 0.6), ("丙。", 0.1), ("丁。", 0.5)]
+    assert judged_passage(scores) == "乙。丁。"
+    assert judged_passage([("甲。", 0.3)]) == "甲。"
+
+
+@pytest.mark.integration
+def test_the_probability_of_yes_is_read_from_the_first_tokens_log_probabilities(llm_url):
+    assert judge(llm_url).yes("Who founded Geely?", "Seres was founded by Zhang.") == pytest.approx(0.2)
+    assert judge(llm_url).yes("Who founded Zhang?", "Seres was founded by Zhang.") == pytest.approx(0.8)
+    # a server without log-probabilities: what it wrote counts as certain
+    assert judge(llm_url, "nologprobs").yes("Who founded Zhang?", "Seres was founded by Zhang.") == 1.0
+
+
+@pytest.mark.integration
+def test_a_failing_judge_leaves_the_question_unjudged_and_says_why(llm_url):
+    warnings: list[str] = []
+    assert judge(llm_url, "error", warnings).yes("Who?", "甲。") is None
+    assert judge(f"http://127.0.0.1:{free_port()}/v1", "cite", warnings).yes("Who?", "甲。") is None
+    assert len(warnings) == 2 and all("decided by similarity alone" in w for w in warnings)
+    assert "HTTP 500" in warnings[0] and "could not reach" in warnings[1]
+
+
+class Scripted(Judge):
+    """A judge whose verdicts are given: the point here is the decision around it, not the model."""
+
+    def __init__(self, yes):
+        super().__init__(client=None)
+        self.asked, self._yes = [], yes
+
+    def yes(self, question, passage):
+        self.asked.append((question, passage))
+        return self._yes
+
+
+DECISION = Decision({lang: Thresholds(0.30, 0.60, 0.30, judge_below=0.50, judge_min=0.45) for lang in ("en", "zh")})
+
+
+class Sentences(Retrieval):
+    def sentence_scores(self, hit):  # the best passage's sentences, as the index would give them
+        return [("特斯拉于1900年获得专利。", 0.40), ("他很有名。", 0.1)]
+
+
+def retrieval(score: float) -> Retrieval:
+    signals = Signals("en", score, False, False, False, False)
+    hit = Hit(1, "t#1", "t", "Tesla", "", "特斯拉于1900年获得专利。他很有名。", 0, 20, score)
+    return Sentences(QueryPlan("Who did Tesla partner with in 1886?", [], [], 0.0), [hit],
+                     DECISION.answerable(signals), [], signals=signals)
+
+
+def test_only_unsure_answers_are_judged_and_a_no_refuses_them():
+    no, yes = Scripted(0.2), Scripted(0.9)
+    judged = no.verdict(retrieval(0.40), DECISION)
+    assert judged.answerable is False and judged.signals.judged == 0.2
+    assert no.asked == [("Who did Tesla partner with in 1886?", "特斯拉于1900年获得专利。他很有名。")]
+    assert "not in the articles" in DECISION.explain(judged.signals) and "0.20 (needs 0.45)" in DECISION.explain(judged.signals)
+    assert yes.verdict(retrieval(0.40), DECISION).answerable is True
+    sure, far = Scripted(0.0), Scripted(1.0)
+    assert sure.verdict(retrieval(0.55), DECISION).answerable is True and sure.asked == []  # above judge_below
+    assert far.verdict(retrieval(0.25), DECISION).answerable is False and far.asked == []  # already refused
+    assert Scripted(None).verdict(retrieval(0.40), DECISION).answerable is True  # the judge failed: as before
