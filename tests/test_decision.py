@@ -69,9 +69,11 @@ def test_the_index_calibration_wins_over_the_default(tmp_path):
 def test_the_default_covers_both_languages_and_says_how_it_was_fitted():
     default = Decision.default()
     assert set(default.thresholds) == {"en", "zh"}
-    assert "held-out" in default.fitted_on
+    assert "held out" in default.fitted_on and "one paragraph removed" in default.fitted_on
     for t in default.thresholds.values():
-        assert t.anchored <= t.plain <= t.with_absent_terms
+        assert t.plain <= t.with_absent_terms  # a term the articles never use never lowers the bar
+        assert 0 < t.judge_below < 1 and 0 < t.judge_min < 1  # the reader judges unsure answers in both languages
+    assert default.thresholds["zh"].per_unwritten > 0 and default.thresholds["en"].per_unwritten == 0
 
 
 @pytest.mark.parametrize("content", ["not json", json.dumps({"thresholds": {"en": {"plain": 0.3}}}),

@@ -165,12 +165,31 @@ def test_thumbs_up_is_saved_with_question_answer_and_citations(page, server):
     assert row["cited"] == cited and "[1]" in row["answer"]
 
 
-def test_unanswerable_question_gets_a_plain_refusal(page):
-    answer = ask(page, "How many employees does Seres have?")
-    assert "The articles do not say this. The closest is" in answer
-    wait_for_sources(page, "Closest passages: they do not say it")
+@pytest.mark.parametrize("question, said, heading", [
+    ("How many employees does Seres have?", "The articles do not say this. The closest is the",
+     "Closest passages: they do not say it"),
+    ("赛力斯有多少名员工？", "文章中没有说到这一点。最接近的是《", "最接近的段落：并没有说到"),
+])
+def test_a_near_miss_says_the_articles_do_not_say_it_and_links_the_closest_article(page, question, said, heading):
+    """Seres is in the articles, its head count is not: the reply says so in the asker's language,
+    names the closest article, and shows its passages as the closest text, never as citations,
+    each with a link that opens the article at that passage."""
+    answer = ask(page, question)
+    assert said in answer, answer
+    assert "[1]" not in answer
+    wait_for_sources(page, heading)
     assert page.locator("#cqqa-sources .cqqa-cite").count() == 0
-    assert page.locator("#cqqa-sources .cqqa-related").count() >= 1
+    related = page.locator("#cqqa-sources .cqqa-related")
+    assert related.count() >= 1
+    link = related.first.locator("a.cqqa-open")
+    assert "/article/" in (link.get_attribute("href") or "") or (link.get_attribute("href") or "").startswith("article/")
+    with page.context.expect_page() as opened:
+        link.click()
+    article = opened.value
+    article.wait_for_selector("#passage", timeout=WAIT_MS)
+    title = article.locator("h1").inner_text()
+    assert title and (title in answer or "report" in answer), (title, answer)  # the named article is the one linked
+    article.close()
 
 
 def test_a_question_asked_right_after_a_like_is_answered(page, server):

@@ -11,8 +11,9 @@ compose the extractive answer) and, per language and kind:
 - quote_chars_p50: characters quoted per answer (median over the answers given): the price of
   quoting more to hold the evidence;
 - refusals: unanswerable questions refused, answerable questions wrongly refused;
-- seconds per answer (p50, p90), retrieval included, query embedding excluded (embedded in
-  batches first, as `cqqa eval` does).
+- seconds per answer (p50, p90), retrieval included (and the reader's judgement where it is
+  asked, judge.py), query embedding excluded (embedded in batches first, as `cqqa eval` does);
+- judged: how many answers the reader judged.
 
 With a reader (`--reader`), each answerable English question's quotes are also translated and
 checked, as the chat does, and per language/kind: translations checked / withheld / failed;
@@ -79,6 +80,7 @@ def evaluate_answers(items: list[EvalItem], searcher, progress=lambda message: N
             "cited_has_evidence": item.answerable and _contains([c.text for c in answer.citations], item.evidence),
             "quote_has_evidence": item.answerable and _contains(quotes, item.evidence),
             "quote_chars": sum(len(q) for q in quotes),
+            "judged": retrieval.signals.judged if retrieval.signals else None,  # the reader's yes (judge.py)
             "question": item.question, "answer": answer.answer,
         })
         translate = reader is not None and answer.answerable and answer.lang == "en" and item.answerable
@@ -122,6 +124,7 @@ def _summarise(rows: list[dict]) -> dict:
         "answerable_refused": f"{sum(r['refused'] for r in answerable)}/{len(answerable)}",
         "quote_chars_p50": round(statistics.median(chars)) if (chars := [r["quote_chars"] for r in rows if not r["refused"]])
         else None,
+        "judged": sum(r.get("judged") is not None for r in rows),  # answers the reader judged (judge.py)
         "p50_ms": round(1000 * statistics.median(times), 1) if times else None,
         "p90_ms": round(1000 * times[int(0.9 * (len(times) - 1))], 1) if times else None,
         **_reader_summary([r for r in rows if "translations" in r]),
@@ -150,9 +153,9 @@ def _reader_summary(rows: list[dict]) -> dict:
 
 def format_answers(result: dict) -> str:
     cols = ("n", "quote_has_evidence", "quote_has_evidence_when_cited", "cited_has_evidence",
-            "unanswerable_refused", "answerable_refused", "quote_chars_p50", "p50_ms", "p90_ms")
+            "unanswerable_refused", "answerable_refused", "quote_chars_p50", "judged", "p50_ms", "p90_ms")
     heads = ("n", "quote∋evid", "…when cited", "cited∋evid", "unans. refused", "ans. refused", "quoted chars",
-             "p50 ms", "p90 ms")
+             "judged", "p50 ms", "p90 ms")
     lines = [f"{'':18}" + "".join(f"{h:>15}" for h in heads)]
     for key in sorted(result["summary"], key=lambda k: (k != "all", k)):
         values = result["summary"][key]
