@@ -12,6 +12,10 @@ questions: 11 of 14 right (wrong: s074, u006, u010), while the 0.375 threshold a
 of the same 14 right and the two it gets wrong (s133, s139) are who-is questions the subject
 lookup now answers: in bf16 the judge would not help; in int8 the band's scores move by about
 0.012, which is where it might.
+
+Since 2026-12-04 the judge is part of the product (retrieve/judge.py: its prompt, the passage it
+is shown and P(yes) from the first token's log-probabilities); this script asks it exactly so and
+prints P(yes) against the default decision's judge_min.
 """
 
 from __future__ import annotations
@@ -22,16 +26,9 @@ import time
 from cqqa.answer.readers import ReaderSource
 from cqqa.evaluation.evalset import load_eval_set
 from cqqa.config import LLMSettings, ReaderSettings
+from cqqa.retrieve.decision import Decision
+from cqqa.retrieve.judge import Judge, judged_passage
 from cqqa.retrieve.search import Searcher
-
-SYSTEM = "You judge whether a Chinese passage answers an English question. Reply with one word: yes or no."
-
-
-def judge_messages(question: str, passage: str) -> list[dict]:
-    return [{"role": "system", "content": SYSTEM},
-            {"role": "user", "content": f"Question: {question}\n\nPassage:\n{passage}\n\n"
-                                        "Does the passage state the answer to the question? yes or no"}]
-
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -41,7 +38,7 @@ def main() -> None:
     args = parser.parse_args()
     searcher = Searcher()
     source = ReaderSource.open(LLMSettings(), ReaderSettings(), require=True)  # the bundled reader, as the chat starts it
-    client = source.client
+    judge, minimum = Judge(source.client), Decision.default().thresholds["en"].judge_min
     right = total = 0
     print("score  truth         judge  seconds  id    question")
     for item in load_eval_set(args.set):
@@ -52,8 +49,8 @@ def main() -> None:
         if score is None or not args.low <= score <= args.high:
             continue
         started = time.perf_counter()
-        reply = client.complete(judge_messages(item.question, retrieval.hits[0].text)).strip().lower()
-        says_yes = reply.startswith("yes")
+        yes = judge.yes(item.question, judged_passage(retrieval.sentence_scores(retrieval.hits[0])))
+        says_yes = yes is not None and yes >= minimum
         total += 1
         right += says_yes == item.answerable
         truth = "answerable" if item.answerable else "unanswerable"

@@ -151,3 +151,24 @@ def test_near_misses_remove_one_paragraph_and_relabel_only_what_it_answered(tmp_
                                               ("seres", "single"), ("one", "single")]
     assert made[0].evidence == () and made[1].evidence == ("总部在重庆",)
     assert (source / "a.txt").read_text(encoding="utf-8").count("\n\n") == 3, "the user's corpus is never touched"
+
+
+def test_a_one_paragraph_article_is_cut_into_parts_for_near_misses(tmp_path):
+    """CMRC 2018 writes each article as one paragraph: it is cut at sentence ends into three
+    parts, one of which goes, so its questions can be near misses too."""
+    from cqqa.evaluation.holdout import parts
+
+    paragraph = "甲公司成立于一九九零年。甲公司总部在重庆。甲公司去年卖了十万辆车。甲公司的董事长是张三。甲公司有五千名员工。甲公司明年上市。"
+    cut = parts(paragraph)
+    assert len(cut) == 3 and "".join(cut) == paragraph and all(p.endswith("。") for p in cut)
+    assert parts("只有一句。") == ["只有一句。"]
+    source = tmp_path / "src"
+    source.mkdir()
+    (source / "a.txt").write_text("甲公司\n\n" + paragraph + "\n", encoding="utf-8")
+    items = [EvalItem("founded", "single", "甲公司哪年成立？", ("成立于一九九零年",), doc="a"),
+             EvalItem("listing", "single", "甲公司何时上市？", ("明年上市",), doc="a")]
+    made, removed = near_misses(items, source, tmp_path / "nm")
+    assert removed == {"a": 0}  # the first article in sorted order loses its first part
+    left = (tmp_path / "nm" / "a.txt").read_text(encoding="utf-8")
+    assert left.startswith("甲公司\n\n") and "成立于" not in left and "明年上市" in left
+    assert [(i.id, i.kind) for i in made] == [("founded", "unanswerable"), ("listing", "single")]

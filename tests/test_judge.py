@@ -83,12 +83,18 @@ def test_only_unsure_answers_are_judged_and_a_no_refuses_them():
     assert Scripted(None).verdict(retrieval(0.40), DECISION).answerable is True  # the judge failed: as before
 
 
+MANNING = "培顿·曼宁成为史上首位带领两支不同球队多次进入超级碗的四分卫。他也以 39 岁高龄参加超级碗而成为史上年龄最大的四分卫。"
+
+
 @pytest.mark.integration
 @pytest.mark.parametrize("question, passage, states", [
     # xquad-dev near misses: the article is still about the player / the topic, the asked fact is gone
-    ("How many career sacks did Jared Allen have?", "他也以 39 岁高龄参加超级碗而成为史上年龄最大的四分卫。", False),
-    ("How many interceptions are the Panthers defense credited with in 2015?",
-     "培顿·曼宁成为史上首位带领两支不同球队多次进入超级碗的四分卫。", False),
+    # (the two sentences judge.py gives the reader, as the search finds them on that corpus)
+    ("How many career sacks did Jared Allen have?", MANNING, False),
+    ("How many interceptions are the Panthers defense credited with in 2015?", MANNING, False),
+    ("Who was the first Doctor to travel with a married couple?",
+     "神秘博士 很少 独自旅行，经常带一个或多个同伴来分享这些冒险经历。博士在旅途中遭遇了无数的敌人，包括戴立克人、赛博人，"
+     "以及另一位变节的时间领主—— 大师1号。", False),
     # answerable ones of the same set, their evidence in the passage
     ("How many square kilometers is the Amazon Basin?",
      "这一盆地达 7,000,000平方公里（2,700,000平方英里） ,其中 5,500,000 平方公里（2,100,000平方英里）被雨林覆盖。", True),
