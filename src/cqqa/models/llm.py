@@ -35,20 +35,33 @@ class ChatClient:
     def __init__(self, settings: LLMSettings):
         self.settings = settings
 
+    @property
+    def where(self) -> str:
+        return f"the language model at {self.settings.base_url}"
+
+    def _request(self) -> dict:
+        """What every request sends besides its body: the URL, the key, the time limit."""
+        s = self.settings
+        return {"url": f"{s.base_url}/chat/completions",
+                "headers": {"Authorization": f"Bearer {s.api_key}"} if s.api_key else {},
+                "timeout": httpx.Timeout(s.timeout, connect=min(5.0, s.timeout))}
+
+    def _unreachable(self, exc: httpx.HTTPError) -> LLMError:
+        if isinstance(exc, httpx.TimeoutException):
+            return LLMError(f"{self.where} did not answer within {self.settings.timeout:g} s (CQQA_LLM_TIMEOUT)")
+        return LLMError(f"could not reach {self.where}: {exc}")
+
     def stream(self, messages: list[dict], max_tokens: int | None = None) -> Iterator[str]:
         s = self.settings
-        headers = {"Authorization": f"Bearer {s.api_key}"} if s.api_key else {}
         body = {"model": s.model or "default", "messages": messages, "stream": True, "temperature": 0}
         if max_tokens:
             body["max_tokens"] = max_tokens
         if s.grammar:  # a llama.cpp extension; only set for servers known to take it
             body["grammar"] = s.grammar
         deadline = time.monotonic() + s.timeout
-        timeout = httpx.Timeout(s.timeout, connect=min(5.0, s.timeout))
-        where = f"the language model at {s.base_url}"
+        where = self.where
         try:
-            with httpx.stream("POST", f"{s.base_url}/chat/completions", json=body, headers=headers,
-                              timeout=timeout) as reply:
+            with httpx.stream("POST", json=body, **self._request()) as reply:
                 if reply.status_code != 200:
                     detail = reply.read().decode("utf-8", "replace")[:200]
                     raise LLMError(f"{where} answered HTTP {reply.status_code}: {detail}")
@@ -60,10 +73,8 @@ class ChatClient:
                         return
                     if text:
                         yield text
-        except httpx.TimeoutException:
-            raise LLMError(f"{where} did not answer within {s.timeout:g} s (CQQA_LLM_TIMEOUT)") from None
         except httpx.HTTPError as exc:
-            raise LLMError(f"could not reach {where}: {exc}") from None
+            raise self._unreachable(exc) from None
 
     def complete(self, messages: list[dict]) -> str:
         return "".join(self.stream(messages))
@@ -72,18 +83,13 @@ class ChatClient:
         """The model's first reply token: each candidate (stripped, lower-cased) with its
         probability, from the server's top log-probabilities; a server that gives none counts
         what it wrote as certain. No grammar is sent: this asks for a choice, not a text."""
-        s = self.settings
-        headers = {"Authorization": f"Bearer {s.api_key}"} if s.api_key else {}
-        body = {"model": s.model or "default", "messages": messages, "max_tokens": 1, "temperature": 0,
-                "logprobs": True, "top_logprobs": top}
-        where = f"the language model at {s.base_url}"
+        body = {"model": self.settings.model or "default", "messages": messages, "max_tokens": 1,
+                "temperature": 0, "logprobs": True, "top_logprobs": top}
+        where = self.where
         try:
-            reply = httpx.post(f"{s.base_url}/chat/completions", json=body, headers=headers,
-                               timeout=httpx.Timeout(s.timeout, connect=min(5.0, s.timeout)))
-        except httpx.TimeoutException:
-            raise LLMError(f"{where} did not answer within {s.timeout:g} s (CQQA_LLM_TIMEOUT)") from None
+            reply = httpx.post(json=body, **self._request())
         except httpx.HTTPError as exc:
-            raise LLMError(f"could not reach {where}: {exc}") from None
+            raise self._unreachable(exc) from None
         if reply.status_code != 200:
             raise LLMError(f"{where} answered HTTP {reply.status_code}: {reply.text[:200]}")
         try:
