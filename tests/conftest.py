@@ -34,6 +34,21 @@ def embedder():
 
 
 @pytest.fixture(scope="session")
+def int8_embedder(embedder):
+    """The int8 ONNX embedder, prepared once into the model cache as `cqqa models fetch` does on
+    CPUs without bf16 (test_onnx_embedding.py tests what users get where it cannot be)."""
+    from cqqa.config import DEFAULT_MODEL
+    from cqqa.errors import ModelFetchError
+    from cqqa.models import cpu, onnx_embedding, onnx_export
+
+    try:
+        onnx_export.prepare()
+    except ModelFetchError as exc:  # the probe failed on this CPU class: users get torch here
+        pytest.skip(f"the int8 embedder cannot be prepared on this CPU ({cpu.cpu_class()}): {exc}")
+    return onnx_embedding.OnnxEmbedder(DEFAULT_MODEL)
+
+
+@pytest.fixture(scope="session")
 def corpus_dir(tmp_path_factory) -> Path:
     """A private copy of docs_src/, so tests never touch the real one."""
     target = tmp_path_factory.mktemp("corpus") / "docs_src"
@@ -91,7 +106,7 @@ def llm_url():
 
 TIERS = ("unit", "integration", "browser")  # each test file says its tier (pytestmark); a test may raise its own
 # Fixtures that load a real model or start a process: a test using one is not a unit test.
-HEAVY_FIXTURES = {"embedder", "local_reader", "llm_url"}
+HEAVY_FIXTURES = {"embedder", "int8_embedder", "local_reader", "llm_url"}
 
 
 def tier_of(item) -> str | None:

@@ -78,16 +78,6 @@ def test_a_missing_int8_model_says_how_to_prepare_it(tmp_path):
 # ------------------------------------------------------------------ the real model
 
 
-@pytest.fixture(scope="session")
-def int8_embedder(embedder):
-    """Prepared once into the model cache, as `cqqa models fetch` does on CPUs without bf16."""
-    try:
-        onnx_export.prepare()
-    except ModelFetchError as exc:  # the probe failed on this CPU class: users get torch here, tested below
-        pytest.skip(f"the int8 embedder cannot be prepared on this CPU ({cpu.cpu_class()}): {exc}")
-    return onnx_embedding.OnnxEmbedder(DEFAULT_MODEL)
-
-
 @pytest.mark.integration
 def test_on_another_cpu_class_the_probe_runs_again_before_any_text(int8_embedder, monkeypatch):
     marker = json.loads((onnx_embedding.int8_model_path() / onnx_embedding.MARKER).read_text())

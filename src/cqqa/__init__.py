@@ -6,8 +6,10 @@ Public API (small on purpose):
     from cqqa import build_index, load_index, Searcher
 """
 
-from cqqa.config import VERSION as __version__
+from cqqa.config import VERSION as __version__, stay_local
 from cqqa.errors import CqqaError
+
+stay_local()  # before any library is imported: nothing leaves the machine (config.PHONE_HOME_OFF)
 
 __all__ = ["CqqaError", "__version__", "build_index", "load_index", "Searcher"]
 

@@ -17,6 +17,26 @@ from cqqa.errors import ConfigError
 VERSION = "0.1.0"  # cqqa.__version__; recorded in every index manifest
 DEFAULT_MODEL = "embeddinggemma-300m"
 
+# Nothing leaves the machine unless the user points cqqa at a server: every library that would
+# phone home is switched off, in code, when `cqqa` is imported (cqqa/__init__.py calls
+# stay_local() before any library is imported), for this process and every process it starts (the
+# bundled reader, Milvus Lite), whatever the environment says. tests/test_offline.py runs the
+# commands and the server under strace, these removed from their environment, and fails on any
+# address outside 127.0.0.0/8 and ::1 and on any DNS query.
+PHONE_HOME_OFF = {
+    # onnxruntime 1.32's telemetry: a DNS lookup of mobile.events.data.microsoft.com from the int8
+    # embedder; disable_telemetry_events() comes too late (its thread starts at import)
+    "ORT_DISABLE_TELEMETRY": "1",
+    "HF_HUB_OFFLINE": "1",  # huggingface_hub, transformers, sentence-transformers: never ask the hub
+    "HF_HUB_DISABLE_TELEMETRY": "1",
+    "GRADIO_ANALYTICS_ENABLED": "False",  # and analytics_enabled=False on the page
+    "DO_NOT_TRACK": "1",  # the tools that honour the convention
+}
+
+
+def stay_local() -> None:
+    os.environ.update(PHONE_HOME_OFF)
+
 
 def cache_dir() -> Path:
     return Path(os.environ.get("CQQA_CACHE_DIR") or Path.home() / ".cache" / "cqqa")
@@ -230,9 +250,3 @@ def tiktoken_cache_dir() -> Path:
     path = cache_dir() / "tiktoken"
     os.environ["TIKTOKEN_CACHE_DIR"] = str(path)
     return path
-
-
-def hub_offline() -> None:
-    """Tell Hugging Face's libraries not to ask the hub (a model from a local folder needs no
-    network), unless the user said otherwise with HF_HUB_OFFLINE."""
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")

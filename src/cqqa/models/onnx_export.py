@@ -83,7 +83,6 @@ def _load_float32(source: Path):
     import torch
     from sentence_transformers import SentenceTransformer
 
-    config.hub_offline()
     return SentenceTransformer(str(source), device="cpu",
                                model_kwargs={"dtype": torch.float32, "attn_implementation": "eager"})
 

@@ -9,7 +9,6 @@ from pathlib import Path
 
 import numpy as np
 
-from cqqa.config import hub_offline
 from cqqa.models.embedding import ModelIdentity, QueryCache, choose_dtype, unit_vectors
 from cqqa.models.files import resolve_model, weights_sha256
 
@@ -28,8 +27,6 @@ class SentenceTransformerEmbedder:
         hf_logging.set_verbosity_error()
 
         location = resolve_model(model)
-        if Path(location).is_dir():
-            hub_offline()  # a local folder needs no network at all
         self.dtype = choose_dtype(dtype)
         self.model = SentenceTransformer(
             location, device="cpu", model_kwargs={"dtype": getattr(torch, self.dtype)}
