@@ -27,6 +27,21 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
+def request(server: dict, method: str, path: str, body: bytes | None = None, headers: dict | None = None,
+            timeout: float = 120) -> tuple[int, dict, bytes]:
+    """One HTTP request to a test server on loopback (server["port"]): status, headers (lower-cased
+    names), body."""
+    import http.client
+
+    conn = http.client.HTTPConnection("127.0.0.1", server["port"], timeout=timeout)
+    try:
+        conn.request(method, path, body=body, headers=headers or {})
+        reply = conn.getresponse()
+        return reply.status, {k.lower(): v for k, v in reply.getheaders()}, reply.read()
+    finally:
+        conn.close()
+
+
 def start_process(args: list[str], ready: str, timeout: float = 180, env: dict | None = None):
     """Start a real process and wait until a line of its output contains `ready`.
 

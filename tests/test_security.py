@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers import CQQA, copy_index, free_port, start_process, stop_process
+from helpers import CQQA, copy_index, free_port, request, start_process, stop_process
 
 pytestmark = pytest.mark.integration
 
@@ -42,17 +42,6 @@ def server(built_settings, tmp_path_factory):
     state["proc"] = start_process(serve_args(settings, port, work), "is ready at", timeout=300, env=env)
     yield state
     stop_process(state["proc"])
-
-
-def request(server, method: str, path: str, body: bytes | None = None, headers: dict | None = None,
-            timeout: float = 120) -> tuple[int, dict, bytes]:
-    conn = http.client.HTTPConnection("127.0.0.1", server["port"], timeout=timeout)
-    try:
-        conn.request(method, path, body=body, headers=headers or {})
-        reply = conn.getresponse()
-        return reply.status, {k.lower(): v for k, v in reply.getheaders()}, reply.read()
-    finally:
-        conn.close()
 
 
 def config(server) -> dict:

@@ -18,7 +18,7 @@ from helpers import fake_corpus
 
 from cqqa.ingest.upload import UploadRefused, check, safe_name, store
 
-pytestmark = pytest.mark.unit
+pytestmark = pytest.mark.integration  # uploads are read in a child process (ingest/bounded.py)
 
 SAMPLES = Path(__file__).parent / "data" / "samples"
 PDF = SAMPLES / "pdf" / "test_4182.pdf"
@@ -55,7 +55,7 @@ def test_check_refuses_what_cannot_be_an_article():
 
 def test_store_replaces_only_when_told_and_keeps_the_old_file(tmp_path):
     (tmp_path / "report.txt").write_text("旧的文章", encoding="utf-8")
-    with pytest.raises(UploadRefused, match="already in") as exists:
+    with pytest.raises(UploadRefused, match="already there") as exists:
         store(PDF.read_bytes(), "report.pdf", tmp_path)  # same article id, another suffix
     assert exists.value.status == 409 and (tmp_path / "report.txt").read_text(encoding="utf-8") == "旧的文章"
     store(PDF.read_bytes(), "report.pdf", tmp_path, replace=True)

@@ -5,25 +5,32 @@ no bigger than CQQA_MAX_SOURCE_MB, its content is of that format (a PDF renamed 
 refused) and its text can be extracted (a scan, an encrypted PDF or a zip bomb is refused with
 the reason). An article with the same id (the name without its suffix, whatever the suffix) is
 replaced only when the caller says so; the file it replaces is moved to `.replaced/` in the
-uploads folder (hidden: never indexed), not deleted.
+uploads folder (hidden: never indexed), not deleted. Messages name the file, never a server path.
 """
 
 from __future__ import annotations
 
+import errno
 import os
 import re
+import secrets
+import tempfile
+import threading
 import time
 import unicodedata
 from pathlib import Path
 
 from cqqa.errors import SourceError
 from cqqa.ingest.formats import SUFFIXES
-from cqqa.ingest.sources import Document, extract
+from cqqa.ingest import bounded
+from cqqa.ingest.sources import Document
 from cqqa.textnorm import CJK_PUNCT
 
 MAX_NAME_CHARS = 100
+MAX_NAME_BYTES = 180  # room left for the timestamp of .replaced/ and the .partial name, under 255
 UNSAFE = re.compile(rf"[^\w{CJK_PUNCT} .()\[\]（）【】《》·-]+")
 REPLACED = ".replaced"
+_storing = threading.Lock()
 
 
 class UploadRefused(SourceError):
@@ -36,18 +43,25 @@ class UploadRefused(SourceError):
 
 def safe_name(name: str) -> str:
     """A file name that is only a name: no folders (either slash), no control or shell
-    characters, not hidden, at most MAX_NAME_CHARS; the suffix kept and lower-cased."""
+    characters, not hidden, at most MAX_NAME_CHARS and MAX_NAME_BYTES (UTF-8: most file systems
+    allow 255 bytes, and a Chinese character takes 3); the suffix kept and lower-cased."""
     name = unicodedata.normalize("NFC", name.replace("\\", "/").rsplit("/", 1)[-1])
     stem, dot, suffix = name.rpartition(".")
     if not dot:
         stem, suffix = name, ""
     stem = UNSAFE.sub("_", "".join(c for c in stem if unicodedata.category(c)[0] != "C")).strip(" ._-")
-    stem = stem[:MAX_NAME_CHARS] or "article"
-    return f"{stem}.{suffix.lower()}" if suffix else stem
+    stem = stem[:MAX_NAME_CHARS]
+    while len(stem.encode()) > MAX_NAME_BYTES:
+        stem = stem[:-1]
+    stem = stem.rstrip(" ._-") or "article"
+    suffix = UNSAFE.sub("_", suffix.lower())[:10]
+    return f"{stem}.{suffix}" if suffix else stem
 
 
-def check(raw: bytes, filename: str, max_mb: int) -> tuple[str, Document]:
-    """The stored name and the document the file would be; UploadRefused when it cannot be added."""
+def check(raw: bytes, filename: str, max_mb: int, memory_mb: int = bounded.MEMORY_MB,
+          seconds: float = bounded.BASE_SECONDS) -> tuple[str, Document]:
+    """The stored name and the document the file would be; UploadRefused when it cannot be added
+    (read in a child process with `memory_mb` and `seconds`, ingest/bounded.py)."""
     name = safe_name(filename)
     suffix = Path(name).suffix.lower()
     if suffix not in SUFFIXES:
@@ -55,9 +69,8 @@ def check(raw: bytes, filename: str, max_mb: int) -> tuple[str, Document]:
     if len(raw) > max_mb * 2**20:
         raise UploadRefused(f"{filename!r} is {len(raw) / 2**20:.1f} MB, over the limit of {max_mb} MB for one "
                             "article (CQQA_MAX_SOURCE_MB)", 413)
-    warnings: list[str] = []
     try:
-        extracted = extract(raw, Path(name), warnings.append)
+        extracted, _ = bounded.extract(raw, name, memory_mb, seconds)
     except SourceError as exc:
         raise UploadRefused(str(exc), 415) from None
     return name, Document(Path(name).stem, Path(name), extracted.text, "", extracted.meta)
@@ -71,18 +84,44 @@ def existing(folder: Path, name: str) -> Path | None:
 
 
 def store(raw: bytes, name: str, folder: Path, replace: bool = False) -> Path:
-    """Write the file into `folder` (atomically: a reader never sees half a file); an existing
-    article of that id is moved to `.replaced/` first, only when `replace`."""
-    folder.mkdir(parents=True, exist_ok=True)
-    target = folder / name
-    old = existing(folder, name)
-    if old is not None:
-        if not replace:
-            raise UploadRefused(f"an article named {old.name!r} is already in {folder}; confirm to replace it", 409)
-        aside = folder / REPLACED / f"{time.strftime('%Y%m%d-%H%M%S')}-{old.name}"
-        aside.parent.mkdir(exist_ok=True)
-        os.replace(old, aside)
-    partial = folder / f".{name}.partial"
-    partial.write_bytes(raw)
-    os.replace(partial, target)
-    return target
+    """Write the file into `folder` (atomically: a reader never sees half a file, and two uploads
+    of one name at once never both land: one is refused with 409); an existing article of that
+    id is moved to `.replaced/` first, only when `replace`."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        partial = Path(tempfile.mkstemp(prefix=".upload-", suffix=".partial", dir=folder)[1])
+        try:
+            partial.write_bytes(raw)
+            with _storing:  # the check (any suffix) and the link are one step for this server
+                old = existing(folder, name)
+                if old is not None:
+                    if not replace:
+                        raise UploadRefused(f"an article named {old.name!r} is already there; confirm to replace it",
+                                            409)
+                    aside = folder / REPLACED / f"{time.strftime('%Y%m%d-%H%M%S')}-{secrets.token_hex(3)}-{old.name}"
+                    aside.parent.mkdir(exist_ok=True)
+                    os.replace(old, aside)
+                _link(partial, folder / name)
+        finally:
+            partial.unlink(missing_ok=True)
+    except FileExistsError:
+        raise UploadRefused(f"an article named {name!r} was added at the same moment; send it again to replace it",
+                            409) from None
+    except OSError as exc:
+        raise UploadRefused(f"the file could not be stored ({exc.strerror})",
+                            507 if exc.errno in (errno.ENOSPC, errno.EDQUOT) else 400) from None
+    return folder / name
+
+
+def _link(partial: Path, target: Path) -> None:
+    """`partial` at `target`, FileExistsError if something is there: a hard link, so that another
+    process writing the same name at once cannot be overwritten; a rename under the lock where the
+    file system has no hard links."""
+    try:
+        os.link(partial, target)
+    except OSError as exc:
+        if exc.errno not in (errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EXDEV):
+            raise
+        if target.exists():
+            raise FileExistsError(target) from None
+        os.replace(partial, target)

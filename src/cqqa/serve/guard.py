@@ -7,6 +7,13 @@
 - **Gradio's file, upload and proxy routes**: the chat shows text only and never serves or
   receives a file, so `/gradio_api/file=…`, `/gradio_api/upload`, `/gradio_api/proxy=…` and
   Gradio's development, profiling and media-stream routes are refused before Gradio sees them.
+- **Requests from other sites** (cross-site request forgery): a page on another origin — another
+  port of localhost included — can make a browser send requests here with its cookies and
+  storage. A request whose `Origin` is not this server, or that the browser marks
+  `Sec-Fetch-Site: cross-site`/`same-site`, is refused, except a plain navigation (a link
+  followed to the chat or to a shared answer, which changes nothing). So no other page can keep
+  a conversation (`/api/ask`), add an article, vote, or read `/config`. Clients that are not
+  browsers send neither header and are answered.
 - **Headers on every response**: `X-Content-Type-Options: nosniff`, `X-Frame-Options: DENY`,
   `Referrer-Policy: no-referrer`, and a CSP with `frame-ancestors 'none'` (added to the
   response's own CSP when it has one).
@@ -79,6 +86,8 @@ class Guard:
                                 f"--allow-host {host_name(host) or 'NAME'}")
         if REFUSED_ROUTES.match(scope.get("path", "")):
             return await refuse(scope, send, 403, "this server does not serve or accept files")
+        if (why := cross_site(headers, scope.get("method", "GET"), scope.get("path", ""))) is not None:
+            return await refuse(scope, send, 403, why)
 
         async def send_with_headers(message):
             if message["type"] == "http.response.start":
@@ -86,6 +95,20 @@ class Guard:
             await send(message)
 
         return await self.app(scope, receive, send_with_headers)
+
+
+def cross_site(headers: dict[bytes, bytes], method: str, path: str) -> str | None:
+    """Why a request is refused as coming from another site, or None."""
+    host = headers.get(b"host", b"").decode("latin-1").lower()
+    origin = headers.get(b"origin")
+    if origin is not None and origin.decode("latin-1").split("://", 1)[-1].rstrip("/").lower() != host:
+        return f"a page on {origin.decode('latin-1')!r} cannot use this server; open it at http://{host}/"
+    site = headers.get(b"sec-fetch-site", b"")
+    navigation = (method in ("GET", "HEAD") and headers.get(b"sec-fetch-mode") == b"navigate"
+                  and not path.startswith(("/api/", "/gradio_api/", "/config")))
+    if site in (b"cross-site", b"same-site") and not navigation:
+        return f"a request from another site cannot use this server; open it at http://{host}/"
+    return None
 
 
 def with_security_headers(headers: list[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:

@@ -9,20 +9,25 @@
     GET  /api/articles/<job>  {"state": "indexing"|"ready"|"failed", "message", "doc", "index_version"}
 
 Nothing goes through Gradio's upload route (the Guard refuses it). The body's size is checked
-from Content-Length before it is read; the file is checked by ingest/upload.py (type by content,
+from Content-Length before it is read, and the body is read only up to that size (no chunked
+bodies), with a time limit when it stalls; the file is checked by ingest/upload.py (type by content,
 text extracted, size) before it is stored; then the index is rebuilt incrementally in one
 background thread (one build at a time), and the chat picks up the new version between
-requests. A form posted from another site (its Origin is not this server) is refused. Off
+requests. A form posted from another site is refused by the Guard (guard.py). Off
 unless the server listens on loopback or was started with --allow-uploads.
 """
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 import threading
+import time
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
 from fastapi import Request  # at module level: FastAPI resolves the handlers' annotations here
+from starlette.formparsers import MultiPartException, MultiPartParser
 
 from cqqa.errors import CqqaError
 from cqqa.ingest.formats import SUFFIXES
@@ -32,6 +37,8 @@ from cqqa.serve.guard import text_page
 from cqqa.serve.render import escape
 
 FORM_OVERHEAD = 64 * 1024  # multipart boundaries and the other fields
+IDLE_SECONDS = 10  # a body that stops for this long is refused (408) and its connection let go
+WHOLE_SECONDS = 300  # 32 MB at ~110 KB/s
 MAX_JOBS = 50
 PAGE_CSP = "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'"
 
@@ -62,7 +69,8 @@ class Uploads:
 
     def add(self, raw: bytes, filename: str, replace: bool) -> str:
         """Check and store the file, start indexing it; the job's id. UploadRefused says why not."""
-        name, doc = check(raw, filename, self.settings.max_source_mb)
+        settings = self.settings
+        name, doc = check(raw, filename, settings.max_source_mb, settings.extract_memory_mb, settings.extract_seconds)
         stored = store(raw, name, self.folder, replace)
         doc_id = doc_id_of(stored, self.settings.source_dir)
         job_id = secrets.token_hex(8)
@@ -101,23 +109,43 @@ def page(body: str, status: int = 200, refresh: bool = False):
 
 async def received(uploads: Uploads, request) -> tuple[bytes, str, bool]:
     """The posted file, its name and whether to replace; UploadRefused before reading a body that
-    is too big, from another site, or when adding is off."""
+    is too big, or when adding is off."""
     if not uploads.enabled:
         raise UploadRefused(uploads.why_off, 403)
-    origin = request.headers.get("origin")  # browsers send it with every form post; curl does not
-    if origin and origin.split("://", 1)[-1] != request.headers.get("host", ""):  # "null" included
-        raise UploadRefused(f"a form on {origin} cannot add articles to this server", 403)
     length = request.headers.get("content-length")
-    if length is None or not length.isdigit():
-        raise UploadRefused("send the file with a Content-Length", 411)
+    if length is None or not length.isdigit() or "transfer-encoding" in request.headers:
+        raise UploadRefused("send the file with a Content-Length (and not chunked)", 411)
     limit = uploads.settings.max_source_mb
     if int(length) > limit * 2**20 + FORM_OVERHEAD:
         raise UploadRefused(f"the file is over the limit of {limit} MB for one article (CQQA_MAX_SOURCE_MB)", 413)
-    form = await request.form(max_files=1, max_fields=4)
+    try:
+        form = await MultiPartParser(request.headers, body(request, int(length)), max_files=1, max_fields=4).parse()
+    except MultiPartException as exc:
+        raise UploadRefused(f"the form is malformed: {exc.message}") from None
     file = form.get("file")
     if file is None or isinstance(file, str):
         raise UploadRefused('no file: send it as the multipart field "file"')
     return await file.read(), file.filename or "", form.get("replace") == "1"
+
+
+async def body(request, length: int) -> AsyncIterator[bytes]:
+    """The request's body as it arrives, never more than `length` bytes (what Content-Length said,
+    already checked against the limit) and refused when it stops for IDLE_SECONDS or takes longer
+    than WHOLE_SECONDS: a client that promises more than it sends does not hold the connection."""
+    received, chunks = 0, request.stream().__aiter__()
+    deadline = time.monotonic() + WHOLE_SECONDS
+    while True:
+        try:
+            chunk = await asyncio.wait_for(anext(chunks), min(IDLE_SECONDS, max(deadline - time.monotonic(), 0.1)))
+        except StopAsyncIteration:
+            return
+        except TimeoutError:
+            raise UploadRefused(f"the upload stopped before its end (Content-Length {length} bytes, {received} "
+                                "received); send it again", 408) from None
+        received += len(chunk)
+        if received > length:
+            raise UploadRefused("the body is longer than its Content-Length", 400)
+        yield chunk
 
 
 def form(uploads: Uploads, replace: bool = False) -> str:
@@ -153,8 +181,10 @@ def add_upload_routes(app, uploads: Uploads) -> None:
         try:  # Post/Redirect/Get: the progress page reloads itself without posting the file again
             return RedirectResponse(f"/add/{await add(request)}", status_code=303)
         except UploadRefused as exc:
-            return page(f'<p class="error" id="cqqa-add-error">{escape(str(exc))}</p>'
-                        f"{form(uploads, exc.status == 409) if uploads.enabled else ''}", exc.status)
+            refused = page(f'<p class="error" id="cqqa-add-error">{escape(str(exc))}</p>'
+                           f"{form(uploads, exc.status == 409) if uploads.enabled else ''}", exc.status)
+            refused.headers["Connection"] = "close"  # the rest of a refused body is not read
+            return refused
 
     @app.get("/add/{job_id}")
     def add_progress(job_id: str):
@@ -165,7 +195,7 @@ def add_upload_routes(app, uploads: Uploads) -> None:
         try:
             job = await add(request)
         except UploadRefused as exc:
-            return JSONResponse({"error": str(exc)}, status_code=exc.status)
+            return JSONResponse({"error": str(exc)}, status_code=exc.status, headers={"Connection": "close"})
         return JSONResponse({"job": job, "status": f"/api/articles/{job}", "doc": uploads.jobs[job].doc},
                             status_code=202)
 

@@ -6,7 +6,10 @@ merged cell is written once). The first paragraph in the "Title" style is the ti
 
 Before python-docx opens it, the archive is checked: a file that unzips to more than
 MAX_UNZIPPED_MB (a zip bomb) is skipped, and so is a password-protected document (it is not a
-zip at all, but an encrypted OLE container).
+zip at all, but an encrypted OLE container). The sizes an archive declares can lie, so every
+member is inflated once in steps of CHUNK bytes, counting what really comes out (zipfile stops at
+the declared size and then finds the checksum wrong): no step holds more than CHUNK in memory.
+Malformed XML and entity bombs (refused by libxml2) are skipped with the reason, not raised.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from cqqa.ingest.formats.base import CELL_SEPARATOR, Extracted, Format, SkippedS
 
 MAX_UNZIPPED_MB = 256
 MAX_RATIO = 100  # uncompressed / compressed size of one member; XML compresses 5-20x
+CHUNK = 2**20
 OLE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 
 
@@ -42,6 +46,7 @@ class DocxFormat(Format):
     def extract(self, raw: bytes, path: Path, warn=lambda message: None) -> Extracted:
         import docx
         from docx.table import Table
+        from lxml import etree
 
         _check_archive(raw, path)
         try:
@@ -55,7 +60,7 @@ class DocxFormat(Format):
                 if text and title is None and item.style is not None and item.style.name in ("Title", "标题"):
                     title = text
                 lines.append(text)
-        except (KeyError, ValueError, zipfile.BadZipFile) as exc:
+        except (KeyError, ValueError, zipfile.BadZipFile, etree.LxmlError) as exc:
             raise SkippedSource(f"{path} is not a readable Word document ({type(exc).__name__}: {str(exc)[:120]}); "
                                 "open it in Word or LibreOffice and save it again as .docx") from exc
         text = tidy("\n".join(lines)).strip("\n")
@@ -66,14 +71,27 @@ class DocxFormat(Format):
 
 def _check_archive(raw: bytes, path: Path) -> None:
     try:
-        members = zipfile.ZipFile(io.BytesIO(raw)).infolist()
-    except zipfile.BadZipFile as exc:
-        raise SkippedSource(f"{path} is not a readable Word document (a damaged archive)") from exc
-    total = sum(m.file_size for m in members)
-    bomb = [m for m in members if m.file_size > MAX_RATIO * max(m.compress_size, 1) and m.file_size > 2**20]
-    if total > MAX_UNZIPPED_MB * 2**20 or bomb:
-        raise SkippedSource(f"{path} unzips to {total / 2**20:.0f} MB (a Word document's text is a few MB); it looks "
-                            f"like a zip bomb, so it was not opened")
+        archive = zipfile.ZipFile(io.BytesIO(raw))
+        members = archive.infolist()
+        declared = sum(m.file_size for m in members)
+        if declared > MAX_UNZIPPED_MB * 2**20 or any(
+                m.file_size > MAX_RATIO * max(m.compress_size, 1) and m.file_size > 2**20 for m in members):
+            raise _bomb(path, declared)
+        inflated = 0
+        for member in members:  # the declared sizes may lie: count what really comes out, a step at a time
+            with archive.open(member) as stream:
+                while chunk := stream.read(CHUNK):
+                    inflated += len(chunk)
+                    if inflated > MAX_UNZIPPED_MB * 2**20:
+                        raise _bomb(path, inflated)
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, EOFError, OSError) as exc:
+        raise SkippedSource(f"{path} is not a readable Word document (a damaged archive: {str(exc)[:80]}); open "
+                            "it in Word or LibreOffice and save it again as .docx") from exc
+
+
+def _bomb(path: Path, size: int) -> SkippedSource:
+    return SkippedSource(f"{path} unzips to {size / 2**20:.0f} MB or more (a Word document's text is a few MB); "
+                         "it looks like a zip bomb, so it was not opened")
 
 
 def _rows(table) -> list[str]:
