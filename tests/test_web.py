@@ -32,6 +32,11 @@ HOSTILE = (
     "该工厂负责人表示，${window.__pwned='template'}水晶电池{{7*7}}将首先供应本地车企<script>window.__pwned='script'</script>。\n"
 )
 
+# An article whose LaTeX would cover the chat with a black box and hide a digit ("五" drawn over
+# in white): math must be shown as the text it is.
+MATH = ("金属电池工厂\n重庆金属电池工厂的总投资为$$\\llap{\\color{white}\\rule{1em}{1em}}$$五十亿元，"
+        "$$\\rule{3000px}{3000px}$$预计明年建成投产。\n")
+
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
@@ -39,6 +44,7 @@ def server(tmp_path_factory):
     source = work / "docs_src"
     shutil.copytree(DOCS_SRC, source)
     (source / "hostile.txt").write_text(HOSTILE, encoding="utf-8")
+    (source / "math.txt").write_text(MATH, encoding="utf-8")
     (work / "index").mkdir()  # the articles' own refusal decision, as `cqqa serve` uses it for docs_src
     shutil.copy(ROOT / "index" / "decision.json", work / "index" / "decision.json")
     port = free_port()
@@ -57,7 +63,7 @@ def server(tmp_path_factory):
         return running["proc"]
 
     yield {"url": f"http://127.0.0.1:{port}/", "feedback": feedback, "log": running["proc"].lines,
-           "restart": restart}
+           "restart": restart, "conversations": work / "conversations" / "conversations.sqlite3"}
     stop_process(running["proc"])
 
 
@@ -243,6 +249,46 @@ def test_html_and_script_in_a_source_never_execute(page):
     article.close()
     assert page.evaluate("window.__pwned") is None
     assert not page.errors
+
+
+def test_latex_in_a_source_is_shown_as_text_and_hides_nothing(page):
+    clear(page)
+    answer = ask(page, "金属电池工厂的总投资是多少？")
+    assert "五十亿元" in answer and "\\rule{3000px}{3000px}" in answer, answer  # the text as written
+    assert page.locator("#cqqa-chat .katex, #cqqa-chat math").count() == 0  # nothing typeset
+    widest = page.evaluate("""() => Math.max(...[...document.querySelectorAll('#cqqa-chat *')]
+                                            .map(e => e.getBoundingClientRect().width))""")
+    assert widest < 1400  # no 3000px box over the chat
+
+
+def test_a_page_on_another_local_port_cannot_keep_conversations(server, browser, tmp_path):
+    """25 <img src=".../api/ask?q=..."> on a page served from another port of 127.0.0.1 (a
+    "same-site" request to the browser): Chromium sends them, the server keeps nothing."""
+    import http.server
+    import sqlite3
+    import threading
+    import urllib.parse
+
+    def kept() -> int:
+        with sqlite3.connect(f"file:{server['conversations']}?mode=ro", uri=True) as db:
+            return db.execute("SELECT COUNT(*) FROM conversations").fetchone()[0]
+
+    images = "".join(f'<img src="{server["url"]}api/ask?{urllib.parse.urlencode({"q": f"长安汽车销量{i}"})}" '
+                     'onerror="window.failed = (window.failed || 0) + 1">' for i in range(25))
+    (tmp_path / "index.html").write_text(f"<!doctype html><body>{images}</body>", encoding="utf-8")
+    handler = lambda *args: http.server.SimpleHTTPRequestHandler(*args, directory=str(tmp_path))  # noqa: E731
+    other = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=other.serve_forever, daemon=True).start()
+    before = kept()
+    context = browser.new_context()
+    try:
+        attacker = context.new_page()
+        attacker.goto(f"http://127.0.0.1:{other.server_address[1]}/index.html", wait_until="domcontentloaded")
+        attacker.wait_for_function("window.failed === 25", timeout=WAIT_MS)  # every request answered, refused
+    finally:
+        context.close()
+        other.shutdown()
+    assert kept() == before
 
 
 def clear(page) -> None:

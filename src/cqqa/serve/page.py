@@ -43,7 +43,9 @@ def build_ui(chat: Chat, secret: str, status, uploads: bool = False):
         banner = gr.Markdown("", elem_id="cqqa-status")
         with gr.Row():
             with gr.Column(scale=3):
-                chatbot = gr.Chatbot(elem_id="cqqa-chat", height=520, render_markdown=False,
+                # no LaTeX: "$$\rule{3000px}{3000px}$$" in an article would cover the chat, and a
+                # white \llap over a digit would make a quote say what the article does not
+                chatbot = gr.Chatbot(elem_id="cqqa-chat", height=520, render_markdown=False, latex_delimiters=[],
                                      examples=[{"text": q} for q in EXAMPLES],
                                      placeholder="Ask about Chongqing's intelligent connected new-energy vehicles.")
                 with gr.Row():
