@@ -45,6 +45,20 @@ def strace(log: Path) -> list[str]:
     return ["strace", "-f", "-qq", "-e", f"trace={TRACED}", "-o", str(log), *unset]
 
 
+def stop_traced(proc) -> None:
+    """Stop a process started under strace: signal the traced process (strace, signalled, would
+    detach and leave it running), then strace ends with it."""
+    import signal
+
+    for children in Path(f"/proc/{proc.pid}/task").glob("*/children"):
+        for child in children.read_text().split():
+            os.kill(int(child), signal.SIGTERM)
+    try:
+        proc.wait(30)
+    except subprocess.TimeoutExpired:
+        stop_process(proc)
+
+
 def beyond_loopback(log: Path) -> list[str]:
     """The traced calls that reach past this machine: an IPv4/IPv6 address outside loopback, any
     DNS query (port 53, wherever the resolver is). (Not the name service cache daemon's socket:
@@ -144,7 +158,7 @@ def test_the_server_answering_a_question_stays_on_this_machine(corpus, local_rea
             assert page.status == 200
         time.sleep(2)  # what a library would send after the first request
     finally:
-        stop_process(proc)
+        stop_traced(proc)
     assert 'inet_addr("127.0.0.1")' in log.read_text(), "strace did not see the reader's connection"
     outside = beyond_loopback(log)
     assert outside == [], "cqqa serve reached beyond this machine:\n" + "\n".join(outside)
