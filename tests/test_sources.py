@@ -58,12 +58,15 @@ def test_legacy_chinese_encodings_are_detected_and_read(tmp_path, name, encoding
 
 def test_binary_and_empty_files_are_skipped_with_a_warning(tmp_path):
     (tmp_path / "good.txt").write_text("正文。", encoding="utf-8")
-    (tmp_path / "blob.txt").write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00")
+    (tmp_path / "blob.txt").write_bytes(b"\x7fELF\x02\x01\x00\x00\xff\xfe")
+    (tmp_path / "picture.txt").write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00")
     (tmp_path / "empty.txt").write_text("  \n", encoding="utf-8")
     warnings = []
     docs = load_documents(tmp_path, warn=warnings.append)
     assert [d.doc_id for d in docs] == ["good"]
     assert any("blob.txt looks binary" in w for w in warnings)
+    assert any("picture.txt is named like a text file but its content is an image; rename it to .png" in w
+               for w in warnings)
     assert any("empty.txt is empty" in w for w in warnings)
 
 

@@ -175,7 +175,8 @@ class Settings:
     uploads_dir: Path | None = None  # where articles added from the chat go (inside source_dir); None: source_dir
     allow_uploads: bool = False  # accept articles from the chat when not bound to loopback (--allow-uploads)
     extract_memory_mb: int = 384  # an added file is read in a child process with this much memory (ingest/bounded.py)
-    extract_seconds: int = 30  # and this long, plus 4 s per MB of the file
+    extract_seconds: int = 30  # and this long, plus 4 s per MB of the file (and 20 s per page OCR reads)
+    ocr_memory_mb: int = 1536  # the memory for a PDF or an image instead, which OCR may need to read
     embed_base_url: str = ""  # an OpenAI-compatible /v1/embeddings server that runs the model (server_embedding.py)
     embed_api_key: str = ""
     embed_query_prefix: str = ""  # put before each query / passage sent to that server (e.g. "query: ")
@@ -207,6 +208,7 @@ class Settings:
             allow_uploads=_env_flag("CQQA_ALLOW_UPLOADS"),
             extract_memory_mb=_env_int("CQQA_EXTRACT_MEMORY_MB", cls.extract_memory_mb),
             extract_seconds=_env_int("CQQA_EXTRACT_SECONDS", cls.extract_seconds),
+            ocr_memory_mb=_env_int("CQQA_OCR_MEMORY_MB", cls.ocr_memory_mb),
             embed_base_url=(os.environ.get("CQQA_EMBED_BASE_URL") or "").rstrip("/"),
             embed_api_key=os.environ.get("CQQA_EMBED_API_KEY") or "",
             embed_query_prefix=os.environ.get("CQQA_EMBED_QUERY_PREFIX", ""),

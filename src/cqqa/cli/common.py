@@ -16,6 +16,7 @@ from dataclasses import dataclass  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 from cqqa.config import Settings  # noqa: E402
+from cqqa.ingest.formats import SUFFIXES  # noqa: E402
 
 
 def settings_from(args) -> Settings:
@@ -70,7 +71,7 @@ class Parents:
     def make(cls) -> "Parents":
         folders = argparse.ArgumentParser(add_help=False)
         folders.add_argument("--source", metavar="DIR",
-                             help="folder of articles: .txt .md .html .htm .pdf .docx (default: docs_src or $CQQA_SOURCE_DIR)")
+                             help=f"folder of articles: {' '.join(SUFFIXES)} (default: docs_src or $CQQA_SOURCE_DIR)")
         folders.add_argument("--index", metavar="DIR", help="index folder (default: index or $CQQA_INDEX_DIR); "
                                                              "eval and ablate need it with --source")
         folders.add_argument("--store", choices=("local", "milvus"),
@@ -79,7 +80,7 @@ class Parents:
                                   "or http://host:19530); default $CQQA_STORE or local")
         source_only = argparse.ArgumentParser(add_help=False)
         source_only.add_argument("--source", metavar="DIR",
-                                 help="folder of articles: .txt .md .html .htm .pdf .docx (default: docs_src or $CQQA_SOURCE_DIR)")
+                                 help=f"folder of articles: {' '.join(SUFFIXES)} (default: docs_src or $CQQA_SOURCE_DIR)")
         as_json = argparse.ArgumentParser(add_help=False)
         as_json.add_argument("--json", action="store_true", help="print JSON (the shape is in README.md, *Commands*)")
         return cls(folders, source_only, as_json)

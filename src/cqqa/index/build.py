@@ -26,6 +26,7 @@ from cqqa.index.inputs import embed_input, lexical_input, vector_key
 from cqqa.index.version import FORMAT
 from cqqa.index.names import NameBridge, find_names
 from cqqa.index.sentence_units import SentenceUnits, sentence_units
+from cqqa.ingest.formats import SUFFIXES
 from cqqa.ingest.sources import Document, load_sources
 from cqqa.index.staleness import built_documents, diff_documents, settings_fingerprint, stale_reasons, stale_settings
 from cqqa.index.stores import open_store
@@ -78,7 +79,7 @@ def build_index(
     with store.lock(lock_timeout, warn) as writable:
         docs = load_sources(settings, warn=note, progress=progress)
         if not docs:
-            raise IndexProblem(f"no articles to index in {settings.source_dir} (.txt .md .html .htm .pdf .docx files)")
+            raise IndexProblem(f"no articles to index in {settings.source_dir} ({' '.join(SUFFIXES)} files)")
         previous_manifest, intact = store.state(note)
         current = {d.doc_id: d.fingerprint for d in docs}
         reasons = stale_reasons(previous_manifest, settings, current) if previous_manifest else ["no index"]

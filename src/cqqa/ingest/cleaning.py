@@ -205,6 +205,10 @@ def _clean_wrapped(lines: list[Line | None]) -> list[Paragraph]:
         for ln in block:
             if CAPTION.search(ln.text):
                 out.append(Paragraph("caption", ln.text, ln.offsets()))
+            elif CELL_SEPARATOR in ln.text and not is_heading:  # a table row: a paragraph of its own
+                flush()
+                pending.append(ln)
+                flush()
             elif not is_heading:
                 pending.append(ln)
                 if ends_sentence(ln.text):

@@ -89,7 +89,7 @@ def discover(source_dir: Path, follow_symlinks: bool = False, warn=lambda messag
     """Source files under source_dir, sorted; hidden files and folders are ignored, and so (with a
     warning) are symbolic links whose target lies outside source_dir, unless follow_symlinks."""
     if not source_dir.is_dir():
-        raise SourceError(f"source folder {source_dir} does not exist; create it and put articles in it (.txt .md .html .htm .pdf .docx)")
+        raise SourceError(f"source folder {source_dir} does not exist; create it and put articles in it ({' '.join(SUFFIXES)})")
     root = source_dir.resolve()
     found, ids = [], {}
     for path in sorted(source_dir.rglob("*")):

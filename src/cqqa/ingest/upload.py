@@ -59,9 +59,10 @@ def safe_name(name: str) -> str:
 
 
 def check(raw: bytes, filename: str, max_mb: int, memory_mb: int = bounded.MEMORY_MB,
-          seconds: float = bounded.BASE_SECONDS) -> tuple[str, Document]:
+          seconds: float = bounded.BASE_SECONDS, ocr_memory_mb: int = bounded.OCR_MEMORY_MB) -> tuple[str, Document]:
     """The stored name and the document the file would be; UploadRefused when it cannot be added
-    (read in a child process with `memory_mb` and `seconds`, ingest/bounded.py)."""
+    (read in a child process with `memory_mb` (`ocr_memory_mb` for a file OCR may read) and
+    `seconds`, ingest/bounded.py)."""
     name = safe_name(filename)
     suffix = Path(name).suffix.lower()
     if suffix not in SUFFIXES:
@@ -70,7 +71,7 @@ def check(raw: bytes, filename: str, max_mb: int, memory_mb: int = bounded.MEMOR
         raise UploadRefused(f"{filename!r} is {len(raw) / 2**20:.1f} MB, over the limit of {max_mb} MB for one "
                             "article (CQQA_MAX_SOURCE_MB)", 413)
     try:
-        extracted, _ = bounded.extract(raw, name, memory_mb, seconds)
+        extracted, _ = bounded.extract(raw, name, memory_mb, seconds, ocr_memory_mb)
     except SourceError as exc:
         raise UploadRefused(str(exc), 415) from None
     return name, Document(Path(name).stem, Path(name), extracted.text, "", extracted.meta)

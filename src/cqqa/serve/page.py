@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gradio as gr
 
+from cqqa.ingest.formats import SUFFIXES
 from cqqa.serve.chat import Chat, new_session
 from cqqa.serve.render import sources_html
 
@@ -55,7 +56,7 @@ def build_ui(chat: Chat, secret: str, status, uploads: bool = False):
                 gr.Markdown(QUEUE_NOTE, elem_id="cqqa-queue-note")
                 if uploads:
                     gr.HTML('<a id="cqqa-add" href="add" target="_blank" rel="noopener">➕ Add an article</a> '
-                            '(.txt .md .html .pdf .docx; indexed on this server, then you can ask about it)')
+                            f'({" ".join(SUFFIXES)}; scans and images are read by OCR; indexed on this server, then you can ask about it)')
                 with gr.Row():
                     past = gr.Dropdown([], label="Past conversations", elem_id="cqqa-past", scale=4)
                     new = gr.Button("New conversation", elem_id="cqqa-clear", size="sm", scale=1)

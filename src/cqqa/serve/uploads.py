@@ -1,6 +1,6 @@
 """Adding an article from the chat: /add (a form, then the progress page) and /api/articles (JSON).
 
-    GET  /add                 the form: choose a file (.txt .md .html .htm .pdf .docx)
+    GET  /add                 the form: choose a file (any of ingest/formats' suffixes: text, web page, PDF, Word, image)
     POST /add                 add it (multipart, field "file"; "replace=1" to replace an article of
                               that name); redirects to the progress page, which reloads itself
                               until the article can be asked about
@@ -70,7 +70,8 @@ class Uploads:
     def add(self, raw: bytes, filename: str, replace: bool) -> str:
         """Check and store the file, start indexing it; the job's id. UploadRefused says why not."""
         settings = self.settings
-        name, doc = check(raw, filename, settings.max_source_mb, settings.extract_memory_mb, settings.extract_seconds)
+        name, doc = check(raw, filename, settings.max_source_mb, settings.extract_memory_mb, settings.extract_seconds,
+                          settings.ocr_memory_mb)
         stored = store(raw, name, self.folder, replace)
         doc_id = doc_id_of(stored, self.settings.source_dir)
         job_id = secrets.token_hex(8)

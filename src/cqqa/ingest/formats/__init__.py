@@ -16,6 +16,7 @@ REGISTERED = {
     "html": "cqqa.ingest.formats.html:HtmlFormat",  # saved web pages
     "pdf": "cqqa.ingest.formats.pdf:PdfFormat",
     "docx": "cqqa.ingest.formats.docx:DocxFormat",
+    "image": "cqqa.ingest.formats.image:ImageFormat",  # .png .jpg .jpeg .webp .tif .tiff, by OCR
 }
 FORMATS: tuple[Format, ...] = tuple(load(spec)() for spec in REGISTERED.values())  # every source is identified against all
 EXTRACTION = {fmt.name: fmt.version for fmt in FORMATS}  # in the index's settings: a new extractor rebuilds it

@@ -22,7 +22,7 @@ from cqqa.errors import SourceError
 from cqqa.textnorm import CJK_PUNCT, CURLY_QUOTES, HAN, han_count
 
 PAGE_BREAK = "\f"
-CELL_SEPARATOR = " | "  # between a table row's cells, which formats write one row per line
+CELL_SEPARATOR = " | "  # between a table row's cells, which formats write one row per line (table_lines)
 
 
 class SkippedSource(SourceError):
@@ -55,6 +55,23 @@ class Format:
         """When `raw` is named like this format but is not of it, and the format can tell why
         (an encrypted Office file is no zip): the reason and the fix, else None."""
         return None
+
+
+def table_lines(rows: list[list[str]]) -> list[str]:
+    """A table as every format writes it: one line per row, cells joined by CELL_SEPARATOR, each
+    cell after the first prefixed with its column's header (the first row), so that a row read
+    alone, as a quote, still says what each number is:
+    "营业收入（元） | 本报告期: 4,755,785.11 | 上年同期: 5,699,227.63"."""
+    header, lines = rows[0], [CELL_SEPARATOR.join(cell for cell in rows[0] if cell)]
+    for row in rows[1:]:
+        cells = [row[0]] if row[0] else []
+        for column, cell in enumerate(row[1:], 1):
+            if cell:
+                name = header[column] if column < len(header) else ""
+                cells.append(f"{name}: {cell}" if name and name != cell else cell)
+        if cells:
+            lines.append(CELL_SEPARATOR.join(cells))
+    return lines
 
 
 def page_at(text: str, offset: int) -> int:

@@ -1,8 +1,8 @@
 """Word documents (`.docx`), by python-docx: paragraphs and tables in document order.
 
 Each paragraph is a line (layout "lines", unless a sidecar says otherwise), so headings (short lines without closing punctuation) become
-sections as in text files; a table becomes one line per row, its cells joined by " | " (a
-merged cell is written once). The first paragraph in the "Title" style is the title.
+sections as in text files; a table becomes one line per row, its cells joined by " | ", each
+with its column's header (`base.table_lines`; a merged cell is written once). The first paragraph in the "Title" style is the title.
 
 Before python-docx opens it, the archive is checked: a file that unzips to more than
 MAX_UNZIPPED_MB (a zip bomb) is skipped, and so is a password-protected document (it is not a
@@ -18,7 +18,7 @@ import io
 import zipfile
 from pathlib import Path
 
-from cqqa.ingest.formats.base import CELL_SEPARATOR, Extracted, Format, SkippedSource, tidy
+from cqqa.ingest.formats.base import Extracted, Format, SkippedSource, table_lines, tidy
 
 MAX_UNZIPPED_MB = 256
 MAX_RATIO = 100  # uncompressed / compressed size of one member; XML compresses 5-20x
@@ -27,7 +27,7 @@ OLE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 
 
 class DocxFormat(Format):
-    name, label, suffixes = "docx", "a Word .docx document", (".docx",)
+    name, label, suffixes, version = "docx", "a Word .docx document", (".docx",), 2  # 2: headers in rows
 
     def sniff(self, raw: bytes) -> bool:
         if not raw.startswith(b"PK\x03\x04"):
@@ -95,13 +95,15 @@ def _bomb(path: Path, size: int) -> SkippedSource:
 
 
 def _rows(table) -> list[str]:
+    """The table's rows as `table_lines` writes them; a merged cell (python-docx repeats it in
+    every column it spans) is written once."""
     rows = []
     for row in table.rows:
-        cells = []
+        cells, previous = [], None
         for cell in row.cells:
             text = " ".join(cell.text.split())
-            if text and (not cells or cells[-1] != text):  # a merged cell repeats in every column it spans
-                cells.append(text)
-        if cells:
-            rows.append(CELL_SEPARATOR.join(cells))
-    return rows
+            cells.append("" if text == previous else text)  # the next column of a merged cell
+            previous = text
+        if any(cells):
+            rows.append(cells)
+    return table_lines(rows) if rows else []

@@ -1,6 +1,6 @@
 """Saved web pages (`.html`, `.htm`): the article's main text, without navigation, ads, comments
 and footers, by trafilatura, one paragraph per line (layout "lines"); title, date, author and site name
-from the page (a sidecar overrides them all).
+from the page (a sidecar overrides them all). A table is one line per row (`base.table_lines`).
 
 The page is decoded as text files are (UTF-8, else GB18030 or Big5 by how Chinese it reads:
 a page's `charset` often lies). Scripts and styles are dropped by the extractor; nothing of the
@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from cqqa.ingest.formats.base import Extracted, Format, SkippedSource, tidy
+from cqqa.ingest.formats.base import Extracted, Format, SkippedSource, table_lines, tidy
 from cqqa.ingest.formats.text import decode
 
 MARKUP = re.compile(rb"<(!doctype\s+html|html|head|body|meta|title|div|p)[\s>/]", re.IGNORECASE)
@@ -39,8 +39,27 @@ def preformatted(markup: str) -> str | None:
     return None
 
 
+MARKDOWN_ROW = re.compile(r"^\|(.*)\|\s*$")
+MARKDOWN_RULE = re.compile(r"^\|(\s*:?-+:?\s*\|)+\s*$")
+
+
+def with_table_rows(text: str) -> str:
+    """trafilatura's text with each table (written as Markdown, "| a | b |") as `table_lines`."""
+    out, table = [], []
+    for line in text.split("\n") + [""]:
+        if MARKDOWN_ROW.match(line):
+            if not MARKDOWN_RULE.match(line):
+                table.append([cell.strip() for cell in MARKDOWN_ROW.match(line).group(1).split("|")])
+            continue
+        if table:
+            out += table_lines(table)
+            table = []
+        out.append(line)
+    return "\n".join(out[:-1])
+
+
 class HtmlFormat(Format):
-    name, label, suffixes, priority = "html", "an HTML page", (".html", ".htm"), 1
+    name, label, suffixes, priority, version = "html", "an HTML page", (".html", ".htm"), 1, 2  # 2: table rows
 
     def sniff(self, raw: bytes) -> bool:
         return b"\x00" not in raw[:8192] and bool(MARKUP.search(raw[:65536]))
@@ -51,7 +70,7 @@ class HtmlFormat(Format):
         markup = decode(raw, path, warn)
         page = trafilatura.bare_extraction(markup, with_metadata=True, include_comments=False,
                                            include_tables=True, include_images=False, include_links=False)
-        text = tidy(preformatted(markup) or (page.text if page is not None else "") or "")
+        text = tidy(preformatted(markup) or with_table_rows(page.text if page is not None else "") or "")
         if not text.strip():
             raise SkippedSource(f"{path}: no article text found in this page (trafilatura found only navigation or "
                                 "nothing); save the article's own page, or paste its text into a .txt file")

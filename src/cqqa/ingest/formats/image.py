@@ -1,0 +1,36 @@
+"""Images of articles (`.png`, `.jpg`, `.jpeg`, `.webp`, `.tif`, `.tiff`): a screenshot, a photo
+or a scan of a page, read by OCR (formats/ocr.py), offline. Each frame of a multi-page TIFF is a
+page. The lines are the page's lines (layout "wrapped", as a PDF's), in reading order, columns
+apart. An image with no text in it (a photo of a car) is skipped with one line saying so.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from cqqa.ingest.formats.base import PAGE_BREAK, Extracted, Format, SkippedSource, tidy
+from cqqa.textnorm import han_count
+
+SIGNATURES = (b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff", b"II*\x00", b"MM\x00*")
+MIN_TEXT_CHARS = 10  # Han characters (or 4x as many other letters) for an image to count as an article
+
+
+class ImageFormat(Format):
+    name, label, suffixes = "image", "an image", (".png", ".jpg", ".jpeg", ".webp", ".tif", ".tiff")
+
+    def sniff(self, raw: bytes) -> bool:
+        return raw.startswith(SIGNATURES) or (raw[:4] == b"RIFF" and raw[8:12] == b"WEBP")
+
+    def extract(self, raw: bytes, path: Path, warn=lambda message: None) -> Extracted:
+        from cqqa.ingest.formats import ocr
+        from cqqa.ingest.formats.pdf import paragraphs
+
+        frames = ocr.open_images(raw, path)
+        pages = [tidy(ocr.page_text(frame)).strip("\n") for frame in frames]
+        text = f"\n{PAGE_BREAK}".join(paragraphs(pages))
+        if han_count(text) < MIN_TEXT_CHARS and sum(c.isalnum() for c in text) < 4 * MIN_TEXT_CHARS:
+            raise SkippedSource(f"{path}: no text found in this image (a photo, not a page?); it was not indexed")
+        meta = {"layout": "wrapped", "title": path.stem}
+        if len(pages) > 1:
+            meta["pages"] = len(pages)
+        return Extracted(text, meta)

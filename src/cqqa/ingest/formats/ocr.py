@@ -1,0 +1,126 @@
+"""Text from page images, offline: RapidOCR (PP-OCRv6 detection and recognition, their ONNX
+files inside the `rapidocr` wheel, run by onnxruntime), lines put back in reading order.
+
+Used by the image format (a screenshot or photo of an article) and by the PDF format for pages
+without a usable text layer (a scan). Reading order: OCR gives lines top to bottom across the
+whole page, so a two-column page would interleave its columns. `in_reading_order` cuts the page
+recursively (XY-cut): at a gutter no line crosses into columns read left to right, else at the
+widest horizontal gap into parts read top to bottom.
+
+An image is checked before it is decoded: more than MAX_PIXELS (a decompression bomb: a small
+PNG that claims 50,000 × 50,000 pixels) is refused; a big photo is scaled down to MAX_SIDE.
+"""
+
+from __future__ import annotations
+
+import io
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+from cqqa.ingest.formats.base import SkippedSource
+
+MAX_PIXELS = 40_000_000  # an A4 page at 600 dpi is 35 MP
+MAX_SIDE = 2400  # longer sides are scaled down to this before OCR (A4 at 200 dpi is 1654 × 2339)
+MIN_SCORE = 0.5  # a line recognised with less confidence is left out
+GUTTER_MIN_LINES = 2  # lines on each side of a gutter for it to count (else: a marginal note, read in place)
+_engine, _lock = None, threading.Lock()
+on_page = None  # called after each page is read (ingest/bounded.py: the child tells its parent)
+
+
+@dataclass(frozen=True)
+class Line:
+    x0: float
+    y0: float
+    x1: float
+    y1: float
+    text: str
+
+
+def engine():
+    """The OCR engine, made once per process (≈ 0.3 s; its models are in the rapidocr wheel)."""
+    global _engine
+    with _lock:
+        if _engine is None:
+            from rapidocr import RapidOCR
+
+            _engine = RapidOCR(params={"Global.log_level": "error", "Global.max_side_len": MAX_SIDE})
+        return _engine
+
+
+def open_images(raw: bytes, path: Path) -> list:
+    """The frames of an image file (a TIFF may hold several pages) as RGB images, refused before
+    decoding when one claims more than MAX_PIXELS."""
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        image = Image.open(io.BytesIO(raw))
+        frames = []
+        for index in range(getattr(image, "n_frames", 1)):
+            image.seek(index)
+            width, height = image.size  # from the header: nothing decoded yet
+            if width * height > MAX_PIXELS:
+                raise _bomb(path, f"{width} × {height} pixels")
+            frames.append(image.convert("RGB"))
+        return frames
+    except Image.DecompressionBombError as exc:  # Pillow's own check, on opening: past twice its limit
+        raise _bomb(path, f"{str(exc).split('(')[1].split(')')[0]}") from exc
+    except (UnidentifiedImageError, OSError, ValueError) as exc:
+        raise SkippedSource(f"{path} is not a readable image ({type(exc).__name__}: {str(exc)[:100]})") from exc
+
+
+def _bomb(path: Path, size: str) -> SkippedSource:
+    return SkippedSource(f"{path} claims {size}, more than any page needs (a decompression bomb?); it was not "
+                         "opened. Save the page at a normal resolution")
+
+
+def read(image) -> list[Line]:
+    """The lines OCR finds in a PIL image, in the order it gives them."""
+    import numpy as np
+
+    result = engine()(np.asarray(image))
+    if result.boxes is None:
+        return []
+    return [Line(float(min(p[0] for p in box)), float(min(p[1] for p in box)), float(max(p[0] for p in box)),
+                 float(max(p[1] for p in box)), text.strip())
+            for box, text, score in zip(result.boxes, result.txts, result.scores)
+            if text.strip() and score >= MIN_SCORE]
+
+
+def page_text(image) -> str:
+    """A page image's text, one line per OCR line, in reading order."""
+    text = "\n".join(line.text for line in in_reading_order(read(image)))
+    if on_page is not None:
+        on_page()
+    return text
+
+
+def in_reading_order(lines: list[Line], width: float = 0.0) -> list[Line]:
+    """The lines in the order a reader reads them, by recursive XY-cut: where a vertical gap runs
+    through the whole region (a gutter no line crosses), the columns left to right, each read on
+    its own; else cut at the widest horizontal gap (under a headline that spans the columns,
+    between a story and the next) and read the parts top to bottom. `width` is not needed; kept
+    for callers that pass the page's."""
+    if len(lines) < 2:
+        return list(lines)
+    gutter = _widest_gap([(line.x0, line.x1) for line in lines])
+    if gutter is not None:
+        left = [line for line in lines if line.x1 <= gutter]
+        right = [line for line in lines if line.x0 >= gutter]
+        if len(left) >= GUTTER_MIN_LINES and len(right) >= GUTTER_MIN_LINES:
+            return in_reading_order(left) + in_reading_order(right)
+    cut = _widest_gap([(line.y0, line.y1) for line in lines])
+    if cut is None:
+        return sorted(lines, key=lambda line: (line.y0, line.x0))
+    return (in_reading_order([line for line in lines if line.y1 <= cut])
+            + in_reading_order([line for line in lines if line.y0 >= cut]))
+
+
+def _widest_gap(spans: list[tuple[float, float]]) -> float | None:
+    """The middle of the widest gap between the spans (covered by none of them), or None."""
+    best, reach, found = 0.0, None, None
+    for start, end in sorted(spans):
+        if reach is not None and start - reach > best:
+            best, found = start - reach, (start + reach) / 2
+        reach = end if reach is None else max(reach, end)
+    return found
