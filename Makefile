@@ -8,8 +8,9 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.cqqa-installed
 TORCH  := torch==2.13.0
 PORT   ?= 7860
-# The browser test drives the real chat in Debian's Chromium; Chinese needs CJK fonts.
-BROWSER_PKGS := chromium fonts-noto-cjk
+# The browser test drives the real chat in Debian's Chromium; Chinese needs CJK fonts; the
+# network test (tests/test_offline.py) watches every connection with strace.
+BROWSER_PKGS := chromium fonts-noto-cjk strace
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: run test test-fast setup models index browser clean-index
@@ -24,9 +25,9 @@ test: index browser
 test-fast: setup
 	$(BIN)/python -m pytest -m "unit and not integration and not browser"
 
-# Debian's chromium (Playwright never downloads a browser here) and CJK fonts.
+# Debian's chromium (Playwright never downloads a browser here), CJK fonts and strace.
 browser:
-	@if [ -x /usr/bin/chromium ] && fc-list 2>/dev/null | grep -qi "Noto Sans CJK"; then :; else \
+	@if [ -x /usr/bin/chromium ] && fc-list 2>/dev/null | grep -qi "Noto Sans CJK" && command -v strace >/dev/null; then :; else \
 		$(SUDO) apt-get update -q && $(SUDO) apt-get install -y -q $(BROWSER_PKGS); fi
 
 setup: $(STAMP)

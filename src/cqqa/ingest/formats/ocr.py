@@ -14,11 +14,13 @@ PNG that claims 50,000 × 50,000 pixels) is refused; a big photo is scaled down 
 from __future__ import annotations
 
 import io
+import re
 import threading
 from dataclasses import dataclass
 from pathlib import Path
 
 from cqqa.ingest.formats.base import SkippedSource
+from cqqa.textnorm import HAN
 
 MAX_PIXELS = 40_000_000  # an A4 page at 600 dpi is 35 MP
 MAX_SIDE = 2400  # longer sides are scaled down to this before OCR (A4 at 200 dpi is 1654 × 2339)
@@ -87,9 +89,19 @@ def read(image) -> list[Line]:
             if text.strip() and score >= MIN_SCORE]
 
 
+# OCR writes ASCII punctuation in Chinese text ("董事长(创始人)", "憑何有此底氣?"); a Chinese page prints
+# the full-width forms: beside a Han character, they are written so
+NEAR_HAN = re.compile(rf"(?<=[{HAN}])[,:;?!)]|[,:;?!(](?=[{HAN}])")
+FULL_WIDTH = {",": "，", ":": "：", ";": "；", "?": "？", "!": "！", "(": "（", ")": "）"}
+
+
+def chinese_punctuation(line: str) -> str:
+    return NEAR_HAN.sub(lambda match: FULL_WIDTH[match.group()], line)
+
+
 def page_text(image) -> str:
     """A page image's text, one line per OCR line, in reading order."""
-    text = "\n".join(line.text for line in in_reading_order(read(image)))
+    text = "\n".join(chinese_punctuation(line.text) for line in in_reading_order(read(image)))
     if on_page is not None:
         on_page()
     return text
