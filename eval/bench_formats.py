@@ -1,13 +1,15 @@
-"""The seed articles as a web page, a PDF and a Word file, made by a real converter
-(LibreOffice), run through the whole path (extract → clean → chunk → embed → search → answer)
-and scored on the project's evaluation set against the .txt originals, in one run.
+"""The seed articles as a web page, a PDF, a Word file and a scanned PDF (the PDF's pages
+rendered to images at 144 dpi, so OCR must read them), made by a real converter (LibreOffice),
+run through the whole path (extract → clean → chunk → embed → search → answer) and scored on the
+project's evaluation set against the .txt originals, in one run.
 
     python eval/bench_formats.py [--out /tmp/cqqa-formats] [--set eval/cqqa-eval.jsonl] [--json FILE]
 
 Needs `soffice` (Debian: libreoffice-writer-nogui). The newspaper page (layout = "wrapped")
 is laid out in two columns on an A3 sheet before it is printed to PDF, as the paper's page was. Every format
 keeps the article's id and sidecar, so the evaluation set applies unchanged. Prints, per
-format: R@1, R@5, MRR@10, quote∋evidence, refusals, and the extraction time per file.
+format: R@1, R@5, MRR@10, quote∋evidence, refusals, and per file the extraction's time, pages,
+seconds per page and peak memory (each file extracted alone in a fresh process).
 """
 
 from __future__ import annotations
@@ -83,7 +85,20 @@ def make_formats(source: Path, out: Path) -> dict[str, Path]:
             pdf = soffice(txt, "pdf", work, True)
         shutil.copy(pdf, folders["pdf"] / pdf.name)
     shutil.rmtree(work, ignore_errors=True)
+    folders["scan"] = out / "scan"
+    shutil.rmtree(folders["scan"], ignore_errors=True)
+    shutil.copytree(folders["pdf"], folders["scan"])
+    for pdf in folders["scan"].glob("*.pdf"):
+        scanned(pdf)
     return folders
+
+
+def scanned(pdf: Path, scale: float = 2.0) -> None:
+    """The PDF replaced, in place, by images of its pages (no text layer): a scan whose truth is known."""
+    import pypdfium2 as pdfium
+
+    pages = [page.render(scale=scale).to_pil().convert("RGB") for page in pdfium.PdfDocument(str(pdf))]
+    pages[0].save(pdf, "PDF", save_all=True, append_images=pages[1:], resolution=72 * scale)
 
 
 def cqqa(*args: str) -> dict:
@@ -93,15 +108,29 @@ def cqqa(*args: str) -> dict:
     return json.loads(run.stdout)
 
 
-def extraction_seconds(folder: Path) -> dict[str, float]:
-    from cqqa.ingest.sources import discover, extract
+COST = """
+import json, sys, time
+from pathlib import Path
+from cqqa.ingest.sources import extract
+path = Path(sys.argv[1])
+started = time.perf_counter()
+extracted = extract(path.read_bytes(), path)
+seconds = time.perf_counter() - started
+peak = next(int(l.split()[1]) for l in Path("/proc/self/status").read_text().splitlines() if l.startswith("VmHWM"))
+print(json.dumps({"seconds": round(seconds, 2), "pages": extracted.meta.get("pages", 1), "peak_mb": peak // 1024}))
+"""
+
+
+def extraction_cost(folder: Path) -> dict[str, dict]:
+    """Per file, extracted alone in a fresh process (not read_document: that would read the copy
+    kept in $CQQA_CACHE_DIR/extracted): seconds, pages, seconds per page, peak resident MB."""
+    from cqqa.ingest.sources import discover
 
     out = {}
     for path in discover(folder):
-        raw = path.read_bytes()
-        started = time.perf_counter()
-        extract(raw, path)  # not read_document: that would read the copy kept in $CQQA_CACHE_DIR/extracted
-        out[path.name] = round(time.perf_counter() - started, 3)
+        run = subprocess.run([sys.executable, "-c", COST, str(path)], capture_output=True, text=True, check=True)
+        cost = json.loads(run.stdout.strip().splitlines()[-1])
+        out[path.name] = cost | {"seconds_per_page": round(cost["seconds"] / max(cost["pages"], 1), 2)}
     return out
 
 
@@ -111,7 +140,7 @@ def main() -> None:
     parser.add_argument("--set", type=Path, default=ROOT / "eval" / "cqqa-eval.jsonl")
     parser.add_argument("--out", type=Path, default=Path(tempfile.gettempdir()) / "cqqa-formats")
     parser.add_argument("--json", type=Path, help="write the results here too")
-    parser.add_argument("--formats", nargs="+", default=["txt", "html", "pdf", "docx"],
+    parser.add_argument("--formats", nargs="+", default=["txt", "html", "pdf", "docx", "scan"],
                         help="score only these (txt is the baseline: keep it, or keep its earlier results in --out)")
     args = parser.parse_args()
     folders = make_formats(args.source, args.out)
@@ -124,12 +153,12 @@ def main() -> None:
         retrieval = cqqa("eval", *common)
         (args.out / f"{name}.eval.json").write_text(json.dumps(retrieval), encoding="utf-8")
         answers = cqqa("eval", *common, "--answers")["summary"]["all"]
-        results[name] = {"extract_seconds": extraction_seconds(folder), "retrieval": retrieval["metrics"],
+        results[name] = {"extraction": extraction_cost(folder), "retrieval": retrieval["metrics"],
                          "answers": answers}
         print(f"{name:5} R@1 {retrieval['metrics']['recall@1']:.3f}  R@5 {retrieval['metrics']['recall@5']:.3f}  "
               f"MRR {retrieval['metrics']['mrr@10']:.3f}  quote∋evidence {answers['quote_has_evidence']}  "
               f"refused (unanswerable) {answers['unanswerable_refused']}  (answerable) {answers['answerable_refused']}  "
-              f"extract {results[name]['extract_seconds']}", flush=True)
+              f"extraction {results[name]['extraction']}", flush=True)
     for name in [f for f in folders if f != "txt" and f in results]:  # paired, question by question, against the .txt originals
         compare = subprocess.run([sys.executable, "-m", "cqqa.cli", "eval", "--compare", str(args.out / "txt.eval.json"),
                                   str(args.out / f"{name}.eval.json")], capture_output=True, text=True)

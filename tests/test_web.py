@@ -471,28 +471,57 @@ def test_an_uploaded_pdf_is_asked_about_and_cited_with_its_page(page, tmp_path):
     report = tmp_path / "东北电气2018一季报.pdf"
     with open(report, "wb") as out:
         writer.write(out)
+    added = add_article(page, report)
+    assert "3 pages" in added["state"] and "东北电气2018一季报" in added["ready"]  # its title: the file's name
+    article = ask_and_open_citation(page, "沈阳市铁西区国有资产监督管理局为什么起诉东北电气？", 3, "职工安置费")
+    assert "p. 3" in article.locator(".meta").inner_text()
+    assert article.locator("#page-2").count() == 1 and article.locator("#page-3").count() == 1
+    article.close()
+
+
+def add_article(page, path: Path) -> dict:
+    """Add a file from the chat's own page, wait until it is indexed: its state and ready lines."""
     with page.context.expect_page() as opened:
         page.locator("#cqqa-add").click()
     add = opened.value
     add.wait_for_selector("#cqqa-add-file", timeout=WAIT_MS)
-    add.set_input_files("#cqqa-add-file", str(report))
+    add.set_input_files("#cqqa-add-file", str(path))
     add.click("#cqqa-add-submit")
     add.wait_for_selector("#cqqa-add-ready", timeout=3 * WAIT_MS)  # the page reloads itself while indexing
-    assert "3 pages" in add.locator("#cqqa-add-state").inner_text()
-    assert "东北电气2018一季报" in add.locator("#cqqa-add-ready").inner_text()  # its title: the file's name
+    added = {"state": add.locator("#cqqa-add-state").inner_text(), "ready": add.locator("#cqqa-add-ready").inner_text()}
     add.close()
+    return added
+
+
+def ask_and_open_citation(page, question: str, page_number: int, said: str):
+    """Ask on an empty chat; the first citation is on `page_number` and holds `said`; the article
+    it opens, at the passage (the caller closes it)."""
     clear(page)  # and wait until the page is empty: ask() counts the answers already shown
-    ask(page, "沈阳市铁西区国有资产监督管理局为什么起诉东北电气？")
-    wait_for_sources(page, "p. 3")
+    ask(page, question)
+    wait_for_sources(page, f"p. {page_number}")
     cite = page.locator("#cqqa-sources .cqqa-cite").first
-    assert "p. 3" in cite.locator(".cqqa-cite-head").inner_text() and "职工安置费" in cite.inner_text()
+    assert f"p. {page_number}" in cite.locator(".cqqa-cite-head").inner_text() and said in cite.inner_text()
     with page.context.expect_page() as opened:
         cite.locator(".cqqa-open").click()
     article = opened.value
     article.wait_for_selector("mark#passage", timeout=WAIT_MS)
-    assert "职工安置费" in article.locator("mark#passage").inner_text()
-    assert "p. 3" in article.locator(".meta").inner_text()
-    assert article.locator("#page-2").count() == 1 and article.locator("#page-3").count() == 1
+    assert said in article.locator("mark#passage").inner_text()
+    return article
+
+
+def test_a_scanned_pdf_added_from_the_chat_is_read_by_ocr_and_cited_with_its_page(page, tmp_path):
+    """A PDF of page images only (no text layer): two real pages, scanned at 144 dpi. It is read
+    by OCR when added; the answer quotes the second page and the citation opens it there."""
+    import pypdfium2 as pdfium
+
+    samples = ROOT / "tests" / "data" / "samples" / "pdf"
+    images = [pdfium.PdfDocument(str(samples / name))[0].render(scale=2).to_pil().convert("RGB")
+              for name in ("test_4182.pdf", "complex_layout.pdf")]
+    scan = tmp_path / "扫描件.pdf"
+    images[0].save(scan, "PDF", save_all=True, append_images=images[1:], resolution=144)
+    assert "2 pages" in add_article(page, scan)["state"]
+    article = ask_and_open_citation(page, "阳阳生病时烧到了多少度？", 2, "39.5")
+    assert article.locator("#page-2").count() == 1
     article.close()
 
 
