@@ -161,10 +161,13 @@ def usable(layer: str) -> bool:
 
 def _with_tables(raw: bytes, layers: list[str], path: Path, warn) -> list[str]:
     """The layers, where a page holds a table, with the table as rows (pdf_tables.py)."""
-    from cqqa.ingest.formats.pdf_tables import pages_with_tables
+    from cqqa.ingest.formats.pdf_tables import looks_tabular, pages_with_tables
 
+    candidates = [index for index, layer in enumerate(layers) if looks_tabular(layer)]
+    if not candidates:
+        return layers
     try:
-        found = pages_with_tables(raw)
+        found = pages_with_tables(raw, candidates)
     except Exception as exc:  # noqa: BLE001 - pdfplumber's failure leaves pypdf's text, tables as runs
         warn(f"{path}: its tables could not be read as rows ({type(exc).__name__}); their text is kept as it is")
         return layers
