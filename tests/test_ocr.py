@@ -108,3 +108,48 @@ def test_a_picture_without_writing_is_skipped_with_one_line():
     gradient = Image.linear_gradient("L").resize((800, 600)).convert("RGB")
     with pytest.raises(SkippedSource, match="no text found in this image"):
         ImageFormat().extract(png(gradient), Path("sky.png"))
+
+
+def blank_scan(pages: int) -> bytes:
+    """An image-only PDF of `pages` blank pages (what OCR reads is stubbed by the caller)."""
+    from PIL import Image
+
+    images = [Image.new("RGB", (420, 595), "white") for _ in range(pages)]
+    out = io.BytesIO()
+    images[0].save(out, "PDF", save_all=True, append_images=images[1:], resolution=50)
+    return out.getvalue()
+
+
+@pytest.mark.unit  # OCR itself stubbed: what is kept when a page fails, and the page limit
+def test_a_page_that_fails_ocr_is_left_out_with_a_warning_naming_it(monkeypatch):
+    from cqqa.ingest.formats import ocr
+
+    read = iter(["第一页：重庆今年新建了三十座超级充电站，覆盖主要商圈。", RuntimeError("model failed"),
+                 "第三页：长安汽车今年前三季度累计销量为二百零六万辆。"])
+
+    def page_text(image):
+        result = next(read)
+        if isinstance(result, Exception):
+            raise result
+        return result
+
+    monkeypatch.setattr(ocr, "page_text", page_text)
+    warnings: list[str] = []
+    got = PdfFormat().extract(blank_scan(3), Path("scan.pdf"), warnings.append)
+    pages = got.text.split("\f")
+    assert "超级充电站" in pages[0] and pages[1].strip() == "" and "长安汽车" in pages[2]
+    assert any("page 2 could not be read by OCR (RuntimeError)" in w for w in warnings), warnings
+
+
+@pytest.mark.unit
+def test_a_scan_longer_than_the_ocr_limit_is_read_up_to_it_and_says_so(monkeypatch):
+    from cqqa.ingest.formats import ocr, pdf
+
+    read = iter(["第一页：重庆今年新建了三十座超级充电站，覆盖主要商圈和服务区。", "第二页：长安汽车前三季度销量增长。"])
+    monkeypatch.setattr(ocr, "page_text", lambda image: next(read))  # a third call would raise StopIteration
+    monkeypatch.setattr(pdf, "MAX_OCR_PAGES", 2)
+    warnings: list[str] = []
+    got = PdfFormat().extract(blank_scan(3), Path("long.pdf"), warnings.append)
+    assert got.meta["pages"] == 3 and got.text.split("\f")[2].strip() == ""
+    assert any("3 pages need OCR; only the first 2 are read" in w for w in warnings), warnings
+    assert not any("could not be read" in w for w in warnings)  # the third page was never given to OCR
