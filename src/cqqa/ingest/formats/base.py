@@ -57,6 +57,12 @@ class Format:
         return None
 
 
+def has_text(text: str, han: int) -> bool:
+    """Whether an extracted text is an article's rather than a few stray marks: `han` Han
+    characters, or four times as many other letters and digits."""
+    return han_count(text) >= han or sum(c.isalnum() for c in text) >= 4 * han
+
+
 def table_lines(rows: list[list[str]]) -> list[str]:
     """A table as every format writes it: one line per row, cells joined by CELL_SEPARATOR, each
     cell after the first prefixed with its column's header (the first row), so that a row read

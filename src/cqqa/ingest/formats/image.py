@@ -8,8 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from cqqa.ingest.formats.base import PAGE_BREAK, Extracted, Format, SkippedSource, tidy
-from cqqa.textnorm import han_count
+from cqqa.ingest.formats.base import PAGE_BREAK, Extracted, Format, SkippedSource, has_text, tidy
 
 SIGNATURES = (b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff", b"II*\x00", b"MM\x00*")
 MIN_TEXT_CHARS = 10  # Han characters (or 4x as many other letters) for an image to count as an article
@@ -23,12 +22,16 @@ class ImageFormat(Format):
 
     def extract(self, raw: bytes, path: Path, warn=lambda message: None) -> Extracted:
         from cqqa.ingest.formats import ocr
-        from cqqa.ingest.formats.pdf import paragraphs
+        from cqqa.ingest.formats.pdf import MAX_OCR_PAGES, paragraphs
 
-        frames = ocr.open_images(raw, path)
-        pages = [tidy(ocr.page_text(frame)).strip("\n") for frame in frames]
+        pages = []
+        for number, frame in enumerate(ocr.frames(raw, path), 1):  # one decoded frame in memory at a time
+            if number > MAX_OCR_PAGES:
+                warn(f"{path}: only its first {MAX_OCR_PAGES} pages are read by OCR; split it to index the rest")
+                break
+            pages.append(tidy(ocr.page_text(frame)).strip("\n"))
         text = f"\n{PAGE_BREAK}".join(paragraphs(pages))
-        if han_count(text) < MIN_TEXT_CHARS and sum(c.isalnum() for c in text) < 4 * MIN_TEXT_CHARS:
+        if not has_text(text, MIN_TEXT_CHARS):
             raise SkippedSource(f"{path}: no text found in this image (a photo, not a page?); it was not indexed")
         meta = {"layout": "wrapped", "title": path.stem}
         if len(pages) > 1:

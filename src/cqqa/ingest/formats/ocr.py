@@ -16,6 +16,7 @@ from __future__ import annotations
 import io
 import re
 import threading
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -50,23 +51,22 @@ def engine():
         return _engine
 
 
-def open_images(raw: bytes, path: Path) -> list:
-    """The frames of an image file (a TIFF may hold several pages) as RGB images, refused before
-    decoding when one claims more than MAX_PIXELS."""
+def frames(raw: bytes, path: Path) -> Iterator:
+    """The frames of an image file (a TIFF may hold several pages) as RGB images, one at a time,
+    each refused before it is decoded when it claims more than MAX_PIXELS."""
     from PIL import Image, UnidentifiedImageError
 
     try:
         image = Image.open(io.BytesIO(raw))
-        frames = []
         for index in range(getattr(image, "n_frames", 1)):
             image.seek(index)
             width, height = image.size  # from the header: nothing decoded yet
             if width * height > MAX_PIXELS:
                 raise _bomb(path, f"{width} × {height} pixels")
-            frames.append(image.convert("RGB"))
-        return frames
+            yield image.convert("RGB")
     except Image.DecompressionBombError as exc:  # Pillow's own check, on opening: past twice its limit
-        raise _bomb(path, f"{str(exc).split('(')[1].split(')')[0]}") from exc
+        claimed = re.search(r"(\d+) pixels", str(exc))
+        raise _bomb(path, f"{claimed.group(1)} pixels" if claimed else "too many pixels") from exc
     except (UnidentifiedImageError, OSError, ValueError) as exc:
         raise SkippedSource(f"{path} is not a readable image ({type(exc).__name__}: {str(exc)[:100]})") from exc
 

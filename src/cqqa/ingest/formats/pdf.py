@@ -23,7 +23,7 @@ from collections import Counter
 import unicodedata
 from pathlib import Path
 
-from cqqa.ingest.formats.base import PAGE_BREAK, Extracted, Format, SkippedSource, tidy
+from cqqa.ingest.formats.base import PAGE_BREAK, Extracted, Format, SkippedSource, has_text, tidy
 from cqqa.textnorm import han_count
 
 MIN_TEXT_CHARS = 20  # Han characters (or 4x as many other letters) for a PDF to count as having text
@@ -55,7 +55,7 @@ class PdfFormat(Format):
             raise SkippedSource(f"{path} is not a readable PDF ({type(exc).__name__}: {str(exc)[:120]}); "
                                 "open it in a PDF viewer and save or print it to a new PDF") from exc
         text = f"\n{PAGE_BREAK}".join(pages)  # the break starts the next page's first line
-        if han_count(text) < MIN_TEXT_CHARS and sum(c.isalnum() for c in text) < 4 * MIN_TEXT_CHARS:
+        if not has_text(text, MIN_TEXT_CHARS):
             raise SkippedSource(f"{path} has no text, not even by OCR (blank pages, or pictures without "
                                 "writing); it was not indexed")
         empty = [str(n) for n, page in enumerate(pages, 1) if not page.strip()]
