@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import unicodedata
 from functools import lru_cache
 from pathlib import Path
 
@@ -121,10 +122,17 @@ def to_simplified(text: str) -> str:
 
 
 _HALF_WIDTH = {code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)}  # "，" -> ",", "（" -> "(": same length
+_HALF_WIDTH |= {ord(dash): "-" for dash in "‐‑‒–—―－"}  # "2025—2027" is "2025-2027" (OCR reads one dash for all)
+_HALF_WIDTH |= {ord(mark): None for mark in "‘’“”「」『』\"＂"}  # quotation marks say nothing of the fact (OCR drops some)
 
 
 def fold(text: str) -> str:
     """The form in which evidence and passages are compared: no spaces, Simplified, full-width
     punctuation and letters as their ASCII forms (one source writes "轉折點:傳統", another "董事长（创
-    始人）"; OCR reads either way), character for character."""
+    始人）"; OCR reads either way), every dash as "-", no quotation marks."""
     return to_simplified(_SPACE.sub("", text)).translate(_HALF_WIDTH)
+
+
+def width(line: str) -> int:
+    """A line's printed width in half-width characters (a Chinese character counts 2)."""
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in line.strip())

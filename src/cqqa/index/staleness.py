@@ -10,7 +10,8 @@ from cqqa.config import Settings
 from cqqa.errors import CqqaError
 from cqqa.index.stores import open_store
 from cqqa.index.version import FORMAT
-from cqqa.ingest.formats import EXTRACTION
+from cqqa.ingest.cleaning import CLEANING
+from cqqa.ingest.formats import extraction
 from cqqa.ingest.sources import Document, discover, doc_id_of, document_fingerprint, load_sources, meta_path
 
 
@@ -41,7 +42,7 @@ NAME_BRIDGE = 2  # 2: transliterated foreign names (names.json "foreign"); an ol
 def settings_fingerprint(settings: Settings) -> dict:
     """Everything besides the sources that decides the index's content."""
     return {"chunks": asdict(settings.chunks), "faiss_index": settings.faiss_index, "cqqa_format": FORMAT,
-            "name_bridge": NAME_BRIDGE, "extraction": EXTRACTION}
+            "name_bridge": NAME_BRIDGE, "extraction": extraction(), "cleaning": CLEANING}
 
 
 def staleness(settings: Settings, docs: list[Document] | None = None) -> list[str]:

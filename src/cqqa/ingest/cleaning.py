@@ -7,7 +7,9 @@ Two layouts occur:
 * **wrapped** — a newspaper page extracted column by column. Lines break inside
   words and sentences, blank lines fall inside paragraphs, headlines and
   captions sit between columns. Lines are re-joined: a line that does not end
-  a sentence continues on the next text line, even across a blank line. A
+  a sentence continues on the next text line, even across a blank line; one
+  that ends a sentence but fills the column continues on the next line of its
+  block (a sentence ending at the column's edge says nothing of the paragraph). A
   short block of unpunctuated lines is a heading, unless its last character
   and the next line's first one make a word (then it is a wrapped column line).
 
@@ -29,7 +31,7 @@ import re
 from dataclasses import dataclass
 
 from cqqa.ingest.formats.base import CELL_SEPARATOR, PAGE_BREAK
-from cqqa.textnorm import CLAUSE_ENDS, CLOSERS, SENTENCE_ENDS, is_han, jieba
+from cqqa.textnorm import CLAUSE_ENDS, CLOSERS, SENTENCE_ENDS, is_han, jieba, width
 
 # A line ends a sentence with one of these (a clause end too: the line does not run on),
 # possibly followed by closers, or by the close of a title or bracket (】》) that ends a line.
@@ -37,8 +39,13 @@ SENTENCE_END = set(SENTENCE_ENDS + CLAUSE_ENDS)
 LINE_CLOSERS = set(CLOSERS + "】》")
 # A line ending with one of these certainly continues.
 CONTINUES = set("，,、：:（(“‘「『《【")
+CLEANING = 2  # in the index's settings: a change to how paragraphs are found rebuilds it (2: full lines run on)
 HEADING_MAX_CHARS = 40
 HEADING_MAX_LINES = 3
+# A wrapped line this close to the column's full width (in half-width characters: one Chinese
+# character) that ends a sentence may end only the line: the paragraph runs on if its block does.
+FULL_LINE_SLACK = 2
+WRAPPED_LINES = 8  # fewer lines that surely wrap than this tell no column width
 
 CAPTION = re.compile(
     r"^\s*(圖片來源|图片来源|圖/|图/|來源[:：]|来源[:：]|■|扫一扫|掃一掃|就看到|对话会视频)"
@@ -177,6 +184,13 @@ def _blocks(lines: list[Line | None]) -> list[list[Line]]:
     return blocks
 
 
+def full_width(lines: list[str], least: int = 4) -> int:
+    """The width a column's lines fill (most wrapped lines of prose fill it); with fewer than
+    `least` lines, none is taken as full."""
+    widths = sorted(width(line) for line in lines if line.strip())
+    return widths[int(0.9 * (len(widths) - 1))] if len(widths) >= least else 10**9
+
+
 def _clean_wrapped(lines: list[Line | None]) -> list[Paragraph]:
     out: list[Paragraph] = []
     pending: list[Line] = []  # lines of the body paragraph being built
@@ -188,6 +202,8 @@ def _clean_wrapped(lines: list[Line | None]) -> list[Paragraph]:
             pending.clear()
 
     blocks = _blocks(lines)
+    # the column's width, from lines that surely wrap (no sentence ends there), when there are enough of them
+    full = full_width([ln.text for block in blocks for ln in block if not ends_sentence(ln.text)], least=WRAPPED_LINES)
     for b, block in enumerate(blocks):
         text_lines = [ln for ln in block if not CAPTION.search(ln.text)]
         next_line = blocks[b + 1][0] if b + 1 < len(blocks) else None  # (_blocks makes no empty block)
@@ -211,7 +227,7 @@ def _clean_wrapped(lines: list[Line | None]) -> list[Paragraph]:
                 flush()
             elif not is_heading:
                 pending.append(ln)
-                if ends_sentence(ln.text):
+                if ends_sentence(ln.text) and not (ln is not block[-1] and width(ln.text) >= full - FULL_LINE_SLACK):
                     flush()
     flush()
     return sorted(out, key=lambda p: p.start)  # reading order: a caption met mid-paragraph follows it
