@@ -147,7 +147,7 @@ def test_a_scan_longer_than_the_ocr_limit_is_read_up_to_it_and_says_so(monkeypat
 
     read = iter(["第一页：重庆今年新建了三十座超级充电站，覆盖主要商圈和服务区。", "第二页：长安汽车前三季度销量增长。"])
     monkeypatch.setattr(ocr, "page_text", lambda image: next(read))  # a third call would raise StopIteration
-    monkeypatch.setattr(pdf, "MAX_OCR_PAGES", 2)
+    monkeypatch.setenv("CQQA_MAX_OCR_PAGES", "2")
     warnings: list[str] = []
     got = PdfFormat().extract(blank_scan(3), Path("long.pdf"), warnings.append)
     assert got.meta["pages"] == 3 and got.text.split("\f")[2].strip() == ""

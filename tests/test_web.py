@@ -479,14 +479,17 @@ def test_an_uploaded_pdf_is_asked_about_and_cited_with_its_page(page, tmp_path):
     article.close()
 
 
-def add_article(page, path: Path) -> dict:
-    """Add a file from the chat's own page, wait until it is indexed: its state and ready lines."""
+def add_article(page, path: Path, reading: str = "") -> dict:
+    """Add a file from the chat's own page, wait until it is indexed: its state and ready lines
+    (and, when `reading` is given, first for a progress line that holds it)."""
     with page.context.expect_page() as opened:
         page.locator("#cqqa-add").click()
     add = opened.value
     add.wait_for_selector("#cqqa-add-file", timeout=WAIT_MS)
     add.set_input_files("#cqqa-add-file", str(path))
     add.click("#cqqa-add-submit")
+    if reading:
+        add.wait_for_selector(f"#cqqa-add-state.indexing:has-text('{reading}')", timeout=WAIT_MS)
     add.wait_for_selector("#cqqa-add-ready", timeout=3 * WAIT_MS)  # the page reloads itself while indexing
     added = {"state": add.locator("#cqqa-add-state").inner_text(), "ready": add.locator("#cqqa-add-ready").inner_text()}
     add.close()
@@ -519,7 +522,7 @@ def test_a_scanned_pdf_added_from_the_chat_is_read_by_ocr_and_cited_with_its_pag
               for name in ("test_4182.pdf", "complex_layout.pdf")]
     scan = tmp_path / "扫描件.pdf"
     images[0].save(scan, "PDF", save_all=True, append_images=images[1:], resolution=144)
-    assert "2 pages" in add_article(page, scan)["state"]
+    assert "2 pages" in add_article(page, scan, reading="OCR, page")["state"]  # the form answers as OCR starts
     article = ask_and_open_citation(page, "阳阳生病时烧到了多少度？", 2, "39.5")
     assert article.locator("#page-2").count() == 1
     article.close()

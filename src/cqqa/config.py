@@ -56,6 +56,15 @@ def _env_int(name: str, default: int) -> int:
         raise ConfigError(f"{name}={raw!r} is not an integer; unset it or give a whole number") from None
 
 
+def max_ocr_pages() -> int:
+    """CQQA_MAX_OCR_PAGES: the pages OCR reads in one file (≈ 5 s each on 2 cores); the rest are
+    left out, with a warning. Part of how a file is read (its cached text, the index's settings)."""
+    pages = _env_int("CQQA_MAX_OCR_PAGES", 300)
+    if pages < 1:
+        raise ConfigError(f"CQQA_MAX_OCR_PAGES={pages}: give at least 1")
+    return pages
+
+
 def _env_flag(name: str) -> bool:
     raw = (os.environ.get(name) or "0").strip().lower()
     if raw not in ("0", "1", "true", "false", "yes", "no"):
@@ -176,7 +185,7 @@ class Settings:
     allow_uploads: bool = False  # accept articles from the chat when not bound to loopback (--allow-uploads)
     extract_memory_mb: int = 384  # an added file is read in a child process with this much memory (ingest/bounded.py)
     extract_seconds: int = 30  # and this long, plus 4 s per MB of the file (and 20 s per page OCR reads)
-    ocr_memory_mb: int = 1536  # the memory for a PDF or an image instead, which OCR may need to read
+    ocr_memory_mb: int = 3072  # the address space for a PDF or an image instead, which OCR may need to read
     embed_base_url: str = ""  # an OpenAI-compatible /v1/embeddings server that runs the model (server_embedding.py)
     embed_api_key: str = ""
     embed_query_prefix: str = ""  # put before each query / passage sent to that server (e.g. "query: ")

@@ -30,27 +30,28 @@ from pathlib import Path
 from cqqa.ingest.formats import Extracted, SkippedSource
 
 MEMORY_MB = 384  # the child's address space (CQQA_EXTRACT_MEMORY_MB); reading a 1 MB PDF or DOCX peaks near 65 MB
-OCR_MEMORY_MB = 1536  # for a PDF or an image, which OCR may read (CQQA_OCR_MEMORY_MB): it peaks near 1 GB
+OCR_MEMORY_MB = 3072  # a PDF or an image, which OCR may read (CQQA_OCR_MEMORY_MB): an A3 page reserves 2.2 GB
 BASE_SECONDS = 30  # CQQA_EXTRACT_SECONDS, + SECONDS_PER_MB of the file; a 22-page PDF reads in 0.6 s on 2 cores
 SECONDS_PER_MB = 4
 SECONDS_PER_OCR_PAGE = 20  # more time for each page OCR has finished (≈ 5 s a page on 2 cores)
 MEMORY_NEAR = 0.5  # a failure after the child's resident memory passed this share of its ceiling: for lack of memory
 OCR_SUFFIXES = (".pdf", ".png", ".jpg", ".jpeg", ".webp", ".tif", ".tiff")
-OCR_PAGE = b"ocr-page\n"  # what the child writes on stderr as each OCR'd page is done
+OCR_PAGE = b"ocr-page "  # what the child writes on stderr before OCR's first page and after each: "ocr-page DONE TOTAL"
 _one_at_a_time = threading.Lock()
 
 
 def extract(raw: bytes, name: str, memory_mb: int = MEMORY_MB, base_seconds: float = BASE_SECONDS,
-            ocr_memory_mb: int = OCR_MEMORY_MB) -> tuple[Extracted, list[str]]:
+            ocr_memory_mb: int = OCR_MEMORY_MB, progress=None) -> tuple[Extracted, list[str]]:
     """The text of `raw` read as the file `name` would be, and its warnings; SkippedSource when it
     cannot be read, needs more than `memory_mb` (`ocr_memory_mb` for a file OCR may read), or
     takes longer than `base_seconds` plus SECONDS_PER_MB per MB of the file, plus
-    SECONDS_PER_OCR_PAGE for each page OCR has read."""
+    SECONDS_PER_OCR_PAGE for each page OCR has read. `progress(done, total)` is told when OCR
+    starts (done 0) and after each page it reads."""
     if Path(name).suffix.lower() in OCR_SUFFIXES:
         memory_mb = max(memory_mb, ocr_memory_mb)
     seconds = base_seconds + SECONDS_PER_MB * len(raw) / 2**20
     with _one_at_a_time:
-        done, pages = _run([sys.executable, "-m", "cqqa.ingest.bounded", name, str(memory_mb)], raw, seconds)
+        done, pages = _run([sys.executable, "-m", "cqqa.ingest.bounded", name, str(memory_mb)], raw, seconds, progress)
     limit = seconds + SECONDS_PER_OCR_PAGE * pages
     if done is None:
         raise SkippedSource(f"{name} took longer than {limit:.0f} s to read (its pages or parts expand to far "
@@ -70,7 +71,7 @@ def extract(raw: bytes, name: str, memory_mb: int = MEMORY_MB, base_seconds: flo
     raise SkippedSource(f"{name} could not be read ({result['failed']})")
 
 
-def _run(command: list[str], raw: bytes, seconds: float) -> tuple[subprocess.CompletedProcess | None, int]:
+def _run(command: list[str], raw: bytes, seconds: float, progress=None) -> tuple[subprocess.CompletedProcess | None, int]:
     """Run the child, killed once it has run `seconds` plus SECONDS_PER_OCR_PAGE for each page it
     has OCR'd: (the finished process, or None when killed; the pages OCR'd)."""
     child = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
@@ -85,8 +86,10 @@ def _run(command: list[str], raw: bytes, seconds: float) -> tuple[subprocess.Com
 
     def drain(stream, into, count=False):
         for line in stream:
-            if count and line == OCR_PAGE:
-                pages[0] += 1
+            if count and line.startswith(OCR_PAGE) and len(told := line.split()) == 3:
+                pages[0] = int(told[1])
+                if progress is not None:
+                    progress(pages[0], int(told[2]))
             else:
                 into.append(line)
 
@@ -113,7 +116,8 @@ def _child(name: str, memory_mb: int) -> dict:
     from cqqa.ingest.sources import extract_once
 
     resource.setrlimit(resource.RLIMIT_AS, (memory_mb * 2**20,) * 2)
-    ocr.on_page = lambda: (sys.stderr.buffer.write(OCR_PAGE), sys.stderr.flush())  # the parent's clock
+    ocr.on_page = lambda done, total: (sys.stderr.buffer.write(OCR_PAGE + f"{done} {total}\n".encode()),
+                                       sys.stderr.flush())  # the parent's clock and its progress
     raw = sys.stdin.buffer.read()
     warnings: list[str] = []
     try:

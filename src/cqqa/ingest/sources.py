@@ -174,7 +174,7 @@ def _stored_extraction(raw: bytes, sha256: str, path: Path):
     if fmt is None or fmt.priority == 0:  # text: decoding it is as fast as reading a stored copy
         warnings: list[str] = []
         return extract(raw, path, warnings.append), warnings
-    stored = cache_dir() / "extracted" / f"{fmt.name}-v{fmt.version}-{sha256}.json"
+    stored = cache_dir() / "extracted" / f"{fmt.name}-{fmt.tag()}-{sha256}.json"
     try:
         data = json.loads(stored.read_text(encoding="utf-8"))
         return Extracted(data["text"], data["meta"]), [w.replace("{path}", str(path)) for w in data["warnings"]]

@@ -58,23 +58,39 @@ def safe_name(name: str) -> str:
     return f"{stem}.{suffix}" if suffix else stem
 
 
-def check(raw: bytes, filename: str, max_mb: int, memory_mb: int = bounded.MEMORY_MB,
-          seconds: float = bounded.BASE_SECONDS, ocr_memory_mb: int = bounded.OCR_MEMORY_MB) -> tuple[str, Document]:
-    """The stored name and the document the file would be; UploadRefused when it cannot be added
-    (read in a child process with `memory_mb` (`ocr_memory_mb` for a file OCR may read) and
-    `seconds`, ingest/bounded.py)."""
+def accepted_name(filename: str, size: int, max_mb: int) -> str:
+    """The name the file would be stored under; UploadRefused when its kind or size is refused
+    (checked before anything is read)."""
     name = safe_name(filename)
-    suffix = Path(name).suffix.lower()
-    if suffix not in SUFFIXES:
+    if Path(name).suffix.lower() not in SUFFIXES:
         raise UploadRefused(f"{filename!r} is not a kind of file cqqa reads; add {', '.join(SUFFIXES)} files", 415)
-    if len(raw) > max_mb * 2**20:
-        raise UploadRefused(f"{filename!r} is {len(raw) / 2**20:.1f} MB, over the limit of {max_mb} MB for one "
+    if size > max_mb * 2**20:
+        raise UploadRefused(f"{filename!r} is {size / 2**20:.1f} MB, over the limit of {max_mb} MB for one "
                             "article (CQQA_MAX_SOURCE_MB)", 413)
+    return name
+
+
+def check(raw: bytes, filename: str, max_mb: int, memory_mb: int = bounded.MEMORY_MB,
+          seconds: float = bounded.BASE_SECONDS, ocr_memory_mb: int = bounded.OCR_MEMORY_MB,
+          progress=None) -> tuple[str, Document, list[str]]:
+    """The stored name, the document the file would be and what reading it warned of (a page OCR
+    could not read); UploadRefused when it cannot be added
+    (read in a child process with `memory_mb` (`ocr_memory_mb` for a file OCR may read) and
+    `seconds`, ingest/bounded.py; `progress(done, total)` hears of the pages OCR reads)."""
+    name = accepted_name(filename, len(raw), max_mb)
     try:
-        extracted, _ = bounded.extract(raw, name, memory_mb, seconds, ocr_memory_mb)
+        extracted, warnings = bounded.extract(raw, name, memory_mb, seconds, ocr_memory_mb, progress)
     except SourceError as exc:
         raise UploadRefused(str(exc), 415) from None
-    return name, Document(Path(name).stem, Path(name), extracted.text, "", extracted.meta)
+    return name, Document(Path(name).stem, Path(name), extracted.text, "", extracted.meta), warnings
+
+
+def refuse_existing(folder: Path, name: str) -> None:
+    """UploadRefused (409) when an article of that id is already in `folder`: asked before a long
+    read, so the user can confirm replacing it at once (`store` asks again, atomically)."""
+    old = existing(folder, name)
+    if old is not None:
+        raise UploadRefused(f"an article named {old.name!r} is already there; confirm to replace it", 409)
 
 
 def existing(folder: Path, name: str) -> Path | None:
@@ -94,11 +110,10 @@ def store(raw: bytes, name: str, folder: Path, replace: bool = False) -> Path:
         try:
             partial.write_bytes(raw)
             with _storing:  # the check (any suffix) and the link are one step for this server
+                if not replace:
+                    refuse_existing(folder, name)
                 old = existing(folder, name)
                 if old is not None:
-                    if not replace:
-                        raise UploadRefused(f"an article named {old.name!r} is already there; confirm to replace it",
-                                            409)
                     aside = folder / REPLACED / f"{time.strftime('%Y%m%d-%H%M%S')}-{secrets.token_hex(3)}-{old.name}"
                     aside.parent.mkdir(exist_ok=True)
                     os.replace(old, aside)

@@ -6,14 +6,16 @@
                               until the article can be asked about
     GET  /add/<job>           the progress page of one added file
     POST /api/articles        the same as JSON: 202 {"job", "status"}; 409 when it would replace
-    GET  /api/articles/<job>  {"state": "indexing"|"ready"|"failed", "message", "doc", "index_version"}
+    GET  /api/articles/<job>  {"state": "indexing"|"ready"|"failed", "message", "doc", "index_version",
+                              "ocr_pages_done", "ocr_pages"}
 
 Nothing goes through Gradio's upload route (the Guard refuses it). The body's size is checked
 from Content-Length before it is read, and the body is read only up to that size (no chunked
 bodies), with a time limit when it stalls; the file is checked by ingest/upload.py (type by content,
 text extracted, size) before it is stored; then the index is rebuilt incrementally in one
 background thread (one build at a time), and the chat picks up the new version between
-requests. A form posted from another site is refused by the Guard (guard.py). Off
+requests. A file that needs OCR (a scan, an image) is read in the background instead: the
+answer comes as OCR starts, and the progress page counts its pages and the time left. A form posted from another site is refused by the Guard (guard.py). Off
 unless the server listens on loopback or was started with --allow-uploads.
 """
 
@@ -24,14 +26,14 @@ import secrets
 import threading
 import time
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from fastapi import Request  # at module level: FastAPI resolves the handlers' annotations here
 from starlette.formparsers import MultiPartException, MultiPartParser
 
 from cqqa.errors import CqqaError
 from cqqa.ingest.formats import SUFFIXES
-from cqqa.ingest.upload import UploadRefused, check, store
+from cqqa.ingest.upload import UploadRefused, accepted_name, check, refuse_existing, store
 from cqqa.ingest.sources import doc_id_of
 from cqqa.serve.guard import text_page
 from cqqa.serve.render import escape
@@ -52,6 +54,17 @@ class Job:
     index_version: str = ""
     pages: int = 0
     title: str = ""
+    pages_done: int = 0  # pages OCR has read, of pages_total (a scan, read in the background)
+    pages_total: int = 0
+    warnings: list[str] = field(default_factory=list)  # what reading it warned of: a page OCR could not read
+
+
+def left(done: int, total: int, seconds: float) -> str:
+    """', about N s left' at the pace of the pages read so far ('' before the first)."""
+    if done == 0 or done >= total:
+        return ""
+    remaining = seconds / done * (total - done)
+    return f", about {remaining / 60:.0f} min left" if remaining >= 90 else f", about {remaining:.0f} s left"
 
 
 class Uploads:
@@ -68,18 +81,54 @@ class Uploads:
         self._build = threading.Lock()
 
     def add(self, raw: bytes, filename: str, replace: bool) -> str:
-        """Check and store the file, start indexing it; the job's id. UploadRefused says why not."""
+        """Check, store and index the file in the background; the job's id. UploadRefused says why
+        not: the answer waits until the file is read and stored (after any file being read before
+        it), unless it needs OCR (a scan): then the job goes on alone as OCR starts, its progress
+        page says how far (page k of n, the time left) and a refusal arrives there."""
         settings = self.settings
-        name, doc = check(raw, filename, settings.max_source_mb, settings.extract_memory_mb, settings.extract_seconds,
-                          settings.ocr_memory_mb)
-        stored = store(raw, name, self.folder, replace)
-        doc_id = doc_id_of(stored, self.settings.source_dir)
+        name = accepted_name(filename, len(raw), settings.max_source_mb)
+        if not replace:
+            refuse_existing(self.folder, name)
         job_id = secrets.token_hex(8)
-        self.jobs[job_id] = Job(name, doc_id, pages=doc.meta.get("pages", 0), title=doc.title)
+        job = Job(name, doc_id_of(self.folder / name, settings.source_dir), message="reading the file")
+        answered, refused = threading.Event(), []
+        threading.Thread(target=self._read_and_index, args=(job, raw, replace, answered, refused),
+                         name="cqqa-upload", daemon=True).start()
+        answered.wait()
+        if refused:
+            raise refused[0]
+        self.jobs[job_id] = job
         while len(self.jobs) > MAX_JOBS:
             self.jobs.pop(next(iter(self.jobs)))
-        threading.Thread(target=self._index, args=(self.jobs[job_id],), name="cqqa-upload", daemon=True).start()
         return job_id
+
+    def _read_and_index(self, job: Job, raw: bytes, replace: bool, answered: threading.Event, refused: list) -> None:
+        """Read the file (ingest/bounded.py), store it, index it; `answered` is set once the POST
+        may answer: when the file is stored, refused (put in `refused`) or read in the background."""
+        settings, started = self.settings, time.monotonic()
+
+        def progress(done: int, total: int) -> None:
+            job.pages_total, job.pages_done = total, done
+            job.message = f"reading: OCR, page {min(done + 1, total)} of {total}" + left(done, total,
+                                                                                        time.monotonic() - started)
+            answered.set()  # a scan: the POST answers now, the job page follows it
+
+        try:
+            name, doc, warnings = check(raw, job.name, settings.max_source_mb, settings.extract_memory_mb,
+                              settings.extract_seconds, settings.ocr_memory_mb, progress)
+            store(raw, name, self.folder, replace)
+        except Exception as exc:  # noqa: BLE001 - the POST waits on `answered`: every failure must set it
+            if not isinstance(exc, UploadRefused):
+                exc = UploadRefused(f"{job.name!r} could not be added ({type(exc).__name__})", 500)
+            if not answered.is_set():
+                refused.append(exc)
+                answered.set()
+            job.state, job.message = "failed", f"failed: {exc}"
+            return
+        job.pages, job.title, job.message = doc.meta.get("pages", 0), doc.title, "saved; indexing"
+        job.warnings = warnings  # they name the file, never a server path (the child reads it as NAME)
+        answered.set()
+        self._index(job)
 
     def _index(self, job: Job) -> None:
         from cqqa.index.build import build_index
@@ -161,8 +210,9 @@ def progress_page(uploads: Uploads, job_id: str):
     ask = (f'<p id="cqqa-add-ready">You can ask about “{escape(job.title or job.doc)}” now.</p>'
            if job.state == "ready" else "")
     pages = f" · {job.pages} pages" if job.pages else ""
+    warned = "".join(f'<p class="warning">{escape(w)}</p>' for w in job.warnings)
     return page(f'<p id="cqqa-add-state" class="{job.state}"><b>{escape(job.name)}</b>{pages}: '
-                f"{escape(job.message)}</p>{ask}", 200, refresh=job.state == "indexing")
+                f"{escape(job.message)}</p>{warned}{ask}", 200, refresh=job.state == "indexing")
 
 
 def add_upload_routes(app, uploads: Uploads) -> None:
@@ -206,7 +256,8 @@ def add_upload_routes(app, uploads: Uploads) -> None:
         if job is None:
             return JSONResponse({"error": f"no upload {job_id!r} on this server"}, status_code=404)
         return {"state": job.state, "message": job.message, "doc": job.doc, "name": job.name,
-                "pages": job.pages, "index_version": job.index_version}
+                "pages": job.pages, "ocr_pages_done": job.pages_done, "ocr_pages": job.pages_total, "warnings": job.warnings,
+                "index_version": job.index_version}
 
 
 FORM = """<form method="post" action="/add" enctype="multipart/form-data">
@@ -216,4 +267,4 @@ FORM = """<form method="post" action="/add" enctype="multipart/form-data">
 REPLACE_BOX = ('<p><label><input type="checkbox" name="replace" value="1" id="cqqa-add-replace"> Replace the '
                "article of that name (the old file is kept in .replaced/)</label></p>")
 PAGE_STYLE = """body { font-family: "Noto Sans CJK SC", sans-serif; max-width: 40rem; margin: 2rem auto; padding: 0 1rem; }
-.error { color: #a00; } .ready { color: #060; } .failed { color: #a00; } .hint { color: #666; font-size: .9rem; }"""
+.error { color: #a00; } .warning { color: #a60; } .ready { color: #060; } .failed { color: #a00; } .hint { color: #666; font-size: .9rem; }"""

@@ -19,7 +19,13 @@ REGISTERED = {
     "image": "cqqa.ingest.formats.image:ImageFormat",  # .png .jpg .jpeg .webp .tif .tiff, by OCR
 }
 FORMATS: tuple[Format, ...] = tuple(load(spec)() for spec in REGISTERED.values())  # every source is identified against all
-EXTRACTION = {fmt.name: fmt.version for fmt in FORMATS}  # in the index's settings: a new extractor rebuilds it
+
+
+def extraction() -> dict[str, str]:
+    """Each format's tag, in the index's settings: a new extractor (or OCR page limit) rebuilds it."""
+    return {fmt.name: fmt.tag() for fmt in FORMATS}
+
+
 BY_SUFFIX = {suffix: fmt for fmt in FORMATS for suffix in fmt.suffixes}
 SUFFIXES = tuple(BY_SUFFIX)
 

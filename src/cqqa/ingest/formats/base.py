@@ -44,6 +44,11 @@ class Format:
     version = 1  # raise it when the extracted text changes: indexes built by the old one are then rebuilt
     priority = 2  # identify() tries formats by falling priority: signatures (2), then markup (1), then text (0)
 
+    def tag(self) -> str:
+        """What decides the extracted text besides the bytes (the extractor's version, a setting it
+        reads): in the extraction cache's names and the index's settings."""
+        return f"v{self.version}"
+
     def sniff(self, raw: bytes) -> bool:
         """Whether `raw` is of this format, judged by its content (not its name)."""
         raise NotImplementedError

@@ -16,7 +16,8 @@ from __future__ import annotations
 import io
 import re
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -28,7 +29,7 @@ MAX_SIDE = 2400  # longer sides are scaled down to this before OCR (A4 at 200 dp
 MIN_SCORE = 0.5  # a line recognised with less confidence is left out
 GUTTER_MIN_LINES = 2  # lines on each side of a gutter for it to count (else: a marginal note, read in place)
 _engine, _lock = None, threading.Lock()
-on_page = None  # called after each page is read (ingest/bounded.py: the child tells its parent)
+on_page = None  # on_page(done, total): before the first page (0) and after each (ingest/bounded.py tells the server)
 
 
 @dataclass(frozen=True)
@@ -51,19 +52,33 @@ def engine():
         return _engine
 
 
-def frames(raw: bytes, path: Path) -> Iterator:
-    """The frames of an image file (a TIFF may hold several pages) as RGB images, one at a time,
-    each refused before it is decoded when it claims more than MAX_PIXELS."""
-    from PIL import Image, UnidentifiedImageError
+def frame_count(raw: bytes, path: Path) -> int:
+    """How many frames (pages) an image file holds, from its header."""
+    with _opened(raw, path) as image:
+        return getattr(image, "n_frames", 1)
 
-    try:
-        image = Image.open(io.BytesIO(raw))
-        for index in range(getattr(image, "n_frames", 1)):
+
+def frames(raw: bytes, path: Path, limit: int) -> Iterator:
+    """The first `limit` frames of an image file (a TIFF may hold several pages) as RGB images,
+    one at a time, each refused before it is decoded when it claims more than MAX_PIXELS."""
+    with _opened(raw, path) as image:
+        for index in range(min(getattr(image, "n_frames", 1), limit)):
             image.seek(index)
             width, height = image.size  # from the header: nothing decoded yet
             if width * height > MAX_PIXELS:
                 raise _bomb(path, f"{width} × {height} pixels")
             yield image.convert("RGB")
+
+
+@contextmanager
+def _opened(raw: bytes, path: Path):
+    """The image, opened (its header read, nothing decoded); what Pillow says of a file it cannot
+    read (or of a bomb) as SkippedSource."""
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(io.BytesIO(raw)) as image:
+            yield image
     except Image.DecompressionBombError as exc:  # Pillow's own check, on opening: past twice its limit
         claimed = re.search(r"(\d+) pixels", str(exc))
         raise _bomb(path, f"{claimed.group(1)} pixels" if claimed else "too many pixels") from exc
@@ -101,10 +116,21 @@ def chinese_punctuation(line: str) -> str:
 
 def page_text(image) -> str:
     """A page image's text, one line per OCR line, in reading order."""
-    text = "\n".join(chinese_punctuation(line.text) for line in in_reading_order(read(image)))
+    return "\n".join(chinese_punctuation(line.text) for line in in_reading_order(read(image)))
+
+
+def paced(pages: Iterable, total: int, label: str) -> Iterator:
+    """`pages` (the `total` pages about to be OCR'd), with a progress bar and estimate in a
+    terminal, and `on_page` told before the first page and after each."""
+    from tqdm import tqdm
+
     if on_page is not None:
-        on_page()
-    return text
+        on_page(0, total)
+    for done, page in enumerate(tqdm(pages, total=total, desc=f"OCR {label[-30:]}", unit="page", leave=False,
+                                     disable=None), 1):
+        yield page
+        if on_page is not None:
+            on_page(done, total)
 
 
 def in_reading_order(lines: list[Line], width: float = 0.0) -> list[Line]:

@@ -1,6 +1,6 @@
 """PDF (`.pdf`): the text layer of each page, in reading order, by pypdf; a page without a
 usable text layer (a scan, or glyphs without a ToUnicode map) is rendered (pypdfium2) and read
-by OCR (formats/ocr.py), at most MAX_OCR_PAGES of them, with a progress bar in a terminal. A
+by OCR (formats/ocr.py), at most CQQA_MAX_OCR_PAGES of them, with a progress bar in a terminal. A
 page that holds a table is read by pdfplumber instead, the table as rows (formats/pdf_tables.py).
 
 pypdf keeps columns apart (a two-column page comes out column by column), and so does the OCR's
@@ -20,17 +20,20 @@ from __future__ import annotations
 import io
 import re
 from collections import Counter
-import unicodedata
 from pathlib import Path
 
 from cqqa.ingest.formats.base import PAGE_BREAK, Extracted, Format, SkippedSource, has_text, tidy
-from cqqa.textnorm import han_count
+from cqqa.config import max_ocr_pages
+from cqqa.textnorm import han_count, width
 
 MIN_TEXT_CHARS = 20  # Han characters (or 4x as many other letters) for a PDF to count as having text
 
 
 class PdfFormat(Format):
     name, label, suffixes, version = "pdf", "a PDF", (".pdf",), 3  # 2: the file's name as title; 3: OCR, tables
+
+    def tag(self) -> str:
+        return f"v{self.version}-ocr{max_ocr_pages()}"
 
     def sniff(self, raw: bytes) -> bool:
         return b"%PDF-" in raw[:1024]
@@ -83,36 +86,36 @@ def _unlock(reader) -> bool:
 SHORT_LINE = 0.8  # of the page's full line width: a shorter line ends its paragraph (or is a heading)
 
 
-def width(line: str) -> int:
-    """A line's printed width in half-width characters (a Chinese character counts 2)."""
-    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in line.strip())
-
-
 def paragraphs(pages: list[str]) -> list[str]:
     """A page's lines with a blank line after each paragraph's last line (short, ending a
-    sentence) and after each heading (short, right after a paragraph's end or another heading).
+    sentence) and around each heading (short and unpunctuated, right after a sentence's end or
+    another heading).
     A PDF has no blank lines between paragraphs; the layout repair (cleaning.py, "wrapped") reads
     these as text files' blank lines: it joins a paragraph's lines and finds headings as short
     unpunctuated blocks. A short line inside a paragraph (text that was already wrapped, a line
     cut by a figure) gets none, so it is not mistaken for a heading. A paragraph runs on across
     a page break."""
-    from cqqa.ingest.cleaning import ends_sentence  # here: cleaning imports this package
+    from cqqa.ingest.cleaning import ends_sentence, full_width  # here: cleaning imports this package
 
-    out, after_break = [], True
+    out, after_break, ended = [], True, True
     for text in pages:
         lines = text.split("\n")
-        widths = sorted(width(line) for line in lines if line.strip())
-        if len(widths) < 4:
+        if sum(bool(line.strip()) for line in lines) < 4:
             out.append(text)
             continue
-        full = widths[int(0.9 * (len(widths) - 1))]  # the column's width: most lines of prose fill it
+        full = full_width(lines)
         page = []
         for line in lines:
+            if not line.strip():
+                page.append(line)
+                continue
+            short, ends = width(line) < SHORT_LINE * full, ends_sentence(line)
+            if short and not ends and ended and not after_break:  # a heading after a paragraph that filled its last line
+                page.append("")
             page.append(line)
-            if line.strip():
-                after_break = width(line) < SHORT_LINE * full and (ends_sentence(line) or after_break)
-                if after_break:
-                    page.append("")
+            after_break, ended = short and (ends or after_break or ended), ends
+            if after_break:
+                page.append("")
         out.append("\n".join(page).strip("\n"))
     return out
 
@@ -143,7 +146,6 @@ def without_running_lines(pages: list[str]) -> list[str]:
     return out
 
 
-MAX_OCR_PAGES = 300  # pages read by OCR in one PDF (≈ 5 s each on 2 cores); the rest are left out, said
 OCR_SCALE = 2.0  # pixels per point: an A4 page becomes 1190 × 1684 (144 dpi)
 # Han (and the Kangxi radicals tidy() maps to Han), Latin letters and digits, CJK and general
 # punctuation, full-width forms
@@ -181,16 +183,16 @@ def _with_ocr(raw: bytes, layers: list[str], path: Path, warn) -> list[str]:
     if not scans:
         return pages
     import pypdfium2 as pdfium
-    from tqdm import tqdm
 
     from cqqa.ingest.formats import ocr
 
-    if len(scans) > MAX_OCR_PAGES:
-        warn(f"{path}: {len(scans)} pages need OCR; only the first {MAX_OCR_PAGES} are read (about 5 s a page); "
-             "split the PDF to index the rest")
-        scans = scans[:MAX_OCR_PAGES]
+    limit = max_ocr_pages()
+    if len(scans) > limit:
+        warn(f"{path}: {len(scans)} pages need OCR; only the first {limit} are read (about 5 s a page; "
+             "CQQA_MAX_OCR_PAGES); split the PDF to index the rest")
+        scans = scans[:limit]
     document = pdfium.PdfDocument(raw)
-    for index in tqdm(scans, desc=f"OCR {path.name[-30:]}", unit="page", leave=False, disable=None):
+    for index in ocr.paced(scans, len(scans), path.name):
         try:
             page = document[index]
             scale = min(OCR_SCALE, ocr.MAX_SIDE / max(page.get_size()))
