@@ -127,3 +127,24 @@ def test_wrapped_layout_on_a_small_page():
 def test_latin_words_split_over_lines_get_a_space():
     paras = clean("The assistant answers\nquestions in English.\n", "wrapped")
     assert paras[0].text == "The assistant answers questions in English."
+
+
+def test_a_line_that_fills_its_column_and_ends_a_sentence_runs_on():
+    """As LibreOffice prints the feature article: the column is 20 characters wide; a sentence
+    that ends exactly at the column's edge does not end the paragraph (the next line is its next
+    sentence), one that ends short of it does."""
+    wrapped = ["重庆今年新建了三十座超级充电站覆盖主要", "商圈和高速服务区并计划明年再建四十座以",
+               "满足新能源汽车快速增长带来的充电需求而", "且每座站都配有快充桩和慢充桩供车主选择"]
+    page = "\n".join(wrapped * 2 + ["今年三月两家车企各自出资一百亿元买下股权。", "不久之前它们已经完成了全部交易对价支付。",
+                                    "另起一段的短句。", "这是下一段的文字。"]) + "\n"
+    bodies = [p.text for p in clean(page, "wrapped") if p.kind == "body"]
+    assert "今年三月两家车企各自出资一百亿元买下股权。不久之前它们已经完成了全部交易对价支付。另起一段的短句。" in bodies[0]
+    assert bodies[-1] == "这是下一段的文字。"
+
+
+@pytest.mark.parametrize("written,read", [("“渝鏈智擎”行動計劃(2025—2027)》", "“渝链智擎”行动计划(2025-2027)》"),
+                                          ("构建‘汽车智能+北斗通导’核心技术", "构建汽车智能+北斗通导’核心技术")])
+def test_evidence_matches_the_dash_and_quotation_marks_ocr_reads(written, read):
+    from cqqa.textnorm import fold
+
+    assert fold(written) == fold(read)
