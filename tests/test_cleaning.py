@@ -148,3 +148,11 @@ def test_evidence_matches_the_dash_and_quotation_marks_ocr_reads(written, read):
     from cqqa.textnorm import fold
 
     assert fold(written) == fold(read)
+
+
+def test_a_caption_wrapped_onto_a_short_line_is_still_a_caption():
+    """As pypdf reads the newspaper page printed in columns: the photo credit's end on a line of its own."""
+    page = "9月28日，“迈向智能网联新能源汽车之都”高端对话会现场。 （受访者供\n图）\n\n在智能网联新能源汽车产业发展\n中，核心技术是关键支撑。\n"
+    paras = [(p.kind, p.text) for p in clean(page, "wrapped")]
+    assert ("body", "在智能网联新能源汽车产业发展中，核心技术是关键支撑。") in paras, paras
+    assert [kind for kind, _ in paras].count("caption") == 2 and not any("供" in t for k, t in paras if k == "body")

@@ -39,12 +39,13 @@ SENTENCE_END = set(SENTENCE_ENDS + CLAUSE_ENDS)
 LINE_CLOSERS = set(CLOSERS + "】》")
 # A line ending with one of these certainly continues.
 CONTINUES = set("，,、：:（(“‘「『《【")
-CLEANING = 2  # in the index's settings: a change to how paragraphs are found rebuilds it (2: full lines run on)
+CLEANING = 3  # in the index's settings: a change to how paragraphs are found rebuilds it (2: full lines run on; 3: wrapped captions)
 HEADING_MAX_CHARS = 40
 HEADING_MAX_LINES = 3
 # A wrapped line this close to the column's full width (in half-width characters: one Chinese
 # character) that ends a sentence may end only the line: the paragraph runs on if its block does.
 FULL_LINE_SLACK = 2
+WRAPPED_CAPTION_TAIL = 6  # characters of a caption's end wrapped onto the next line ("图）")
 WRAPPED_LINES = 8  # fewer lines that surely wrap than this tell no column width
 
 CAPTION = re.compile(
@@ -184,6 +185,19 @@ def _blocks(lines: list[Line | None]) -> list[list[Line]]:
     return blocks
 
 
+def caption_lines(block: list[Line]) -> set[int]:
+    """Which of a block's lines are captions: each line that reads as one, and a caption wrapped
+    onto a short next line ("…现场。 （受访者供" + "图）", as a PDF column breaks it)."""
+    found = set()
+    for n, line in enumerate(block):
+        if CAPTION.search(line.text):
+            found.add(n)
+        elif n + 1 < len(block) and len(block[n + 1].text) <= WRAPPED_CAPTION_TAIL \
+                and CAPTION.search(line.text + block[n + 1].text):
+            found |= {n, n + 1}
+    return found
+
+
 def full_width(lines: list[str], least: int = 4) -> int:
     """The width a column's lines fill (most wrapped lines of prose fill it); with fewer than
     `least` lines, none is taken as full."""
@@ -205,7 +219,8 @@ def _clean_wrapped(lines: list[Line | None]) -> list[Paragraph]:
     # the column's width, from lines that surely wrap (no sentence ends there), when there are enough of them
     full = full_width([ln.text for block in blocks for ln in block if not ends_sentence(ln.text)], least=WRAPPED_LINES)
     for b, block in enumerate(blocks):
-        text_lines = [ln for ln in block if not CAPTION.search(ln.text)]
+        captions = caption_lines(block)
+        text_lines = [ln for n, ln in enumerate(block) if n not in captions]
         next_line = blocks[b + 1][0] if b + 1 < len(blocks) else None  # (_blocks makes no empty block)
         is_heading = (
             not pending
@@ -218,8 +233,8 @@ def _clean_wrapped(lines: list[Line | None]) -> list[Paragraph]:
         if is_heading:
             text, offsets = _join_heading(text_lines)
             out.append(Paragraph("heading", text, offsets))
-        for ln in block:
-            if CAPTION.search(ln.text):
+        for n, ln in enumerate(block):
+            if n in captions:
                 out.append(Paragraph("caption", ln.text, ln.offsets()))
             elif CELL_SEPARATOR in ln.text and not is_heading:  # a table row: a paragraph of its own
                 flush()

@@ -30,7 +30,7 @@ MIN_TEXT_CHARS = 20  # Han characters (or 4x as many other letters) for a PDF to
 
 
 class PdfFormat(Format):
-    name, label, suffixes, version = "pdf", "a PDF", (".pdf",), 3  # 2: the file's name as title; 3: OCR, tables
+    name, label, suffixes, version = "pdf", "a PDF", (".pdf",), 4  # 2: the file's name as title; 3: OCR, tables; 4: headings after full lines
 
     def tag(self) -> str:
         return f"v{self.version}-ocr{max_ocr_pages()}"
