@@ -95,6 +95,7 @@ def page(server, browser):
 
 def ask(page, question: str) -> str:
     """Ask, wait until the answer is complete (the sources panel is replaced), return its text."""
+    page.wait_for_selector("#cqqa-sources", state="attached", timeout=WAIT_MS)  # Gradio renders it after the textarea
     bots = page.locator("#cqqa-chat [data-testid='bot']")
     before = bots.count()
     page.evaluate("document.querySelector('#cqqa-sources').dataset.stale = '1'")
