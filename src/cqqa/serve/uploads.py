@@ -115,7 +115,7 @@ class Uploads:
 
         try:
             name, doc, warnings = check(raw, job.name, settings.max_source_mb, settings.extract_memory_mb,
-                              settings.extract_seconds, settings.ocr_memory_mb, progress)
+                                        settings.extract_seconds, settings.ocr_memory_mb, progress)
             store(raw, name, self.folder, replace)
         except Exception as exc:  # noqa: BLE001 - the POST waits on `answered`: every failure must set it
             if not isinstance(exc, UploadRefused):
