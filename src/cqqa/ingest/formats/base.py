@@ -44,10 +44,14 @@ class Format:
     version = 1  # raise it when the extracted text changes: indexes built by the old one are then rebuilt
     priority = 2  # identify() tries formats by falling priority: signatures (2), then markup (1), then text (0)
 
+    reads_by_ocr = False  # may read pages by OCR (formats/ocr.py): CQQA_MAX_OCR_PAGES then decides the text too
+
     def tag(self) -> str:
-        """What decides the extracted text besides the bytes (the extractor's version, a setting it
-        reads): in the extraction cache's names and the index's settings."""
-        return f"v{self.version}"
+        """What decides the extracted text besides the bytes (the extractor's version, the OCR page
+        limit): in the extraction cache's names and the index's settings."""
+        from cqqa.config import max_ocr_pages
+
+        return f"v{self.version}-ocr{max_ocr_pages()}" if self.reads_by_ocr else f"v{self.version}"
 
     def sniff(self, raw: bytes) -> bool:
         """Whether `raw` is of this format, judged by its content (not its name)."""

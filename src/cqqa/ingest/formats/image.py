@@ -17,9 +17,7 @@ MIN_TEXT_CHARS = 10  # Han characters (or 4x as many other letters) for an image
 
 class ImageFormat(Format):
     name, label, suffixes = "image", "an image", (".png", ".jpg", ".jpeg", ".webp", ".tif", ".tiff")
-
-    def tag(self) -> str:
-        return f"v{self.version}-ocr{max_ocr_pages()}"
+    reads_by_ocr = True
 
     def sniff(self, raw: bytes) -> bool:
         return raw.startswith(SIGNATURES) or (raw[:4] == b"RIFF" and raw[8:12] == b"WEBP")

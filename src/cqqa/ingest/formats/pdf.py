@@ -31,9 +31,7 @@ MIN_TEXT_CHARS = 20  # Han characters (or 4x as many other letters) for a PDF to
 
 class PdfFormat(Format):
     name, label, suffixes, version = "pdf", "a PDF", (".pdf",), 4  # 2: the file's name as title; 3: OCR, tables; 4: headings after full lines
-
-    def tag(self) -> str:
-        return f"v{self.version}-ocr{max_ocr_pages()}"
+    reads_by_ocr = True
 
     def sniff(self, raw: bytes) -> bool:
         return b"%PDF-" in raw[:1024]
