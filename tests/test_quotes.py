@@ -105,3 +105,16 @@ def test_the_sentence_giving_the_asked_persons_title_is_quoted():
     sentences = [(said, 0.50), (guests, 0.30)]
     assert select_quotes([score_sentences("Who is Yin Qi?", sentences)]) == [(0, said)]
     assert (0, guests) in select_quotes([score_sentences("Who is Yin Qi?", sentences, roles=[guests])])
+
+
+def test_a_sentence_opening_with_a_pronoun_brings_the_one_naming_whom_it_means():
+    """xquad-dev, "Who is the oldest quarterback to play in a Super Bowl?": the best sentence says
+    "he"; the name is in the sentence before (both from the article)."""
+    named = "培顿·曼宁成为史上首位带领两支不同球队多次进入超级碗的四分卫。"
+    he = "他也以 39 岁高龄参加超级碗而成为史上年龄最大的四分卫。"
+    assert companions([named, he], 1) == [0]
+    assert select_quotes([[(named, 0.40), (he, 0.62)]]) == [(0, named), (0, he)]
+    for opening in ("该公司", "这一街区", "他们", "此前一天", "其销量"):
+        assert companions([named, f"{opening}{LONG}"], 1) == [0], opening
+    for opening in ("此外", "其他公司", "其实", "长安汽车"):  # a continuation or no pronoun
+        assert 0 not in companions([named, f"{opening}{LONG}"], 1), opening
