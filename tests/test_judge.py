@@ -9,7 +9,7 @@ import pytest
 from cqqa.config import LLMSettings
 from cqqa.models.llm import ChatClient
 from cqqa.retrieve.decision import Decision, Signals, Thresholds
-from cqqa.retrieve.judge import Judge, judged_passage
+from cqqa.retrieve.judge import SHOTS, Judge, judge_messages, judged_passage
 from cqqa.retrieve.search import Hit, QueryPlan, Retrieval
 from helpers import free_port
 
@@ -43,6 +43,16 @@ def test_a_failing_judge_leaves_the_question_unjudged_and_says_why(llm_url):
     assert "HTTP 500" in warnings[0] and "could not reach" in warnings[1]
 
 
+def test_an_english_question_is_asked_after_the_worked_examples_a_chinese_one_bare():
+    english, chinese = judge_messages("Who founded Seres?", "甲。", "en"), judge_messages("谁创立了赛力斯？", "甲。", "zh")
+    assert [m["role"] for m in english] == ["system"] + ["user", "assistant"] * len(SHOTS) + ["user"]
+    assert [m["role"] for m in chinese] == ["system", "user"]
+    assert english[-1] == chinese[-1] | {"content": chinese[-1]["content"].replace("谁创立了赛力斯？", "Who founded Seres?")}
+    assert {m["content"] for m in english if m["role"] == "assistant"} == {"yes", "no"}
+    # the examples are a constant prefix (the server caches it): the same for every question
+    assert judge_messages("Who?", "乙。")[:-1] == english[:-1]
+
+
 class Scripted(Judge):
     """A judge whose verdicts are given: the point here is the decision around it, not the model."""
 
@@ -50,7 +60,7 @@ class Scripted(Judge):
         super().__init__(client=None)
         self.asked, self._yes = [], yes
 
-    def yes(self, question, passage):
+    def yes(self, question, passage, lang="en"):
         self.asked.append((question, passage))
         return self._yes
 
