@@ -11,8 +11,8 @@ first token's log-probabilities; one token is generated) must reach `judge_min`.
 Measured with the bundled 1.5B reader on xquad-dev with one paragraph removed from each article
 (docs/evaluation.md, *Near misses*): English near misses refused 36 -> 55 of 99 while answerable
 questions refused 10 -> 12 of 500; it judges a third of English answers, each about 1.1 s of
-the reader on 2 cores (the prefill of a prompt the server has not seen). In Chinese it separates less well
-(it says yes to on-topic sentences): there it adds what the unwritten terms
+the reader on 2 cores (the prefill of a prompt the server has not seen). In Chinese it separates
+less well (it says yes to on-topic sentences): there it adds what the unwritten terms
 (absent_terms.unwritten_share) leave, 53 -> 60 -> 63 of 99 Chinese near misses.
 
 An English question is asked after six worked examples (SHOTS: sentences of the seed articles,
