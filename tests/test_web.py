@@ -15,13 +15,10 @@ import pytest
 from cqqa.textnorm import fold
 
 from helpers import DOCS_SRC, ROOT
-from helpers import free_port, start_process, stop_process
+from helpers import free_port, start_process, stop_process  # the browser fixture: conftest.py
 
 pytestmark = pytest.mark.browser  # a real server with the real model, driven in Chromium
 
-CHROMIUM = Path("/usr/bin/chromium")
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-         "--disable-component-update", "--no-first-run"]
 OUTPUT = ROOT / "test-output" / "browser"
 WAIT_MS = 90_000
 
@@ -65,19 +62,6 @@ def server(tmp_path_factory):
     yield {"url": f"http://127.0.0.1:{port}/", "feedback": feedback, "log": running["proc"].lines,
            "restart": restart, "conversations": work / "conversations" / "conversations.sqlite3"}
     stop_process(running["proc"])
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if not CHROMIUM.exists():
-        pytest.fail("Debian chromium is not installed: `make test` installs it (apt-get install chromium "
-                    "fonts-noto-cjk)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=FLAGS)
-        yield launched
-        launched.close()
 
 
 @pytest.fixture(scope="module")
@@ -298,8 +282,10 @@ def clear(page) -> None:
 
 
 def test_every_example_question_is_answered_not_refused(page):
-    from cqqa.serve.page import EXAMPLES
+    from cqqa.serve.site import from_file
 
+    EXAMPLES = from_file(DOCS_SRC)["examples"]  # the chat's examples over these articles (docs_src/site.toml)
+    assert len(EXAMPLES) >= 3
     for n, question in enumerate(EXAMPLES, start=1):
         clear(page)
         page.get_by_role("button", name=f"Select example {n}: {question}").click()

@@ -183,6 +183,13 @@ class Settings:
     conversations_max: int = 500
     uploads_dir: Path | None = None  # where articles added from the chat go (inside source_dir); None: source_dir
     allow_uploads: bool = False  # accept articles from the chat when not bound to loopback (--allow-uploads)
+    users_file: Path = Path("users/users.sqlite3")  # users, tokens, sessions (serve/users.py), shared by replicas
+    audit_file: Path | None = None  # the audit log (serve/audit.py); None: audit.jsonl beside the users file
+    session_hours: int = 12  # a login lasts this long
+    behind_https: bool = False  # session cookies marked Secure (a TLS proxy in front of cqqa serve)
+    site_title: str = ""  # what the chat says it searches (serve/site.py); "": the source folder's site.toml,
+    site_description: str = ""  # else derived from the index
+    site_examples: tuple[str, ...] = ()
     extract_memory_mb: int = 384  # an added file is read in a child process with this much memory (ingest/bounded.py)
     extract_seconds: int = 30  # and this long, plus 4 s per MB of the file (and 20 s per page OCR reads)
     ocr_memory_mb: int = 3072  # the address space for a PDF or an image instead, which OCR may need to read
@@ -196,6 +203,10 @@ class Settings:
     milvus_prefix: str = "cqqa"  # collection names start with it: several indexes can share one Milvus
     llm: LLMSettings = field(default_factory=LLMSettings)
     reader: ReaderSettings = field(default_factory=ReaderSettings)
+
+    @property
+    def audit_path(self) -> Path:
+        return self.audit_file or self.users_file.parent / "audit.jsonl"
 
     @classmethod
     def from_env(cls) -> "Settings":
@@ -215,6 +226,13 @@ class Settings:
             conversations_max=_env_int("CQQA_CONVERSATIONS_MAX", cls.conversations_max),
             uploads_dir=Path(os.environ["CQQA_UPLOADS_DIR"]) if os.environ.get("CQQA_UPLOADS_DIR") else None,
             allow_uploads=_env_flag("CQQA_ALLOW_UPLOADS"),
+            users_file=Path(os.environ.get("CQQA_USERS_FILE") or cls.users_file),
+            audit_file=Path(os.environ["CQQA_AUDIT_FILE"]) if os.environ.get("CQQA_AUDIT_FILE") else None,
+            session_hours=_env_int("CQQA_SESSION_HOURS", cls.session_hours),
+            behind_https=_env_flag("CQQA_BEHIND_HTTPS"),
+            site_title=os.environ.get("CQQA_TITLE", ""),
+            site_description=os.environ.get("CQQA_DESCRIPTION", ""),
+            site_examples=tuple(q.strip() for q in (os.environ.get("CQQA_EXAMPLES") or "").split("|") if q.strip()),
             extract_memory_mb=_env_int("CQQA_EXTRACT_MEMORY_MB", cls.extract_memory_mb),
             extract_seconds=_env_int("CQQA_EXTRACT_SECONDS", cls.extract_seconds),
             ocr_memory_mb=_env_int("CQQA_OCR_MEMORY_MB", cls.ocr_memory_mb),

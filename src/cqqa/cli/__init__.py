@@ -11,11 +11,11 @@ from cqqa.cli.common import Parents  # first: it takes the process start time
 import argparse  # noqa: E402
 import sys  # noqa: E402
 
-from cqqa.cli import calibrate, evaluation, index, models, query, serve  # noqa: E402
+from cqqa.cli import calibrate, evaluation, index, models, query, serve, users  # noqa: E402
 from cqqa.config import VERSION  # noqa: E402
 from cqqa.errors import CqqaError  # noqa: E402
 
-COMMANDS = (models, index, query, serve, evaluation, calibrate)  # each adds its subcommands' parsers
+COMMANDS = (models, index, query, serve, evaluation, calibrate, users)  # each adds its subcommands' parsers
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -27,16 +27,39 @@ def _listen(host: str, port: int):
     return sock
 
 
+def refuse_open_access(host: str, settings, no_auth: bool) -> None:
+    """Bound where other machines reach it, with no users, the server would let anyone ask and read
+    every conversation link: refused, with the command that creates the first admin, unless the
+    operator says --no-auth."""
+    from cqqa.serve.guard import LOOPBACK_NAMES
+    from cqqa.serve.users import Users
+
+    if host in LOOPBACK_NAMES or no_auth:
+        return
+    if settings.users_file.exists() and Users(settings.users_file).exist():
+        return
+    raise CqqaError(f"refusing to listen on {host} with no users: anyone who can reach it could use it. Create the "
+                    f"first admin with `cqqa users add NAME --role admin` (users go to {settings.users_file}; "
+                    "CQQA_USERS_FILE), then start it again; or pass --no-auth to serve everyone on purpose")
+
+
+def serve_settings(args):
+    """The settings with the command line's, once the start is allowed (refuse_open_access)."""
+    import dataclasses
+
+    settings = settings_from(args)
+    settings = dataclasses.replace(settings, allow_uploads=settings.allow_uploads or args.allow_uploads,
+                                   behind_https=settings.behind_https or args.behind_https)
+    refuse_open_access(args.host, settings, args.no_auth)
+    return settings
+
+
 def cmd_serve(args) -> int:
     import threading
 
     from cqqa.serve.loading import LoadingResponder
 
-    settings = settings_from(args)
-    if args.allow_uploads:
-        import dataclasses
-
-        settings = dataclasses.replace(settings, allow_uploads=True)
+    settings = serve_settings(args)
     sock = _listen(args.host, args.port)
     allowed = tuple(args.allow_host or ()) + settings.allowed_hosts
     early = LoadingResponder(sock, args.host, allowed).start()  # a "starting" page until the chat listens
@@ -109,6 +132,12 @@ def add_parsers(sub, parents: Parents) -> None:
                        help="let users add articles from the chat (/add) although the server listens on an address "
                             "other machines reach; on loopback (the default) it is on anyway. Also "
                             "CQQA_ALLOW_UPLOADS=1; files go to CQQA_UPLOADS_DIR (default: the source folder)")
+    serve.add_argument("--no-auth", action="store_true",
+                       help="serve everyone who can reach it without a login, although bound to an address other "
+                            "machines reach and no user exists (without it, that start is refused; see `cqqa users`)")
+    serve.add_argument("--behind-https", action="store_true",
+                       help="a TLS proxy serves this server over HTTPS: session cookies are marked Secure (also "
+                            "CQQA_BEHIND_HTTPS=1; the scheme a proxy forwards from --forwarded-allow-ips counts too)")
     serve.add_argument("--no-reader", action="store_true",
                        help="do not start the bundled reader (English answers then quote the Chinese only)")
     serve.add_argument("--feedback", metavar="FILE",

@@ -17,6 +17,8 @@ import json
 import time
 from collections.abc import Iterator
 
+from starlette.requests import Request
+
 from cqqa.answer.present import answer_json
 from cqqa.answer.types import Answer
 from cqqa.answer.asking import Turn, UnknownConversation
@@ -27,10 +29,11 @@ from cqqa.serve.render import answer_page_html
 
 
 def asked(assistant, store: Conversations, question: str, history: list[str],
-          conversation: str = "") -> Iterator[dict]:
-    """The answer's JSON as it comes, the last one final and kept. Bad input raises before the
-    first: QueryError (the question, or history with a conversation), UnknownConversation."""
-    turn = Turn(assistant, store, conversation)
+          conversation: str = "", owner: str | None = None) -> Iterator[dict]:
+    """The answer's JSON as it comes, the last one final and kept (under `owner`, the logged-in
+    user, when logins are on: then only their own conversations can be continued). Bad input raises
+    before the first: QueryError (the question, or history with a conversation), UnknownConversation."""
+    turn = Turn(assistant, store, conversation, owner)
     try:
         history = turn.history(history)
     except UnknownConversation as exc:
@@ -58,15 +61,18 @@ def json_lines(first: dict, rest: Iterator[dict]) -> Iterator[bytes]:
         yield json.dumps(item, ensure_ascii=False).encode() + b"\n"
 
 
-def add_answer_routes(app, startup, store: Conversations, versions) -> None:
+def add_answer_routes(app, startup, store: Conversations, versions, access=None) -> None:
+    """`access` (access.py): with users, a conversation is the logged-in user's (or the token's)."""
     from fastapi import Query
     from fastapi.responses import JSONResponse, StreamingResponse
 
     from cqqa.serve.guard import text_page
 
     @app.get("/api/ask")
-    def api_ask(q: str = "", history: list[str] = Query(default=[]), conversation: str = "", stream: bool = False):
-        events = asked(startup.wait(), store, q, history, conversation)
+    def api_ask(request: Request, q: str = "", history: list[str] = Query(default=[]), conversation: str = "",
+                stream: bool = False):
+        owner = access.owner(request) if access else None
+        events = asked(startup.wait(), store, q, history, conversation, owner)
         try:
             first = next(events)  # bad input is refused here, before any answer
         except QueryError as exc:

@@ -107,45 +107,53 @@ def panel(record: dict | None) -> str:
 class Chat:
     """The page's handlers, around the assistant (Startup), the conversations and the votes file."""
 
-    def __init__(self, startup, store: Conversations, feedback_path: Path, versions):
+    def __init__(self, startup, store: Conversations, feedback_path: Path, versions, access=None,
+                 uploads: bool = False):
         self.startup, self.store, self.feedback_path, self.versions = startup, store, feedback_path, versions
+        self.access = access  # serve/access.py: with users, conversations belong to the logged-in user
+        self.uploads = uploads  # articles can be added on this server (/add): the link is offered
+
+    def owner(self, session: dict, request=None) -> str | None:
+        """Whose conversations this tab sees: the logged-in user's (from any browser), else this
+        browser's (its key)."""
+        return (self.access.owner(request) if self.access else None) or owner_of(session["key"])
 
     def _index(self):
         return self.startup.assistant.index if self.startup.ready else None
 
-    def listing(self, session: dict) -> dict:
-        """The browser's past conversations, most recent first, the open one selected."""
-        owner = owner_of(session["key"])
+    def listing(self, session: dict, request=None) -> dict:
+        """The user's (or browser's) past conversations, most recent first, the open one selected."""
+        owner = self.owner(session, request)
         kept = self.store.listing(owner) if owner else []
         choices = [(f"{s.title[:60]} · {time.strftime('%Y-%m-%d %H:%M', time.localtime(s.updated))} · "
                     f"{s.answers} answer{'s' * (s.answers != 1)}", s.id) for s in kept]
         return gr.update(choices=choices, value=session["conversation"] or None)
 
-    def restore(self, browser, session: dict | None = None):
+    def restore(self, browser, session: dict | None = None, request: gr.Request = None):
         """On page load: this browser's key (a new one the first time) and its open conversation;
         (chat, sources, session, browser, past)."""
         browser = browser if isinstance(browser, dict) else {}
         session = with_key(session or new_session(), browser)
         key = browser["key"] if is_id(browser.get("key", "")) else session["key"]
         conversation = browser.get("conversation", "") or session["conversation"]
-        if not self.store.exists(conversation, owner_of(key)):
+        if not self.store.exists(conversation, self.owner(new_session(key), request)):
             conversation = ""
-        return self._open(conversation, key)
+        return self._open(conversation, key, request)
 
-    def _open(self, conversation: str, key: str):
+    def _open(self, conversation: str, key: str, request=None):
         session = (reopened(self.store, conversation, key, self._index(), self.versions) if conversation
                    else new_session(key))
         last = session["records"][-1] if session["records"] else None
-        return session["chat"], panel(last), session, browser_value(session), self.listing(session)
+        return session["chat"], panel(last), session, browser_value(session), self.listing(session, request)
 
-    def open(self, conversation, session: dict, browser=None):
+    def open(self, conversation, session: dict, browser=None, request: gr.Request = None):
         """A past conversation chosen in the list."""
         session = with_key(session, browser)
-        if not (isinstance(conversation, str) and self.store.exists(conversation, owner_of(session["key"]))):
+        if not (isinstance(conversation, str) and self.store.exists(conversation, self.owner(session, request))):
             return (gr.skip(),) * 5
-        return self._open(conversation, session["key"])
+        return self._open(conversation, session["key"], request)
 
-    def turn(self, message, session: dict, browser=None):
+    def turn(self, message, session: dict, browser=None, request: gr.Request = None):
         """One question: shown, answered as it comes (quotes at once, translations as they are
         checked), kept; yields (chat, textbox, sources, session, browser, past). The box is emptied
         once, when the question is taken: what the user types meanwhile is asked next."""
@@ -168,7 +176,7 @@ class Chat:
                 chat[-1] = {"role": "assistant", "content": LOADING}
                 yield chat, skip, skip, session, skip, skip
             assistant = self.startup.wait()
-            turn = Turn(assistant, self.store, session["conversation"], owner_of(session["key"]))
+            turn = Turn(assistant, self.store, session["conversation"], self.owner(session, request))
             for event in assistant.stream(message, session["turns"]):
                 if isinstance(event, str):  # a generated answer as it is written
                     chat[-1] = {"role": "assistant", "content": as_text(event)}
@@ -178,7 +186,7 @@ class Chat:
                 chat[-1] = {"role": "assistant", "content": display_text(answer)}
                 if record is None:  # kept at once: a reload while it is translated keeps the question
                     session, record = self.keep(session, chat, answer, turn)
-                    yield chat, skip, panel(record), session, browser_value(session), self.listing(session)
+                    yield chat, skip, panel(record), session, browser_value(session), self.listing(session, request)
                 else:
                     yield chat, skip, skip, session, skip, skip
         except CqqaError as exc:
@@ -210,16 +218,27 @@ class Chat:
         found = self.record_for(session, data.index)
         return panel(found) if found else gr.skip()
 
-    def new(self, session: dict, browser=None):
+    def new(self, session: dict, browser=None, request: gr.Request = None):
         """An empty chat (the open conversation stays kept); (chat, box, sources, session, browser, past)."""
         session = new_session(with_key(session, browser)["key"])
-        return [], "", sources_html(None), session, browser_value(session), self.listing(session)
+        return [], "", sources_html(None), session, browser_value(session), self.listing(session, request)
 
-    def delete(self, session: dict, browser=None):
+    def delete(self, session: dict, browser=None, request: gr.Request = None):
         """The open conversation deleted from the store, then an empty chat."""
         session = with_key(session, browser)
-        owner = owner_of(session["key"])
+        owner = self.owner(session, request)
         if session["conversation"] and owner:
             self.store.delete(session["conversation"], owner)
-        return self.new(session)
+        return self.new(session, request=request)
+
+    def account(self, request: gr.Request = None):
+        """The line under the chat: who is logged in, a link to log out, and the link to add an
+        article for those who may; (account, and the add-article link when adding is on)."""
+        user = self.access.who(request) if self.access else None
+        link = [gr.update(visible=user is None or user.may("editor"))] if self.uploads else []
+        if user is None:
+            return gr.update(value="", visible=False), *link
+        said = (f'<span id="cqqa-user">Logged in as <b>{html.escape(user.name)}</b> ({user.role})</span> · '
+                '<a id="cqqa-logout" href="logout">Log out</a>')
+        return gr.update(value=said, visible=True), *link
 

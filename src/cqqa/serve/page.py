@@ -7,15 +7,10 @@ import gradio as gr
 from cqqa.ingest.formats import SUFFIXES
 from cqqa.serve.chat import Chat, new_session
 from cqqa.serve.render import sources_html
+from cqqa.serve.site import Site
 
-EXAMPLES = [
-    "What did Yin Qi say about AI 2.0?",
-    "李书福怎么看智能化和安全？",
-    "長安汽車今年前三季度銷量多少？",
-    "What is the 33618 system?",
-]
 QUEUE_NOTE = ("A question asked while an answer is still being translated waits in the box and is answered as "
-              "soon as that answer is complete. Conversations are kept on this server and listed for this browser.")
+              "soon as that answer is complete. Conversations are kept on this server and listed for you.")
 ASKING_AT_ONCE = 16  # questions answered at once, all pages together (retrieval takes turns; the reader: turns.py)
 
 
@@ -33,12 +28,17 @@ CSS = """
 """
 
 
-def build_ui(chat: Chat, secret: str, status, uploads: bool = False):
+def heading(site: Site) -> str:
+    return f"## {site.title}\n{site.description}"
+
+
+def build_ui(chat: Chat, secret: str, status, site: Site, site_now=None):
     """The page. `secret` encrypts what the browser keeps (stable across restarts); `status`
-    yields the loading banner's text; `uploads`: offer "Add an article" (/add)."""
-    with gr.Blocks(title="cqqa · Chongqing NEV articles", analytics_enabled=False) as ui:
-        gr.Markdown("## cqqa — ask the Chongqing intelligent-connected-NEV articles\n"
-                    "Ask in English or Chinese; follow up; every answer cites the passages it quotes.")
+    yields the loading banner's text; `site` says what this deployment searches (site.py), and
+    `site_now()` says it again as each page loads (an index built since names its articles). The
+    "Add an article" link (/add) is shown to those who may add one (chat.account)."""
+    with gr.Blocks(title=site.title, analytics_enabled=False) as ui:
+        title = gr.Markdown(heading(site), elem_id="cqqa-title")
         session = gr.State(new_session())
         browser = gr.BrowserState({"key": "", "conversation": ""}, storage_key="cqqa-chat", secret=secret)
         banner = gr.Markdown("", elem_id="cqqa-status")
@@ -47,16 +47,19 @@ def build_ui(chat: Chat, secret: str, status, uploads: bool = False):
                 # no LaTeX: "$$\rule{3000px}{3000px}$$" in an article would cover the chat, and a
                 # white \llap over a digit would make a quote say what the article does not
                 chatbot = gr.Chatbot(elem_id="cqqa-chat", height=520, render_markdown=False, latex_delimiters=[],
-                                     examples=[{"text": q} for q in EXAMPLES],
-                                     placeholder="Ask about Chongqing's intelligent connected new-energy vehicles.")
+                                     examples=[{"text": q} for q in site.examples] or None,
+                                     placeholder="Ask about the articles in English or Chinese.")
                 with gr.Row():
                     box = gr.Textbox(elem_id="cqqa-question", show_label=False, scale=5, autofocus=True,
-                                     placeholder="Ask in English or Chinese, e.g. what did Yin Qi say about AI 2.0")
+                                     placeholder=("Ask in English or Chinese, e.g. " + site.examples[0]
+                                                  if site.examples else "Ask in English or Chinese"))
                     send = gr.Button("Ask", elem_id="cqqa-ask", variant="primary", scale=1)
                 gr.Markdown(QUEUE_NOTE, elem_id="cqqa-queue-note")
-                if uploads:
-                    gr.HTML('<a id="cqqa-add" href="add" target="_blank" rel="noopener">➕ Add an article</a> '
-                            f'({" ".join(SUFFIXES)}; scans and images are read by OCR; indexed on this server, then you can ask about it)')
+                # shown once the page knows who is asking (chat.account): readers do not see it
+                add_link = gr.HTML('<a id="cqqa-add" href="add" target="_blank" rel="noopener">➕ Add an article</a> '
+                                   f'({" ".join(SUFFIXES)}; scans and images are read by OCR; indexed on this server, '
+                                   "then you can ask about it)", visible=False) if chat.uploads else None
+                account = gr.HTML("", elem_id="cqqa-account", visible=False)
                 with gr.Row():
                     past = gr.Dropdown([], label="Past conversations", elem_id="cqqa-past", scale=4)
                     new = gr.Button("New conversation", elem_id="cqqa-clear", size="sm", scale=1)
@@ -64,15 +67,19 @@ def build_ui(chat: Chat, secret: str, status, uploads: bool = False):
                                        variant="stop")
             with gr.Column(scale=2):
                 sources = gr.HTML(sources_html(None), elem_id="cqqa-sources")
-        wire(chat, ui, session, browser, banner, chatbot, box, send, past, new, delete, sources, status)
+        wire(chat, ui, session, browser, banner, chatbot, box, send, past, new, delete, sources, status, site.examples)
+        ui.load(chat.account, None, [account] + ([add_link] if add_link else []))
+        if site_now is not None:
+            ui.load(lambda: heading(site_now()), None, title, queue=False)
     return ui
 
 
-def wire(chat: Chat, ui, session, browser, banner, chatbot, box, send, past, new, delete, sources, status):
+def wire(chat: Chat, ui, session, browser, banner, chatbot, box, send, past, new, delete, sources, status,
+         examples: tuple[str, ...]):
     """The page's events."""
     def example_text(data: gr.SelectData):
         index = data.index
-        return EXAMPLES[index] if isinstance(index, int) and 0 <= index < len(EXAMPLES) else gr.skip()
+        return examples[index] if isinstance(index, int) and 0 <= index < len(examples) else gr.skip()
 
     outputs = [chatbot, box, sources, session, browser, past]
     at_once = {"concurrency_limit": ASKING_AT_ONCE, "concurrency_id": "ask"}  # default: one question at a time

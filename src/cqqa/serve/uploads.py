@@ -215,13 +215,21 @@ def progress_page(uploads: Uploads, job_id: str):
                 f"{escape(job.message)}</p>{warned}{ask}", 200, refresh=job.state == "indexing")
 
 
-def add_upload_routes(app, uploads: Uploads) -> None:
+def add_upload_routes(app, uploads: Uploads, audit=None) -> None:
+    """The routes; `audit` (audit.py) gets a line for every article accepted."""
     from fastapi.responses import JSONResponse, RedirectResponse
     from starlette.concurrency import run_in_threadpool
 
+    from cqqa.serve.access import address_of, user_of
+
     async def add(request: Request) -> str:
         raw, filename, replace = await received(uploads, request)
-        return await run_in_threadpool(uploads.add, raw, filename, replace)  # extraction takes seconds
+        job = await run_in_threadpool(uploads.add, raw, filename, replace)  # extraction takes seconds
+        if audit is not None:
+            user = user_of(request)
+            audit.write(user.name if user else "(no login)", "article replaced" if replace else "article added",
+                        address_of(request.scope), file=filename, doc=uploads.jobs[job].doc, job=job)
+        return job
 
     @app.get("/add")
     def add_form():

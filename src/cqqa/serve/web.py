@@ -6,6 +6,7 @@
     /api/ask?q=...             the same answers as JSON (what `cqqa ask --json` prints; api.py)
     /api/status                {"ready", "state"}, and the index version being served once ready
     /add, /api/articles        adding an article from the chat (uploads.py)
+    /login, /logout            once users exist, every other route needs a login or a token (access.py)
 
 The server listens at once; the model loads behind it (Startup). Until it is ready the page
 says so, /api/status answers 503 {"ready": false}, and questions wait: none is refused.
@@ -81,15 +82,29 @@ def status_text(startup: Startup):
     return status
 
 
-def uploads_allowed(host: str, allow: bool) -> tuple[bool, str]:
-    """Whether articles can be added from the chat: by default only when the server listens on
-    loopback (only this machine's users can reach it), else with --allow-uploads."""
+def uploads_allowed(host: str, allow: bool, logins: bool = False) -> tuple[bool, str]:
+    """Whether articles can be added from the chat: when users exist, by editors (access.py);
+    else only when the server listens on loopback (only this machine's users can reach it), or
+    with --allow-uploads."""
     from cqqa.serve.guard import LOOPBACK_NAMES
 
-    if allow or host in LOOPBACK_NAMES:
+    if allow or logins or host in LOOPBACK_NAMES:
         return True, ""
     return False, (f"adding articles from the chat is off: this server listens on {host}, so anyone who can reach "
                    "it could add files; restart it with --allow-uploads (or CQQA_ALLOW_UPLOADS=1) to allow it")
+
+
+def add_status_route(app, startup: Startup) -> None:
+    from fastapi.responses import JSONResponse
+
+    @app.get("/api/status")
+    def api_status():
+        if not startup.ready:
+            return JSONResponse({"ready": False, "state": startup.state}, status_code=503)
+        assistant = startup.assistant
+        assistant.refresh()
+        return {"ready": True, "state": "ready", "index_version": assistant.index_version,
+                "chunks": len(assistant.index.chunks)}
 
 
 def build_app(startup: Startup, settings, feedback_path: Path | None = None, host: str = "127.0.0.1",
@@ -97,15 +112,20 @@ def build_app(startup: Startup, settings, feedback_path: Path | None = None, hos
     """The FastAPI app: the plain routes, then the Gradio chat mounted at /, all behind the Guard
     (guard.py: foreign Host headers, Gradio's file and upload routes, security headers)."""
     from fastapi import FastAPI, Query
-    from fastapi.responses import JSONResponse
 
+    from cqqa.serve.access import Access, AccessGate, add_login_routes
     from cqqa.serve.api import add_answer_routes
+    from cqqa.serve.audit import Audit
     from cqqa.serve.guard import Guard
+    from cqqa.serve.site import site_for
     from cqqa.serve.uploads import Uploads, add_upload_routes
 
     app = FastAPI(title="cqqa", docs_url=None, redoc_url=None, openapi_url=None)
     versions = open_store(settings)  # the index versions an article link names (index/stores/)
     store = Conversations(settings.conversations_file, settings.conversations_max)
+    access = Access(settings.users_file, Audit(settings.audit_path), settings.session_hours, settings.behind_https)
+    site = site_for(settings, versions)  # read again as pages load: an index built since names its articles
+    add_login_routes(app, access, lambda: site_for(settings, versions).title)
 
     @app.get("/article/{version}/{doc_id:path}")
     def article(version: str, doc_id: str, start: int = 0, end: int = 0, q: list[str] = Query(default=[])):
@@ -124,26 +144,21 @@ def build_app(startup: Startup, settings, feedback_path: Path | None = None, hos
         meta = index.document_meta(doc_id)
         return text_page(article_html(meta.get("title", doc_id), text, start, end, q, version, bool(meta.get("pages"))))
 
-    add_answer_routes(app, startup, store, versions)
-    uploads = Uploads(settings, startup, *uploads_allowed(host, settings.allow_uploads))
-    add_upload_routes(app, uploads)
+    add_answer_routes(app, startup, store, versions, access)
+    uploads = Uploads(settings, startup, *uploads_allowed(host, settings.allow_uploads, access.on()))
+    add_upload_routes(app, uploads, access.audit)
 
-    @app.get("/api/status")
-    def api_status():
-        if not startup.ready:
-            return JSONResponse({"ready": False, "state": startup.state}, status_code=503)
-        assistant = startup.assistant
-        assistant.refresh()
-        return {"ready": True, "state": "ready", "index_version": assistant.index_version,
-                "chunks": len(assistant.index.chunks)}
+    add_status_route(app, startup)
 
-    chat = Chat(startup, store, feedback_path or settings.feedback_file, versions)
-    ui = build_ui(chat, browser_secret(settings.conversations_file.parent), status_text(startup), uploads.enabled)
+    chat = Chat(startup, store, feedback_path or settings.feedback_file, versions, access, uploads.enabled)
+    ui = build_ui(chat, browser_secret(settings.conversations_file.parent), status_text(startup), site,
+                  lambda: site_for(settings, versions))
     # No file is ever served or accepted through Gradio: block every path (the Guard refuses the
     # file and upload routes before Gradio sees them; this is the second line).
     app = gr.mount_gradio_app(app, ui, path="/", css=CSS, footer_links=[], blocked_paths=[str(Path("/").resolve())],
                               max_file_size=1)
     ui.has_launched = True  # mounted apps skip Gradio's own path checks until then
+    app.add_middleware(AccessGate, access=access)  # inside the Guard: foreign hosts and sites are refused first
     app.add_middleware(Guard, bind_host=host, extra_hosts=tuple(allowed_hosts))
     return app
 
