@@ -181,6 +181,26 @@ def test_behind_https_the_cookie_is_secure(tmp_path):
     assert "; Secure" in cookie and "HttpOnly" in cookie
 
 
+def test_changing_one_s_password_ends_the_other_sessions_and_keeps_this_one(tmp_path):
+    from fastapi.testclient import TestClient
+
+    client, settings = make_app(tmp_path)
+    other = TestClient(client.app, follow_redirects=False)
+    login(client), login(other)
+    change = {"current": PASSWORD, "new": "a brand new one", "again": "a brand new one"}
+    origin = {"Origin": "http://testserver"}
+    differ = client.post("/password", data=change | {"again": "something else"}, headers=origin)
+    assert differ.status_code == 400 and "differ" in differ.text
+    wrong = client.post("/password", data=change | {"current": "not it at all"}, headers=origin)
+    assert wrong.status_code == 401 and "not right" in wrong.text
+    changed = client.post("/password", data=change, headers=origin)
+    assert changed.status_code == 200 and "1 other session(s) logged out" in changed.text
+    assert client.get("/api/status").status_code != 401 and other.get("/api/status").status_code == 401
+    assert login(TestClient(client.app, follow_redirects=False), password="a brand new one").status_code == 303
+    whats = [line["what"] for line in Audit(settings.audit_path).lines()]
+    assert "password change refused" in whats and "password changed" in whats
+
+
 @pytest.mark.integration  # starts a process
 def test_a_reader_cannot_add_an_article_an_editor_can_and_it_is_audited(tmp_path):
     client, settings = make_app(tmp_path)

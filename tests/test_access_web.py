@@ -60,6 +60,7 @@ def test_in_the_browser_log_in_ask_see_it_listed_and_log_out(server, browser):
     page = context.new_page()
     log_in(page, server["url"], "ann")
     assert "Logged in as ann (reader)" in page.inner_text("#cqqa-account")
+    assert page.locator("#cqqa-password").get_attribute("href") == "password"  # change one's own password
     title = page.inner_text("#cqqa-title")
     assert "ask these 2 articles" in title, title
     assert "Chongqing" not in page.title() and "Yin Qi" not in page.content()  # not borrowed from our site.toml

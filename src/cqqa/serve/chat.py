@@ -239,6 +239,7 @@ class Chat:
         if user is None:
             return gr.update(value="", visible=False), *link
         said = (f'<span id="cqqa-user">Logged in as <b>{html.escape(user.name)}</b> ({user.role})</span> · '
+                '<a id="cqqa-password" href="password" target="_blank" rel="noopener">Change password</a> · '
                 '<a id="cqqa-logout" href="logout">Log out</a>')
         return gr.update(value=said, visible=True), *link
 

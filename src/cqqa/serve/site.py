@@ -43,12 +43,18 @@ def from_file(folder: Path) -> dict:
             "examples": tuple(q.strip() for q in examples if q.strip())}
 
 
+def short(title: str, limit: int = 30) -> str:
+    """A title as the page lists it: a first line used as the title can be a whole paragraph."""
+    title = " ".join(title.split())
+    return title if len(title) <= limit else title[:limit - 1].rstrip() + "…"
+
+
 def from_index(manifest: dict | None) -> dict:
     docs = (manifest or {}).get("documents", [])
     if not docs:
         return {"title": "cqqa — ask your articles",
                 "description": "Ask in English or Chinese; every answer quotes the articles and cites them."}
-    titles = [d.get("title") or d["doc_id"] for d in docs]
+    titles = [short(d.get("title") or d["doc_id"]) for d in docs]
     shown = "; ".join(f"“{t}”" for t in titles[:TITLES_SHOWN]) + (f" and {len(titles) - TITLES_SHOWN} more"
                                                                    if len(titles) > TITLES_SHOWN else "")
     return {"title": f"cqqa — ask these {len(docs)} article{'s' * (len(docs) != 1)}",

@@ -7,6 +7,7 @@
     /api/status                {"ready", "state"}, and the index version being served once ready
     /add, /api/articles        adding an article from the chat (uploads.py)
     /login, /logout            once users exist, every other route needs a login or a token (access.py)
+    /password                  a logged-in user changes their password (account.py)
 
 The server listens at once; the model loads behind it (Startup). Until it is ready the page
 says so, /api/status answers 503 {"ready": false}, and questions wait: none is refused.
@@ -114,6 +115,7 @@ def build_app(startup: Startup, settings, feedback_path: Path | None = None, hos
     from fastapi import FastAPI, Query
 
     from cqqa.serve.access import Access, AccessGate, add_login_routes
+    from cqqa.serve.account import add_account_routes
     from cqqa.serve.api import add_answer_routes
     from cqqa.serve.audit import Audit
     from cqqa.serve.guard import Guard
@@ -126,6 +128,7 @@ def build_app(startup: Startup, settings, feedback_path: Path | None = None, hos
     access = Access(settings.users_file, Audit(settings.audit_path), settings.session_hours, settings.behind_https)
     site = site_for(settings, versions)  # read again as pages load: an index built since names its articles
     add_login_routes(app, access, lambda: site_for(settings, versions).title)
+    add_account_routes(app, access)
 
     @app.get("/article/{version}/{doc_id:path}")
     def article(version: str, doc_id: str, start: int = 0, end: int = 0, q: list[str] = Query(default=[])):
