@@ -113,6 +113,10 @@ class Chat:
         self.access = access  # serve/access.py: with users, conversations belong to the logged-in user
         self.uploads = uploads  # articles can be added on this server (/add): the link is offered
 
+    def logins(self) -> bool:
+        """Whether users must log in (a user exists)."""
+        return bool(self.access and self.access.on())
+
     def owner(self, session: dict, request=None) -> str | None:
         """Whose conversations this tab sees: the logged-in user's (from any browser), else this
         browser's (its key)."""

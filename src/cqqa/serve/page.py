@@ -55,10 +55,11 @@ def build_ui(chat: Chat, secret: str, status, site: Site, site_now=None):
                                                   if site.examples else "Ask in English or Chinese"))
                     send = gr.Button("Ask", elem_id="cqqa-ask", variant="primary", scale=1)
                 gr.Markdown(QUEUE_NOTE, elem_id="cqqa-queue-note")
-                # shown once the page knows who is asking (chat.account): readers do not see it
+                # with users, shown once the page knows who is asking (chat.account): readers do not see it;
+                # without, shown from the start (nothing moves under a click while the page loads)
                 add_link = gr.HTML('<a id="cqqa-add" href="add" target="_blank" rel="noopener">➕ Add an article</a> '
                                    f'({" ".join(SUFFIXES)}; scans and images are read by OCR; indexed on this server, '
-                                   "then you can ask about it)", visible=False) if chat.uploads else None
+                                   "then you can ask about it)", visible=not chat.logins()) if chat.uploads else None
                 account = gr.HTML("", elem_id="cqqa-account", visible=False)
                 with gr.Row():
                     past = gr.Dropdown([], label="Past conversations", elem_id="cqqa-past", scale=4)
