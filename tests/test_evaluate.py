@@ -30,9 +30,17 @@ class FixedSearcher:
     """Returns given rankings, answerable unless the ranking is empty: exercises the scoring,
     not retrieval."""
 
+    embedder = None  # nothing to embed
+
     def __init__(self, chunks, ranking):
+        from cqqa.retrieve.decision import Decision
+
         self.index = type("I", (), {"chunks": chunks})()
         self.ranking = ranking
+        self.decision = Decision.default()
+
+    def retrieve(self, question, k, history=()):
+        return self.retrieve_many([(question, history)], k)[0]
 
     def retrieve_many(self, requests, k):
         from cqqa.retrieve.search import Hit, Retrieval
@@ -69,7 +77,8 @@ def test_metrics_on_a_known_ranking():
 def eval_json(built_settings, tmp_path_factory):
     out = tmp_path_factory.mktemp("eval")
     proc = run("eval", "--set", str(SET), "--json", "--hits-out", str(out / "hits.jsonl"),
-               "--index", str(built_settings.index_dir), "--source", str(built_settings.source_dir))
+               "--index", str(built_settings.index_dir), "--source", str(built_settings.source_dir),
+               "--report", str(out / "report.html"))
     assert proc.returncode == 0, proc.stderr
     (out / "run.json").write_text(proc.stdout, encoding="utf-8")
     return out
@@ -95,10 +104,26 @@ def test_eval_json_contract_and_hits_out(eval_json):
 
 
 @pytest.mark.integration
+def test_the_report_of_a_real_run_shows_the_json_s_numbers_and_its_context(eval_json):
+    from test_report import cells
+
+    data = json.loads((eval_json / "run.json").read_text())
+    page = (eval_json / "report.html").read_text(encoding="utf-8")
+    shown = cells(page)
+    assert all(shown[("all", m)] == f"{v:.3f}" for m, v in data["metrics"].items())
+    assert all(shown[(lang, m)] == f"{values[m]:.3f}" for lang, values in data["by_lang"].items()
+               for m in data["metrics"])
+    assert "embeddinggemma-300m" in page and data["questions"][0]["index_version"] in page
+    missed = [q for q in data["questions"] if q["answerable"] and q["gold_rank"] != 1]
+    assert all(f'<code>{q["id"]}</code>' in page for q in missed)
+
+
+@pytest.mark.integration
 def test_compare_reports_a_paired_test(eval_json):
     run_file = str(eval_json / "run.json")
-    proc = run("eval", "--compare", run_file, run_file, "--json")
+    proc = run("eval", "--compare", run_file, run_file, "--json", "--report", str(eval_json / "diff.html"))
     assert proc.returncode == 0, proc.stderr
+    assert "Worse in B (0)" in (eval_json / "diff.html").read_text(encoding="utf-8")
     data = json.loads(proc.stdout)
     assert data["n"] > 100
     for values in data["metrics"].values():  # a run against itself: no difference, nothing significant
@@ -109,6 +134,19 @@ def test_compare_reports_a_paired_test(eval_json):
 def test_source_without_index_is_refused_to_protect_the_default_index(tmp_path):
     proc = run("eval", "--set", str(SET), "--source", str(tmp_path))
     assert proc.returncode == 1 and "--source needs --index" in proc.stderr
+
+
+@pytest.mark.integration
+def test_the_template_is_a_set_that_loads_and_is_not_overwritten(tmp_path):
+    from cqqa.evaluation.evalset import load_eval_set
+
+    path = tmp_path / "mine.jsonl"
+    assert run("eval", "--template", str(path)).returncode == 0
+    items = load_eval_set(path)
+    assert {i.kind for i in items} == {"single", "conversation", "unanswerable"}
+    assert path.read_text(encoding="utf-8").startswith("# A cqqa evaluation set")
+    again = run("eval", "--template", str(path))
+    assert again.returncode == 1 and "exists" in again.stderr
 
 
 @pytest.mark.integration

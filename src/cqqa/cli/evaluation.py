@@ -13,18 +13,25 @@ from cqqa.errors import CqqaError
 def cmd_eval(args) -> int:
     from cqqa.evaluation import evaluate
     from cqqa.config import RetrievalSettings
-    from cqqa.evaluation.evalset import load_eval_set
+    from cqqa.evaluation.evalset import TEMPLATE, load_eval_set
+    from cqqa.retrieve.decision import Decision
     from cqqa.retrieve.search import Searcher
 
+    if args.template:
+        return _write_template(Path(args.template), TEMPLATE)
     if args.compare:
         result = evaluate.compare(Path(args.compare[0]), Path(args.compare[1]))
         print_json(result) if args.json else print(evaluate.format_comparison(result))
+        if args.report:
+            _compare_report(args, result)
         return 0
     if not args.set:
-        raise CqqaError("give an evaluation file with --set FILE (or two result files with --compare A B)")
+        raise CqqaError("give an evaluation file with --set FILE (or two result files with --compare A B; "
+                        "`--template FILE` writes a starter set)")
     items = load_eval_set(Path(args.set))
     settings = _index_for_eval(args)
-    searcher = Searcher(settings, retrieval=RetrievalSettings(mode=args.mode))
+    decision = Decision.load(Path(args.decision)) if args.decision else None
+    searcher = Searcher(settings, retrieval=RetrievalSettings(mode=args.mode), decision=decision)
     source = _reader_source(settings, require=True if args.reader else None)  # kept alive until the end
     searcher.judge = source.judge(warn=err)  # as the chat decides near misses (CQQA_JUDGE=0: scores alone)
     if args.answers:
@@ -33,6 +40,7 @@ def cmd_eval(args) -> int:
         reader = source.reader(searcher.index.names) if args.reader else None
         answers = evaluate_answers(items, searcher, progress=err, reader=reader, reader_limit=args.reader_limit)
         print_json(answers) if args.json else print(format_answers(answers))
+        _report(args, settings, searcher, answers, answers=True)
         return 0
     result = evaluate.evaluate(items, searcher, k=args.k, progress=err)
     if args.hits_out:
@@ -40,6 +48,43 @@ def cmd_eval(args) -> int:
             for row in result.hits:
                 out.write(json.dumps(row, ensure_ascii=False) + "\n")
     print_json(result.to_dict()) if args.json else print(evaluate.format_table(result))
+    _report(args, settings, searcher, result.to_dict(), answers=False)
+    return 0
+
+
+def _report(args, settings, searcher, result: dict, answers: bool) -> None:
+    """`--report FILE`: the run as one self-contained HTML page (evaluation/report.py)."""
+    import sys
+
+    from cqqa.evaluation import report, report_page
+
+    if not args.report:
+        return
+    decision_file = args.decision or str(settings.index_dir / "decision.json")
+    ctx = report.context(settings, searcher, ["cqqa", *sys.argv[1:]], decision_file)
+    build = report.answers_report if answers else report.retrieval_report
+    report_page.write(Path(args.report), report_page.render(build(result, ctx, Path(args.set).name), args.server or ""))
+    err(f"wrote the report to {args.report}")
+
+
+def _compare_report(args, comparison: dict) -> None:
+    import sys
+    import time
+
+    from cqqa.evaluation import report, report_page
+
+    runs = [json.loads(Path(p).read_text(encoding="utf-8")) for p in args.compare]
+    ctx = {"date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "command": " ".join(["cqqa", *sys.argv[1:]]),
+           "a": args.compare[0], "b": args.compare[1]}
+    report_page.write(Path(args.report), report_page.render(report.compare_report(comparison, *runs, ctx)))
+    err(f"wrote the comparison to {args.report}")
+
+
+def _write_template(path: Path, text: str) -> int:
+    if path.exists():
+        raise CqqaError(f"{path} exists; give another name (nothing was written)")
+    path.write_text(text, encoding="utf-8")
+    err(f"wrote a starter evaluation set to {path}: edit it, then `cqqa eval --set {path}`")
     return 0
 
 
@@ -109,6 +154,17 @@ def add_parsers(sub, parents: Parents) -> None:
     ev.add_argument("--reader-limit", type=int, metavar="N",
                     help="with --reader: translate only the first N English answers")
     ev.add_argument("--mode", choices=MODES, default="hybrid", help="retrieval mode to score (default hybrid)")
+    ev.add_argument("--report", metavar="FILE.html",
+                    help="also write the run as one self-contained HTML page (no network needed to open it): "
+                         "headline figures with the run's context, Recall@k per language, the gold passage's rank, "
+                         "the refusal trade-off with the decision marked, time per question, and every miss with "
+                         "the decision's reason, filterable by language, kind and miss; with --answers, the answers' "
+                         "figures and misses; with --compare, what changed between the two runs")
+    ev.add_argument("--server", metavar="URL", help="with --report: link each passage to its article on this running "
+                                                    "`cqqa serve` (e.g. http://127.0.0.1:7860)")
+    ev.add_argument("--decision", metavar="FILE", help="decide refusals with this decision file (from `cqqa calibrate`) "
+                                                       "instead of the index's, e.g. to --compare two decisions")
+    ev.add_argument("--template", metavar="FILE", help="write a commented starter evaluation set to FILE and stop")
     ev.set_defaults(func=cmd_eval)
     ab = sub.add_parser("ablate", parents=[folders, as_json], help="score every retrieval stage on an evaluation set, per language",
                         description="Run the set through lexical only, dense only, naive fusion (RRF), "

@@ -28,6 +28,7 @@ from __future__ import annotations
 import statistics
 import time
 from collections import defaultdict
+from dataclasses import asdict
 
 from cqqa.answer.compose import compose_extractive
 from cqqa.answer.types import quotes_of
@@ -81,7 +82,9 @@ def evaluate_answers(items: list[EvalItem], searcher, progress=lambda message: N
             "quote_has_evidence": item.answerable and _contains(quotes, item.evidence),
             "quote_chars": sum(len(q) for q in quotes),
             "judged": retrieval.signals.judged if retrieval.signals else None,  # the reader's yes (judge.py)
-            "question": item.question, "answer": answer.answer,
+            "question": item.question, "answer": answer.answer, "evidence": list(item.evidence), "quotes": quotes,
+            "signals": asdict(retrieval.signals) if retrieval.signals else None,  # for the report (report.py)
+            "decision": searcher.decision.explain(retrieval.signals) if retrieval.signals else "",
         })
         translate = reader is not None and answer.answerable and answer.lang == "en" and item.answerable
         if answer.answerable and answer.lang == "en":
@@ -105,7 +108,8 @@ def evaluate_answers(items: list[EvalItem], searcher, progress=lambda message: N
     repeated = len(english_quotes) - len(set(english_quotes))
     cache = {"english_quotes": len(english_quotes), "repeated": repeated,  # what the reader's cache saves,
              "hit_rate": round(repeated / len(english_quotes), 3) if english_quotes else None}  # asked in order
-    return {"summary": summary, "rows": rows, "translation_cache": cache}
+    return {"summary": summary, "rows": rows, "translation_cache": cache,
+            "decision": {lang: asdict(t) for lang, t in searcher.decision.thresholds.items()}}
 
 
 def _summarise(rows: list[dict]) -> dict:

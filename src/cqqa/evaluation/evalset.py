@@ -8,7 +8,8 @@
 should state (a number, matched by value: "2.066 million"; or a name or term, matched as
 text: "Seres"), scored by `cqqa eval --answers --reader`. A passage is relevant when it contains
 one of the evidence strings after folding (see textnorm.fold), so re-chunking
-never invalidates the labels. A malformed file is reported with its line number.
+never invalidates the labels. Lines starting with # are comments (`cqqa eval --template` writes a
+commented starter file). A malformed file is reported with its line number.
 """
 
 from __future__ import annotations
@@ -88,6 +89,23 @@ def write_eval_set(items: list[EvalItem], path: Path) -> None:
     Path(path).write_text("".join(json.dumps(to_row(i), ensure_ascii=False) + "\n" for i in items), encoding="utf-8")
 
 
+TEMPLATE = """# A cqqa evaluation set: one question per line, as JSON (lines starting with # are comments).
+#   id        unique name of the question
+#   kind      single | conversation (asked after `history`) | unanswerable (the articles do not say it)
+#   lang      en | zh-Hans | zh-Hant (optional; the report's figures are given per language)
+#   question  what a user asks
+#   history   earlier questions of the conversation, oldest first ([] for a single question)
+#   evidence  text the answer must quote, copied from the article (any passage containing one of these
+#             strings answers the question; spaces, dashes, quotes and script are folded); [] when unanswerable
+#   doc       the article's id (its path in the source folder without the suffix), for your reference
+#   facts     (optional) English facts a translated answer should state, e.g. ["2.066 million"]
+# Then: cqqa eval --set THIS_FILE [--answers] [--report report.html]
+{"id": "q1", "kind": "single", "lang": "en", "question": "How many cars did the company sell in the first three quarters?", "history": [], "evidence": ["累计销量为206.6万辆"], "doc": "an-article"}
+{"id": "q2", "kind": "conversation", "lang": "zh-Hans", "question": "其中新能源汽车呢？", "history": ["长安汽车前三季度销量多少？"], "evidence": ["新能源汽车销量72.4万辆"], "doc": "an-article"}
+{"id": "q3", "kind": "unanswerable", "lang": "en", "question": "What was the company's share price on its first day?", "history": [], "evidence": []}
+"""
+
+
 def load_eval_set(path: Path) -> list[EvalItem]:
     try:
         lines = Path(path).read_text(encoding="utf-8").splitlines()
@@ -97,7 +115,7 @@ def load_eval_set(path: Path) -> list[EvalItem]:
         raise EvalSetError(f"evaluation file {path} is not UTF-8 ({exc.reason} at byte {exc.start})") from None
     items, seen = [], {}
     for number, line in enumerate(lines, start=1):
-        if not line.strip():
+        if not line.strip() or line.lstrip().startswith("#"):  # blank lines and comments
             continue
         where = f"{path} line {number}"
         try:

@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import time
 from collections import defaultdict
-from dataclasses import dataclass, replace
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -56,11 +56,14 @@ class EvalResult:
     unreachable: list[str]
     seconds: float
     hits: list[dict]
+    questions: list[dict] = field(default_factory=list)  # one row per question (question_rows): the report's misses
+    decision: dict = field(default_factory=dict)  # the thresholds that decided the refusals, per language
 
     def to_dict(self) -> dict:
         return {"n": self.n, "metrics": self.metrics, "by_lang": self.by_lang, "by_kind": self.by_kind,
                 "unanswerable": self.unanswerable, "unreachable": self.unreachable,
-                "seconds": round(self.seconds, 2), "per_query": self.per_query}
+                "seconds": round(self.seconds, 2), "per_query": self.per_query, "decision": self.decision,
+                "questions": self.questions}
 
 
 def _mean(rows: list[dict[str, float]]) -> dict[str, float]:
@@ -77,7 +80,7 @@ def evaluate(items: list[EvalItem], searcher, k: int = 10, progress=lambda messa
     warnings.filterwarnings("ignore", category=NumbaTypeSafetyWarning)  # ranx's uint64 cast, harmless
 
     started = time.perf_counter()
-    retrievals = searcher.retrieve_many([(item.question, item.history) for item in items], k=k)
+    retrievals, seconds = timed_retrievals(items, searcher, k)
     results = [r.hits for r in retrievals]
     progress(f"retrieved {len(items)} questions in {time.perf_counter() - started:.1f} s")
 
@@ -110,7 +113,46 @@ def evaluate(items: list[EvalItem], searcher, k: int = 10, progress=lambda messa
         unreachable=unreachable,
         seconds=time.perf_counter() - started,
         hits=_hit_rows(items, results, flags, relevant),
+        questions=question_rows(items, retrievals, relevant, seconds, searcher.decision),
+        decision={lang: asdict(t) for lang, t in searcher.decision.thresholds.items()},
     )
+
+
+def timed_retrievals(items: list[EvalItem], searcher, k: int, batch: int = 256) -> tuple[list, list[float]]:
+    """Every question retrieved as the chat does, each timed alone (its query embedded beforehand,
+    in batches: the time is the rest: ranking, decision, the judge where it is asked)."""
+    retrievals, seconds = [], []
+    for at in range(0, len(items), batch):
+        part = items[at:at + batch]
+        if searcher.embedder:
+            searcher.embedder.encode_queries([searcher.plan(i.question, i.history).query for i in part])
+        for item in part:
+            started = time.perf_counter()
+            retrievals.append(searcher.retrieve(item.question, k, item.history))
+            seconds.append(time.perf_counter() - started)
+    return retrievals, seconds
+
+
+def _hit(hit) -> dict | None:
+    return None if hit is None else {"rank": hit.rank, "chunk_id": hit.chunk_id, "doc": hit.doc, "text": hit.text,
+                                     "start": hit.start, "end": hit.end, "score": round(hit.score, 4)}
+
+
+def question_rows(items: list[EvalItem], retrievals: list, relevant: dict, seconds: list[float], decision) -> list[dict]:
+    """Per question: what was asked and expected, the first passage and the first relevant one (its
+    rank), the refusal and the decision's reason in `cqqa search --explain`'s words."""
+    rows = []
+    for item, retrieval, took in zip(items, retrievals, seconds):
+        rel = relevant.get(item.id, set())
+        gold = next((h for h in retrieval.hits if h.chunk_id in rel), None)
+        rows.append({"id": item.id, "question": item.question, "history": list(item.history), "lang": item.lang,
+                     "kind": item.kind, "answerable": item.answerable, "doc": item.doc, "evidence": list(item.evidence),
+                     "refused": not retrieval.answerable, "gold_rank": gold.rank if gold else None,
+                     "top": _hit(retrieval.hits[0] if retrieval.hits else None), "gold": _hit(gold),
+                     "seconds": round(took, 4), "signals": asdict(retrieval.signals) if retrieval.signals else None,
+                     "decision": decision.explain(retrieval.signals) if retrieval.signals else "",
+                     "index_version": retrieval.index_version})
+    return rows
 
 
 def _refusals(items: list[EvalItem], flags: list[bool]) -> dict:
