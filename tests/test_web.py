@@ -348,7 +348,8 @@ def past_conversations(page) -> list[str]:
     page.wait_for_selector("#cqqa-past [role='option']", timeout=WAIT_MS)
     titles = page.locator("#cqqa-past [role='option']").all_inner_texts()
     page.keyboard.press("Escape")
-    page.wait_for_selector("#cqqa-past [role='option']", state="hidden", timeout=WAIT_MS)  # closed before the next click
+    page.wait_for_selector("#cqqa-past [role='option']", state="detached", timeout=WAIT_MS)  # closed,
+    page.locator("#cqqa-past input").blur()  # and left: a click on the still-focused box would not open it again
     return [t.replace("✓", "").strip() for t in titles]
 
 
