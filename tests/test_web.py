@@ -520,12 +520,15 @@ def test_a_scanned_pdf_added_from_the_chat_is_read_by_ocr_and_cited_with_its_pag
 
 def test_a_restart_keeps_the_conversation(page, server):
     """Last in this module: the server is stopped and started again on the same port and files."""
+    stored = page.evaluate("() => JSON.stringify(localStorage)")
     open_past(page, "赛力斯今年1-8月")
     # that conversation on the page (the one before had one question too: a count alone passes at once,
-    # and the restart then raced the browser keeping which conversation is open)
+    # and the restart then raced the browser keeping which conversation is open) ...
     page.wait_for_function("""() => { const u = document.querySelectorAll("#cqqa-chat [data-testid='user']");
                                       return u.length == 1 && u[0].innerText.includes('赛力斯今年1-8月'); }""",
                            timeout=WAIT_MS)
+    # ... and kept by the browser (gr.BrowserState writes localStorage after the page shows it)
+    page.wait_for_function("s => JSON.stringify(localStorage) !== s", arg=stored, timeout=WAIT_MS)
     server["restart"]()
     page.reload(wait_until="domcontentloaded")
     page.wait_for_function("""() => { const u = document.querySelectorAll("#cqqa-chat [data-testid='user']");
