@@ -182,9 +182,7 @@ def _hit_rows(items: list[EvalItem], results: list, flags: list[bool], relevant:
     for item, hits, flag in zip(items, results, flags):
         rel = relevant.get(item.id, set())
         rows.append({"id": item.id, "answerable": flag, "relevant": sorted(rel),
-                     "hits": [{"rank": h.rank, "chunk_id": h.chunk_id, "doc": h.doc, "text": h.text,
-                               "start": h.start, "end": h.end, "score": round(h.score, 4),
-                               "relevant": h.chunk_id in rel} for h in hits]})
+                     "hits": [_hit(h) | {"relevant": h.chunk_id in rel} for h in hits]})
     return rows
 
 
