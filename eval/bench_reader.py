@@ -13,7 +13,8 @@ translated token <= 4 s; a three-quote translation <= 15 s.
 The reader's translation cache is off here (CQQA_TRANSLATION_CACHE=0 whatever the environment
 says): with it, every run after the first was answered from the cache in 0.0 s, the medians hid
 the model, and the reader finished before any retrieval could be timed beside it (issue 37).
-Every run's figures are printed too, the first (cold) one included.
+Every run's figures are printed too, the first (cold) one included, with the reader's decode speed
+(tokens per second after each quote's first token, median) and this process's resident memory.
 """
 
 from __future__ import annotations
@@ -24,6 +25,8 @@ import json
 import statistics
 import threading
 import time
+
+import httpx
 
 from cqqa.answer.compose import compose_extractive
 from cqqa.answer.types import quotes_of
@@ -55,7 +58,7 @@ def main() -> None:
         searcher.retrieve(query, 5)  # each call passes a new string: the query vector is computed
         return 1000 * (time.perf_counter() - started)
 
-    firsts, wholes = [], []
+    firsts, wholes, speeds = [], [], []
     for _ in range(args.runs):
         started, first = time.perf_counter(), None
         for translations in reader.translate_all(quotes):
@@ -63,6 +66,7 @@ def main() -> None:
                 first = time.perf_counter() - started
         firsts.append(first)
         wholes.append(time.perf_counter() - started)
+        speeds += [decode_speed(source, t) for t in translations]
 
     idle, busy = [], []
     for run in range(args.runs):
@@ -97,7 +101,22 @@ def main() -> None:
         "runs": {"first_token_s": [round(f, 2) if f is not None else None for f in firsts],
                  "answer_translation_s": [round(w, 2) for w in wholes]},
         "translation_cache": "off",
+        "decode_tokens_per_s_median": round(statistics.median(speeds), 1),
+        "rss_mb": rss_mb(),
     }, indent=1))
+
+
+def decode_speed(source: ReaderSource, translation) -> float:
+    """A translation's tokens (the reader's own tokenizer, its server's /tokenize) per second
+    after its first token."""
+    base = source.client.settings.base_url.removesuffix("/v1")
+    tokens = httpx.post(f"{base}/tokenize", json={"content": translation.draft}, timeout=30).json()["tokens"]
+    return (len(tokens) - 1) / max(translation.seconds - translation.first_token_seconds, 1e-6)
+
+
+def rss_mb() -> int:
+    """This process's resident memory: the embedder, the index and the reader, as `cqqa serve` holds them."""
+    return next(int(line.split()[1]) // 1024 for line in open("/proc/self/status") if line.startswith("VmRSS:"))
 
 
 if __name__ == "__main__":
