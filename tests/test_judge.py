@@ -117,3 +117,21 @@ def test_the_bundled_reader_judges_real_near_misses_below_the_default_bar(local_
     minimum = Decision.default().thresholds["en"].judge_min
     yes = Judge(ChatClient(local_reader.settings)).yes(question, passage)
     assert yes is not None and (yes >= minimum + 0.2 if states else yes < minimum), (question, yes, minimum)
+
+
+@pytest.mark.integration
+def test_the_bundled_reader_holds_the_worked_examples_before_the_first_question():
+    """Their first prefill took 7.5 s on 2 cores: ReaderSource.judge warms a fresh bundled
+    reader with them, so the first English question reuses them from the server's cache."""
+    import httpx
+
+    from cqqa.answer.readers import ReaderSource
+    from cqqa.config import ReaderSettings
+
+    source = ReaderSource.open(LLMSettings(), ReaderSettings(), require=True)  # a fresh server: nothing cached
+    judged = source.judge()
+    assert judged.warming is not None
+    judged.warming.join(120)
+    body = {"messages": judge_messages("Who founded Seres?", "赛力斯由张兴海创立。"), "max_tokens": 1, "temperature": 0}
+    timings = httpx.post(f"{source.client.settings.base_url}/chat/completions", json=body, timeout=120).json()["timings"]
+    assert timings["cache_n"] > 4 * timings["prompt_n"], timings  # the examples came from the cache

@@ -48,8 +48,14 @@ class ReaderSource:
         return cls(client, bundled, name, settings, Turns(settings.slots, settings.order))
 
     def judge(self, warn=lambda message: None) -> Judge | None:
-        """The reader as a judge of near misses (retrieve/judge.py), unless CQQA_JUDGE=0 or there is none."""
-        return Judge(self.client, warn) if self.client is not None and self.settings.judge else None
+        """The reader as a judge of near misses (retrieve/judge.py), unless CQQA_JUDGE=0 or there is
+        none. The bundled reader is warmed with the judge's prompt at once (Judge.warm)."""
+        if self.client is None or not self.settings.judge:
+            return None
+        judge = Judge(self.client, warn)
+        if self.bundled is not None:
+            judge.warm()
+        return judge
 
     def reader(self, names: NameBridge) -> Reader | None:
         """A reader for one index version's names (its glossary), or None when there is none."""
