@@ -121,7 +121,7 @@ def cmd_ablate(args) -> int:
 def cmd_bench(args) -> int:
     from cqqa.evaluation import bench
 
-    result = bench.run(settings_from(args), runs=args.runs, progress=err)
+    result = bench.run(settings_from(args), runs=args.runs, progress=err, reference=args.reference)
     if args.json:
         print_json(result)
     else:
@@ -177,4 +177,7 @@ def add_parsers(sub, parents: Parents) -> None:
                                        "and run a fixed set of English and Chinese queries; report medians, "
                                        "the query-embedding baseline, chunk sizes and peak memory.")
     bench.add_argument("--runs", type=int, default=5, help="repetitions (default 5)")
+    bench.add_argument("--reference", action="store_true",
+                       help="also time torch float32 embedding the chunk texts alone (no sentences, no index) and "
+                            "report the cold build as a ratio of it (loads a second, float32 model)")
     bench.set_defaults(func=cmd_bench)

@@ -57,7 +57,25 @@ def _time_queries(embedder, searcher, assistant, runs: int, progress) -> tuple[l
     return embed_only, search, answer
 
 
-def run(settings: Settings, runs: int = 5, progress=lambda message: None) -> dict:
+def float32_chunks_only(settings: Settings, chunks: list, runs: int, progress) -> float:
+    """The reference a build is compared with (issue 37): torch float32 embedding the chunk texts
+    alone (no sentences, no index), median seconds over `runs`, measured in the same run."""
+    from cqqa.index.build import embed_input
+    from cqqa.models.torch_embedding import SentenceTransformerEmbedder
+
+    reference = SentenceTransformerEmbedder(settings.model, "float32")
+    texts = [embed_input(c) for c in chunks]
+    reference.encode_documents(texts[:4])  # warm-up
+    seconds = []
+    for i in range(runs):
+        started = time.perf_counter()
+        reference.encode_documents(texts)
+        seconds.append(time.perf_counter() - started)
+        progress(f"float32 chunks-only reference {i + 1}/{runs}: {seconds[-1]:.1f} s")
+    return statistics.median(seconds)
+
+
+def run(settings: Settings, runs: int = 5, progress=lambda message: None, reference: bool = False) -> dict:
     from cqqa.answer.assistant import Assistant
     from cqqa.models.factory import load_embedder
     from cqqa.index.build import build_index
@@ -101,6 +119,7 @@ def run(settings: Settings, runs: int = 5, progress=lambda message: None) -> dic
         "cold_build_s_median": round(statistics.median(cold), 2),
         "noop_rebuild_s_median": round(statistics.median(noop), 3),
         "cold_build_per_100_chunks_s": round(statistics.median(cold) / len(chunks) * 100, 2),
+        "cold_build_chunks_per_minute": round(60 * len(chunks) / statistics.median(cold), 1),
         "search_queries": len(search),
         "search_ms_median": _median_ms(search),
         "search_ms_p90": round(sorted(search)[int(0.9 * len(search))] * 1000, 1),
@@ -110,4 +129,10 @@ def run(settings: Settings, runs: int = 5, progress=lambda message: None) -> dic
         "answer_ms_p90": round(sorted(answer)[int(0.9 * len(answer))] * 1000, 1),
         "answer_vs_search_ratio": round(statistics.median(answer) / statistics.median(search), 3),
         "peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
-    }
+    } | (_against_reference(statistics.median(cold), float32_chunks_only(settings, chunks, runs, progress))
+         if reference else {})
+
+
+def _against_reference(cold: float, reference: float) -> dict:
+    return {"float32_chunks_only_s_median": round(reference, 2),
+            "cold_build_vs_float32_chunks_only": round(cold / reference, 2)}
