@@ -98,9 +98,10 @@ class Judge:
 
     def warm(self) -> threading.Thread:
         """Ask one worked example in the background, so that the server holds the English prompt's
-        constant prefix (the worked examples) before the first asker needs it: its first prefill
-        took 7.5 s of the bundled reader on 2 cores, a judgement after it 0.13 s. A failure is
-        not reported here; the first real question reports its own."""
+        constant prefix (the worked examples) before the first asker needs it: their first prefill
+        took 7.5 s of the bundled reader on 2 cores; after it a judgement costs only its own
+        question and passage (1.1-1.7 s). A failure is not reported here; the first real
+        question reports its own."""
         shown, asked, _ = SHOTS[0]
 
         def ask() -> None:
