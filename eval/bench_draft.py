@@ -37,17 +37,16 @@ def prepared_quotes(count: int) -> list[str]:
     from cqqa.answer.reader import Reader
     from cqqa.answer.types import quotes_of
     from cqqa.config import Settings
+    from cqqa.evaluation.evalset import load_eval_set
     from cqqa.retrieve.search import Searcher
 
     searcher = Searcher(Settings.from_env())
     reader = Reader(client=None, names=searcher.index.names)
-    rows = [json.loads(line) for line in (ROOT / "eval" / "cqqa-eval.jsonl").read_text("utf-8").splitlines()
-            if line.strip() and not line.startswith("#")]
     seen: dict[str, str] = {}
-    for row in rows:
-        if row.get("lang") != "en" or row.get("history"):
+    for item in load_eval_set(ROOT / "eval" / "cqqa-eval.jsonl"):
+        if item.lang != "en" or item.history:
             continue
-        for _, quote in quotes_of(compose_extractive(row["question"], searcher.retrieve(row["question"], 5))):
+        for _, quote in quotes_of(compose_extractive(item.question, searcher.retrieve(item.question, 5))):
             seen.setdefault(quote, reader.prepare(quote)[0])
         if len(seen) >= count:
             break
@@ -70,13 +69,7 @@ def translate_all(config: dict, quotes: list[str]) -> dict:
         draft.n_max, draft.p_min = config["n_max"], config["p_min"]
         draft.cpuparams.n_threads = draft.cpuparams_batch.n_threads = params.cpuparams.n_threads
     server = xlc.Server(params)
-    base = server.listening_address.rstrip("/")
-    while True:
-        try:
-            if httpx.get(f"{base}/health", timeout=2).status_code == 200:
-                break
-        except httpx.HTTPError:
-            time.sleep(0.1)
+    base = local_reader.wait_until_ready(server, 120)
     firsts, wholes, speeds, drafted, accepted, texts = [], [], [], 0, 0, []
     for quote in quotes:
         body = {"messages": [{"role": "system", "content": SYSTEM},

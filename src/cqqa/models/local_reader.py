@@ -52,20 +52,25 @@ def start(model_path: Path | None = None, threads: int | None = None, timeout: f
         raise LLMError(f"the reader model is not fetched ({path}); run `cqqa models fetch --only reader`")
     params = server_params(xlc, path, threads, slots)
     server = xlc.Server(params)
-    base = server.listening_address.rstrip("/")
-    deadline = time.monotonic() + ready_within
-    while True:
-        try:
-            if httpx.get(f"{base}/health", timeout=2).status_code == 200:
-                break
-        except httpx.HTTPError:
-            pass
-        if time.monotonic() > deadline:
-            raise LLMError(f"the bundled reader did not become ready within {ready_within:g} s")
-        time.sleep(0.1)
+    base = wait_until_ready(server, ready_within)
     settings = LLMSettings(base_url=f"{base}/v1", model=reader_model.READER_MODEL, timeout=timeout,
                            mode="translate", grammar=grammar)
     return LocalReader(server, settings, path)
+
+
+def wait_until_ready(server, within: float) -> str:
+    """The started server's base URL once it answers /health; LLMError after `within` seconds."""
+    base = server.listening_address.rstrip("/")
+    deadline = time.monotonic() + within
+    while True:
+        try:
+            if httpx.get(f"{base}/health", timeout=2).status_code == 200:
+                return base
+        except httpx.HTTPError:
+            pass
+        if time.monotonic() > deadline:
+            raise LLMError(f"the bundled reader did not become ready within {within:g} s")
+        time.sleep(0.1)
 
 
 def server_params(xlc, path: Path, threads: int | None = None, slots: int = ReaderSettings.slots):
