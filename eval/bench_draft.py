@@ -21,12 +21,15 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+
+from bench_load import rss_mb  # eval/, beside this script
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -92,10 +95,10 @@ def translate_all(config: dict, quotes: list[str]) -> dict:
         drafted += timings.get("draft_n", 0)
         accepted += timings.get("draft_n_accepted", 0)
         texts.append(text)
-    rss = next(int(line.split()[1]) // 1024 for line in open("/proc/self/status") if line.startswith("VmRSS:"))
     return {"first_s_p50": p(firsts, 50), "quote_s_p50": p(wholes, 50), "quote_s_p90": p(wholes, 90),
             "tokens_per_s_p50": round(statistics.median(speeds), 1),
-            "acceptance": round(accepted / drafted, 3) if drafted else None, "rss_mb": rss, "texts": texts}
+            "acceptance": round(accepted / drafted, 3) if drafted else None,
+            "rss_mb": round(rss_mb(os.getpid())), "texts": texts}
 
 
 def p(values: list[float], q: int) -> float:

@@ -22,12 +22,14 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
+import os
 import statistics
 import threading
 import time
 
 import httpx
 
+from bench_load import rss_mb  # eval/, beside this script
 from cqqa.answer.compose import compose_extractive
 from cqqa.answer.types import quotes_of
 from cqqa.evaluation.bench import QUERIES
@@ -102,7 +104,7 @@ def main() -> None:
                  "answer_translation_s": [round(w, 2) for w in wholes]},
         "translation_cache": "off",
         "decode_tokens_per_s_median": round(statistics.median(speeds), 1),
-        "rss_mb": rss_mb(),
+        "rss_mb": round(rss_mb(os.getpid())),  # the embedder, the index and the reader, as `cqqa serve` holds them
     }, indent=1))
 
 
@@ -112,11 +114,6 @@ def decode_speed(source: ReaderSource, translation) -> float:
     base = source.client.settings.base_url.removesuffix("/v1")
     tokens = httpx.post(f"{base}/tokenize", json={"content": translation.draft}, timeout=30).json()["tokens"]
     return (len(tokens) - 1) / max(translation.seconds - translation.first_token_seconds, 1e-6)
-
-
-def rss_mb() -> int:
-    """This process's resident memory: the embedder, the index and the reader, as `cqqa serve` holds them."""
-    return next(int(line.split()[1]) // 1024 for line in open("/proc/self/status") if line.startswith("VmRSS:"))
 
 
 if __name__ == "__main__":
